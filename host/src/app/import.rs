@@ -1,0 +1,152 @@
+//! Imports fill and refresh an app's cache from its target: a full import pages through
+//! everything and then drops what it did not see; a delta import applies what changed
+//! since the last watermark. Each run's outcome is kept in the cache's state, so
+//! operators (and `ferry check`) can see when the cache was last refreshed.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::App;
+use super::apply::without_secrets;
+use crate::runtime::bindings::types::{DeltaEntry, ErrorKind};
+use crate::runtime::pool::CallError;
+
+/// The state key of the watermark where the next delta import starts.
+const WATERMARK: &str = "watermark";
+
+/// What one import run did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    /// "full" or "delta".
+    pub kind: String,
+    /// Objects added or changed in the cache.
+    pub upserted: u64,
+    /// Objects removed from the cache.
+    pub removed: u64,
+    /// Connector calls made.
+    pub pages: u64,
+    /// When the run started (RFC 3339).
+    pub started: String,
+    /// How long it took, in milliseconds.
+    pub millis: u64,
+}
+
+/// Why an import stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The app has no mapping and cache yet.
+    #[error("the app is not bound to its connector yet: {0}")]
+    NotBound(String),
+    /// The connector said it cannot do delta imports under this configuration.
+    #[error("the connector does not support delta imports here: {0}")]
+    DeltaUnsupported(String),
+    /// A connector call failed.
+    #[error("the connector failed: {0}")]
+    Connector(#[from] CallError),
+    /// The cache could not be written.
+    #[error("the cache failed: {0:#}")]
+    Cache(#[from] anyhow::Error),
+}
+
+struct Run {
+    report: ImportReport,
+    clock: std::time::Instant,
+}
+
+impl Run {
+    fn start(kind: &str) -> Self {
+        let started = OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        Self {
+            report: ImportReport {
+                kind: kind.into(),
+                upserted: 0,
+                removed: 0,
+                pages: 0,
+                started,
+                millis: 0,
+            },
+            clock: std::time::Instant::now(),
+        }
+    }
+
+    fn finish(mut self) -> ImportReport {
+        self.report.millis = self.clock.elapsed().as_millis() as u64;
+        self.report
+    }
+}
+
+impl App {
+    /// Runs a full import. Reads keep being served from the cache while it runs.
+    pub async fn full_import(&self) -> Result<ImportReport, ImportError> {
+        let bound = self.bind().await.map_err(|e| ImportError::NotBound(format!("{e:#}")))?;
+        let _running = self.import_lock.lock().await;
+        let mut run = Run::start("full");
+        let generation = bound.cache.begin_full_import().await?;
+        let mut cursor = None;
+        let watermark = loop {
+            let page = self.pool.full_import(cursor.take(), self.import.page_size).await?;
+            run.report.pages += 1;
+            run.report.upserted += page.objects.len() as u64;
+            let objects = page.objects.into_iter().map(|o| without_secrets(&bound.schema, o)).collect();
+            bound.cache.upsert(objects).await?;
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break page.watermark,
+            }
+        };
+        run.report.removed = bound.cache.finish_full_import(generation).await?;
+        match watermark {
+            Some(w) => bound.cache.set_state(WATERMARK, &w).await?,
+            None => bound.cache.set_state(WATERMARK, "").await?,
+        }
+        let report = run.finish();
+        bound.cache.set_state("last-full-import", &serde_json::to_string(&report).unwrap_or_default()).await?;
+        tracing::info!(app = %self.name, objects = report.upserted, removed = report.removed, millis = report.millis, "full import done");
+        Ok(report)
+    }
+
+    /// Runs a delta import from the last watermark. Without one (no full import yet, or
+    /// a connector that gave none), nothing happens.
+    pub async fn delta_import(&self) -> Result<ImportReport, ImportError> {
+        let bound = self.bind().await.map_err(|e| ImportError::NotBound(format!("{e:#}")))?;
+        let _running = self.import_lock.lock().await;
+        let mut run = Run::start("delta");
+        let Some(mut watermark) = bound.cache.state(WATERMARK).await?.filter(|w| !w.is_empty()) else {
+            return Ok(run.finish());
+        };
+        loop {
+            let page = match self.pool.delta_import(watermark.clone(), self.import.page_size).await {
+                Err(CallError::Connector(e)) if e.kind == ErrorKind::Unsupported => {
+                    return Err(ImportError::DeltaUnsupported(e.message));
+                }
+                other => other?,
+            };
+            run.report.pages += 1;
+            let mut upserts = Vec::new();
+            let mut deletes = Vec::new();
+            for entry in page.entries {
+                match entry {
+                    DeltaEntry::Upsert(o) => upserts.push(without_secrets(&bound.schema, o)),
+                    DeltaEntry::Delete(r) => deletes.push(r),
+                }
+            }
+            run.report.upserted += upserts.len() as u64;
+            run.report.removed += deletes.len() as u64;
+            bound.cache.upsert(upserts).await?;
+            bound.cache.delete(deletes).await?;
+            watermark = page.watermark;
+            bound.cache.set_state(WATERMARK, &watermark).await?;
+            if !page.more {
+                break;
+            }
+        }
+        let report = run.finish();
+        if report.upserted + report.removed > 0 {
+            tracing::info!(app = %self.name, changed = report.upserted, removed = report.removed, "delta import done");
+        }
+        bound.cache.set_state("last-delta-import", &serde_json::to_string(&report).unwrap_or_default()).await?;
+        Ok(report)
+    }
+}

@@ -1,0 +1,257 @@
+//! An app: one configured connector instance with its own SCIM endpoint, session pool,
+//! cache and import schedule. SCIM handlers talk to an app; the app talks to its
+//! connector and keeps the cache true to every change it confirms.
+
+mod apply;
+pub mod import;
+pub mod scheduler;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OnceCell;
+
+use crate::config::ImportConfig;
+use crate::config::secret::Secret;
+use crate::runtime::bindings::types::{Change, ErrorKind, Object, ObjectRef, ObjectTypeSchema, Schema};
+use crate::runtime::pool::{CallError, SessionPool};
+use crate::scim::mapping::Mapping;
+use crate::scim::schema::{ResourceSchema, user_resource};
+use crate::store::cache::Cache;
+
+/// How the app's SCIM Users are configured, kept until the connector's schema is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsersConfig {
+    /// The object type; `None` picks "user" or the first type the connector has.
+    pub object_type: Option<String>,
+    /// Whether default names are mapped.
+    pub default_mapping: bool,
+    /// Configured SCIM path → connector attribute.
+    pub attributes: std::collections::BTreeMap<String, String>,
+}
+
+/// What an app needs once its connector's schema is known: the mapping and the cache.
+pub struct Bound {
+    /// The connector's schema.
+    pub schema: Schema,
+    /// SCIM Users ↔ the connector's user object type.
+    pub users: Mapping,
+    /// The app's cache.
+    pub cache: Cache,
+}
+
+/// One app.
+pub struct App {
+    /// The app's name, part of its URL.
+    pub name: String,
+    /// The bearer token its IdP presents.
+    pub token: Secret,
+    /// Its connector sessions.
+    pub pool: SessionPool,
+    /// When imports run.
+    pub import: ImportConfig,
+    users_config: UsersConfig,
+    cache_path: std::path::PathBuf,
+    bound: OnceCell<Bound>,
+    /// Why the app is not ready yet, for 503 details and `ferry check`.
+    last_error: Mutex<Option<String>>,
+    /// Serialises imports (full and delta) of this app.
+    pub(crate) import_lock: tokio::sync::Mutex<()>,
+}
+
+/// Why an export failed, in the terms SCIM needs.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ExportError {
+    /// The connector refused the change; the kind says how to answer.
+    #[error("{message}")]
+    Refused {
+        /// The contract's error kind.
+        kind: ErrorKind,
+        /// The connector's message.
+        message: String,
+    },
+    /// The connector instance failed or timed out, or none was free.
+    #[error(transparent)]
+    Call(CallError),
+}
+
+impl App {
+    /// An app that binds itself to its connector's schema on first use.
+    pub fn new(
+        name: String,
+        token: Secret,
+        pool: SessionPool,
+        import: ImportConfig,
+        users_config: UsersConfig,
+        data_dir: &Path,
+    ) -> Self {
+        Self {
+            cache_path: data_dir.join("apps").join(&name).join("cache.db"),
+            name,
+            token,
+            pool,
+            import,
+            users_config,
+            bound: OnceCell::new(),
+            last_error: Mutex::new(None),
+            import_lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The mapping and cache, once the app is bound; `None` while the connector's schema
+    /// is still unknown (the target was unreachable at start and nothing was cached).
+    pub fn bound(&self) -> Option<&Bound> {
+        self.bound.get()
+    }
+
+    /// Why the app is not ready, if it is not.
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set_error(&self, error: Option<String>) {
+        *self.last_error.lock().unwrap_or_else(|e| e.into_inner()) = error;
+    }
+
+    /// Binds the app: asks the connector for its schema (falling back to the schema
+    /// saved by the last run, so a restart serves from the cache even while the target
+    /// is down), builds the mapping and opens the cache.
+    pub async fn bind(&self) -> anyhow::Result<&Bound> {
+        self.bound
+            .get_or_try_init(|| async {
+                let result = self.bind_once().await;
+                self.set_error(result.as_ref().err().map(|e| format!("{e:#}")));
+                result
+            })
+            .await
+    }
+
+    async fn bind_once(&self) -> anyhow::Result<Bound> {
+        let saved = Self::saved_schema(&self.cache_path);
+        let schema = match self.pool.schema().await {
+            Ok(schema) => schema,
+            Err(e) => match saved {
+                Some(schema) => {
+                    tracing::warn!(app = %self.name, "the connector's schema is unavailable ({e}); using the schema saved by the last run");
+                    schema
+                }
+                None => anyhow::bail!("cannot read the connector's schema: {e}"),
+            },
+        };
+        let users = self.users_mapping(&schema)?;
+        let indexed: BTreeSet<(String, String)> = users
+            .filterable_attributes()
+            .map(|a| (users.object_type.clone(), a.to_string()))
+            .collect();
+        let cache = Cache::open(&self.cache_path, indexed)?;
+        cache.set_state("schema", &serde_json::to_string(&schema)?).await?;
+        Ok(Bound { schema, users, cache })
+    }
+
+    /// The schema stored in the cache by an earlier run, read without opening the cache
+    /// for writing.
+    fn saved_schema(path: &Path) -> Option<Schema> {
+        let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
+        let text: String = conn
+            .query_row("SELECT value FROM state WHERE key = 'schema'", [], |r| r.get(0))
+            .ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    fn users_mapping(&self, schema: &Schema) -> anyhow::Result<Mapping> {
+        let object_type = pick_object_type(schema, self.users_config.object_type.as_deref())?;
+        Mapping::build(
+            user_resource(None),
+            object_type,
+            &self.users_config.attributes,
+            self.users_config.default_mapping,
+        )
+        .map_err(|e| anyhow::anyhow!("[apps.{}.users] {e}", self.name))
+    }
+
+    /// The SCIM schemas of the app's Users, once bound.
+    pub fn user_schema(&self) -> Option<&ResourceSchema> {
+        self.bound().map(|b| &b.users.schema)
+    }
+
+    /// Exports one change and, once the connector confirms it, records the result in
+    /// the cache. Runs to completion in its own task even if the client goes away, so a
+    /// change that reached the target is never missing from the cache.
+    pub async fn export(self: &Arc<Self>, change: Change) -> Result<Option<Object>, ExportError> {
+        let app = self.clone();
+        tokio::spawn(async move { app.export_now(change).await })
+            .await
+            .unwrap_or_else(|e| {
+                Err(ExportError::Refused {
+                    kind: ErrorKind::Internal,
+                    message: format!("the export task failed: {e}"),
+                })
+            })
+    }
+
+    async fn export_now(&self, change: Change) -> Result<Option<Object>, ExportError> {
+        let results = self.pool.export(vec![change.clone()]).await.map_err(|e| match e {
+            CallError::Connector(e) => ExportError::Refused {
+                kind: e.kind,
+                message: e.message,
+            },
+            other => ExportError::Call(other),
+        })?;
+        let result = results.into_iter().next().expect("the pool checks one result per change");
+        let returned = result.map_err(|e| ExportError::Refused {
+            kind: e.kind,
+            message: e.message,
+        })?;
+        let Some(bound) = self.bound() else {
+            return Ok(returned);
+        };
+        let recorded = apply::record(bound, &change, returned).await;
+        match recorded {
+            Ok(object) => Ok(object),
+            Err(e) => {
+                // The target has the change; only the cache lags. Say so loudly; the next
+                // import repairs it.
+                tracing::error!(app = %self.name, "the change was made in the target but could not be cached: {e:#}");
+                Err(ExportError::Refused {
+                    kind: ErrorKind::Internal,
+                    message: format!("the change was made but Ferry's cache could not record it: {e:#}"),
+                })
+            }
+        }
+    }
+
+    /// The cached object of a SCIM id's anchor.
+    pub async fn cached(&self, object_type: &str, anchor: &str) -> anyhow::Result<Option<crate::store::cache::CachedObject>> {
+        match self.bound() {
+            Some(b) => b.cache.get(object_type, anchor).await,
+            None => Ok(None),
+        }
+    }
+
+    /// A reference to an object of this app.
+    pub fn object_ref(object_type: &str, anchor: &str) -> ObjectRef {
+        ObjectRef {
+            object_type: object_type.to_string(),
+            anchor: anchor.to_string(),
+        }
+    }
+}
+
+/// The object type SCIM Users map to: the configured one, else "user", else the first.
+fn pick_object_type<'s>(schema: &'s Schema, wanted: Option<&str>) -> anyhow::Result<&'s ObjectTypeSchema> {
+    let names = || schema.object_types.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ");
+    match wanted {
+        Some(w) => schema
+            .object_types
+            .iter()
+            .find(|t| t.name == w)
+            .ok_or_else(|| anyhow::anyhow!("the connector has no object type '{w}' (it has: {})", names())),
+        None => schema
+            .object_types
+            .iter()
+            .find(|t| t.name.eq_ignore_ascii_case("user"))
+            .or_else(|| schema.object_types.first())
+            .ok_or_else(|| anyhow::anyhow!("the connector reports no object types")),
+    }
+}

@@ -1,0 +1,44 @@
+//! `ferry check`: everything `serve` would do before serving, plus each connector's
+//! test-connection, reported per app. Exits non-zero with messages naming the file,
+//! line and app.
+
+use std::path::Path;
+
+use crate::config::LoadedConfig;
+use crate::server::assemble;
+
+pub async fn run(config_file: &Path) -> anyhow::Result<()> {
+    let config = LoadedConfig::load(config_file)?;
+    let ferry = assemble(&config).await?;
+    let mut failures = 0;
+    for refused in &ferry.catalog.refused {
+        println!("plugin refused: {refused}");
+        failures += 1;
+    }
+    let mut names: Vec<&String> = ferry.apps.keys().collect();
+    names.sort();
+    for name in names {
+        let app = &ferry.apps[name];
+        let plugin = &app.pool.plugin().info;
+        if let Err(e) = app.pool.test_connection().await {
+            println!("{}", config.app_error(name, format!("test-connection failed: {e}")));
+            failures += 1;
+            continue;
+        }
+        match app.bind().await {
+            Ok(bound) => println!(
+                "app '{name}': ok — {} {}, SCIM Users ↔ '{}' ({} mapped attributes)",
+                plugin.name,
+                plugin.version,
+                bound.users.object_type,
+                bound.users.entries.len()
+            ),
+            Err(e) => {
+                println!("{}", config.app_error(name, format!("{e:#}")));
+                failures += 1;
+            }
+        }
+    }
+    anyhow::ensure!(failures == 0, "{failures} problem(s) found in {}", config_file.display());
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! `ferry serve`: assemble the configuration and serve SCIM until SIGINT or SIGTERM.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::app::scheduler;
+use crate::config::LoadedConfig;
+use crate::scim::request::ScimState;
+use crate::scim::router::router;
+use crate::server::assemble;
+
+/// How long in-flight requests may take to finish after a shutdown signal.
+const GRACE: Duration = Duration::from_secs(10);
+
+pub async fn run(config_file: &Path) -> anyhow::Result<()> {
+    let config = LoadedConfig::load(config_file)?;
+    serve(config).await
+}
+
+/// Serves a loaded configuration.
+pub async fn serve(config: LoadedConfig) -> anyhow::Result<()> {
+    let ferry = assemble(&config).await?;
+    for app in ferry.apps.values() {
+        tokio::spawn(scheduler::run(app.clone()));
+    }
+    let server = &config.config.server;
+    let scheme = if server.insecure_http { "http" } else { "https" };
+    let state = Arc::new(ScimState {
+        apps: ferry.apps.clone(),
+        scheme,
+        max_body_bytes: server.max_request_bytes,
+    });
+    let app = router(state);
+    let listener = std::net::TcpListener::bind(server.listen)
+        .with_context(|| format!("cannot listen on {}", server.listen))?;
+    listener.set_nonblocking(true)?;
+    let handle = axum_server::Handle::new();
+    tokio::spawn(shutdown_on_signal(handle.clone()));
+    tracing::info!(address = %server.listen, scheme, apps = ferry.apps.len(), "serving SCIM");
+    for name in ferry.apps.keys() {
+        tracing::info!(app = %name, "SCIM base URL: {scheme}://{}/apps/{name}/scim/v2", server.listen);
+    }
+    let service = app.into_make_service();
+    if server.insecure_http {
+        axum_server::from_tcp(listener)?.handle(handle).serve(service).await?;
+    } else {
+        let (cert, key) = (server.tls_cert.as_ref(), server.tls_key.as_ref());
+        let tls = crate::tls::server_config(
+            cert.context("tls-cert is not set")?,
+            key.context("tls-key is not set")?,
+        )
+        .await?;
+        axum_server::from_tcp_rustls(listener, tls)?.handle(handle).serve(service).await?;
+    }
+    Ok(())
+}
+
+async fn shutdown_on_signal(handle: axum_server::Handle<std::net::SocketAddr>) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutting down");
+    handle.graceful_shutdown(Some(GRACE));
+}

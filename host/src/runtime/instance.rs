@@ -1,0 +1,156 @@
+//! One sandboxed connector instance: a store with its limits and an instantiated
+//! component. Every call into the guest goes through [`Instance::guarded`], which arms
+//! the CPU budget, so no guest code runs without a limit.
+
+use std::sync::Arc;
+
+use wasmtime::component::ResourceAny;
+use wasmtime::{Store, UpdateDeadline};
+
+use super::bindings::{Plugin, PluginPre, guest, types};
+use super::state::{Grants, MemoryLimitExceeded, StoreState, TableLimitExceeded};
+
+/// The error a call ends with when it used up its CPU budget.
+#[derive(Debug, thiserror::Error)]
+#[error("the connector exceeded its CPU limit of {limit_ms} ms per call")]
+pub struct CpuLimitExceeded {
+    /// The app's limit.
+    pub limit_ms: u32,
+}
+
+/// Why an instance failed; it is discarded after any of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The guest trapped (a panic, an unreachable, a bad memory access).
+    Trap,
+    /// The guest ran past its CPU budget.
+    CpuLimit,
+    /// The guest grew its memory or tables past the limit.
+    MemoryLimit,
+    /// The call took longer than the wall-clock limit.
+    Timeout,
+}
+
+/// A failed instance: what kind of failure, and a message for the operator that includes
+/// the guest's last output (a panic message) when there is one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct InstanceFailure {
+    /// What went wrong.
+    pub kind: FailureKind,
+    /// The operator-facing description.
+    pub message: String,
+}
+
+impl InstanceFailure {
+    fn from_error(error: wasmtime::Error, guest_output: String) -> Self {
+        let kind = if error.downcast_ref::<CpuLimitExceeded>().is_some() {
+            FailureKind::CpuLimit
+        } else if error.downcast_ref::<MemoryLimitExceeded>().is_some()
+            || error.downcast_ref::<TableLimitExceeded>().is_some()
+        {
+            FailureKind::MemoryLimit
+        } else {
+            FailureKind::Trap
+        };
+        let mut message = match kind {
+            FailureKind::Trap => format!("the connector trapped: {}", root_message(&error)),
+            _ => root_message(&error),
+        };
+        if !guest_output.is_empty() {
+            message.push_str(&format!(" (connector output: {guest_output})"));
+        }
+        Self { kind, message }
+    }
+
+    /// The failure of a call that ran past its wall-clock limit.
+    pub fn timeout(seconds: u32) -> Self {
+        Self {
+            kind: FailureKind::Timeout,
+            message: format!("the connector call took longer than {seconds} s and was stopped"),
+        }
+    }
+}
+
+/// The innermost cause of an error chain, with a trap's description when there is one.
+fn root_message(error: &wasmtime::Error) -> String {
+    if let Some(trap) = error.downcast_ref::<wasmtime::Trap>() {
+        return trap.to_string();
+    }
+    error.root_cause().to_string()
+}
+
+/// A live instance and the store it lives in.
+pub struct Instance {
+    store: Store<StoreState>,
+    bindings: Plugin,
+}
+
+impl Instance {
+    /// Instantiates `pre` in a fresh store under `grants`.
+    pub async fn new(pre: &PluginPre<StoreState>, grants: &Grants) -> Result<Self, InstanceFailure> {
+        let mut store = Store::new(pre.engine(), StoreState::new(grants));
+        store.limiter(|s| &mut s.limiter);
+        let limit_ms = grants.limits.cpu_ms_per_call;
+        store.epoch_deadline_callback(move |mut ctx| {
+            let state = ctx.data_mut();
+            state.ticks_used += 1;
+            if state.ticks_used > state.ticks_allowed {
+                return Err(CpuLimitExceeded { limit_ms }.into());
+            }
+            // Yield to the executor at every tick so one busy guest never holds a worker
+            // thread that other apps' requests need.
+            Ok(UpdateDeadline::Yield(1))
+        });
+        arm(&mut store);
+        let bindings = pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| InstanceFailure::from_error(e, store.data().output.tail()))?;
+        Ok(Self { store, bindings })
+    }
+
+    /// Runs one guest call under a fresh CPU budget; a trap or limit becomes an
+    /// [`InstanceFailure`] (and the caller must drop the instance).
+    pub async fn guarded<T>(
+        &mut self,
+        call: impl AsyncFnOnce(&guest::Guest, &mut Store<StoreState>) -> wasmtime::Result<T>,
+    ) -> Result<T, InstanceFailure> {
+        arm(&mut self.store);
+        let guest = self.bindings.ferry_connector_connector();
+        let result = call(guest, &mut self.store).await;
+        let output = self.store.data().output.tail();
+        result.map_err(|e| InstanceFailure::from_error(e, output))
+    }
+
+    /// `describe()`.
+    pub async fn describe(&mut self) -> Result<types::ConnectorInfo, InstanceFailure> {
+        self.guarded(async |g, s| g.call_describe(s).await).await
+    }
+
+    /// `session.open(settings)`; the connector's error is the inner result.
+    pub async fn open(
+        &mut self,
+        settings: &[types::Setting],
+    ) -> Result<Result<ResourceAny, types::Error>, InstanceFailure> {
+        self.guarded(async |g, s| g.session().call_open(s, settings).await).await
+    }
+
+    /// Rolls back a database transaction the last call left open.
+    pub async fn rollback_abandoned(&mut self) -> bool {
+        self.store.data_mut().sql.rollback_abandoned().await
+    }
+
+    /// The app this instance serves.
+    pub fn app(&self) -> Arc<str> {
+        self.store.data().app.clone()
+    }
+}
+
+/// Resets the CPU budget and arms the epoch deadline for the next call.
+fn arm(store: &mut Store<StoreState>) {
+    let state = store.data_mut();
+    state.ticks_used = 0;
+    state.output.clear();
+    store.set_epoch_deadline(1);
+}

@@ -1,0 +1,162 @@
+//! Each app's pool of connector sessions: long-lived instances that each hold an open
+//! `session` (and so their connections to the target). A call borrows an idle session or
+//! opens a new one, up to the app's instance limit; a session whose call trapped, hit a
+//! limit or timed out is dropped, and the next call opens a fresh one.
+
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::Semaphore;
+use wasmtime::component::ResourceAny;
+
+use super::bindings::types::{self, Change, ChangeResult, DeltaPage, ImportPage, Schema, Setting};
+use super::instance::{Instance, InstanceFailure};
+use super::plugin::LoadedPlugin;
+use super::state::Grants;
+
+/// Why a call on a pool failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum CallError {
+    /// The connector answered with an error of its own (the call itself ran fine).
+    #[error("{}", .0.message)]
+    Connector(types::Error),
+    /// The instance failed (trap, limit, timeout) and was discarded.
+    #[error(transparent)]
+    Failed(#[from] InstanceFailure),
+    /// No session became free within the app's queue timeout.
+    #[error("all {0} connector instances are busy")]
+    Busy(u32),
+}
+
+/// An instance with an open session.
+struct Session {
+    instance: Instance,
+    handle: ResourceAny,
+}
+
+/// The sessions of one app.
+pub struct SessionPool {
+    plugin: Arc<LoadedPlugin>,
+    grants: Grants,
+    settings: Vec<Setting>,
+    idle: Mutex<Vec<Session>>,
+    permits: Arc<Semaphore>,
+}
+
+impl SessionPool {
+    /// A pool for `plugin` under `grants`, opening sessions with `settings`. No session
+    /// is opened until the first call.
+    pub fn new(plugin: Arc<LoadedPlugin>, grants: Grants, settings: Vec<Setting>) -> Self {
+        let permits = Arc::new(Semaphore::new(grants.limits.instances as usize));
+        Self {
+            plugin,
+            grants,
+            settings,
+            idle: Mutex::new(Vec::new()),
+            permits,
+        }
+    }
+
+    /// The plugin the pool runs.
+    pub fn plugin(&self) -> &Arc<LoadedPlugin> {
+        &self.plugin
+    }
+
+    /// `test-connection`.
+    pub async fn test_connection(&self) -> Result<(), CallError> {
+        self.call(async |i, h| i.guarded(async |g, s| g.session().call_test_connection(s, h).await).await)
+            .await
+    }
+
+    /// `schema`.
+    pub async fn schema(&self) -> Result<Schema, CallError> {
+        self.call(async |i, h| i.guarded(async |g, s| g.session().call_schema(s, h).await).await)
+            .await
+    }
+
+    /// One page of a full import.
+    pub async fn full_import(&self, cursor: Option<String>, page_size: u32) -> Result<ImportPage, CallError> {
+        self.call(async |i, h| {
+            i.guarded(async |g, s| g.session().call_full_import(s, h, cursor.as_deref(), page_size).await)
+                .await
+        })
+        .await
+    }
+
+    /// One page of a delta import.
+    pub async fn delta_import(&self, watermark: String, page_size: u32) -> Result<DeltaPage, CallError> {
+        self.call(async |i, h| {
+            i.guarded(async |g, s| g.session().call_delta_import(s, h, &watermark, page_size).await)
+                .await
+        })
+        .await
+    }
+
+    /// Exports `changes`; one result per change.
+    pub async fn export(&self, changes: Vec<Change>) -> Result<Vec<ChangeResult>, CallError> {
+        let results = self
+            .call(async |i, h| {
+                i.guarded(async |g, s| g.session().call_export(s, h, &changes).await)
+                    .await
+                    .map(Ok)
+            })
+            .await?;
+        if results.len() != changes.len() {
+            return Err(CallError::Failed(InstanceFailure {
+                kind: super::instance::FailureKind::Trap,
+                message: format!(
+                    "the connector returned {} results for {} changes",
+                    results.len(),
+                    changes.len()
+                ),
+            }));
+        }
+        Ok(results)
+    }
+
+    /// Runs `f` on a session: borrowed from the idle list or newly opened, returned
+    /// after success, dropped after a failure. `f` returns the instance-level outcome
+    /// wrapping the connector's own result.
+    async fn call<T>(
+        &self,
+        f: impl AsyncFnOnce(&mut Instance, ResourceAny) -> Result<Result<T, types::Error>, InstanceFailure>,
+    ) -> Result<T, CallError> {
+        let limits = &self.grants.limits;
+        let _permit = tokio::time::timeout(limits.queue_timeout(), self.permits.acquire())
+            .await
+            .map_err(|_| CallError::Busy(limits.instances))?
+            .expect("the pool's semaphore is never closed");
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut session = match idle {
+            Some(s) => s,
+            None => self.open_session().await?,
+        };
+        let outcome = tokio::time::timeout(limits.call_timeout(), f(&mut session.instance, session.handle)).await;
+        let outcome = match outcome {
+            Ok(outcome) => outcome,
+            Err(_) => Err(InstanceFailure::timeout(limits.call_timeout_seconds)),
+        };
+        match outcome {
+            Ok(result) => {
+                if session.instance.rollback_abandoned().await {
+                    tracing::warn!(app = %self.grants.app, "the connector left a transaction open; it was rolled back");
+                }
+                self.idle.lock().unwrap_or_else(|e| e.into_inner()).push(session);
+                result.map_err(CallError::Connector)
+            }
+            Err(failure) => {
+                tracing::error!(app = %self.grants.app, plugin = %self.grants.plugin, "connector instance discarded: {failure}");
+                Err(CallError::Failed(failure))
+            }
+        }
+    }
+
+    async fn open_session(&self) -> Result<Session, CallError> {
+        let mut instance = Instance::new(&self.plugin.pre, &self.grants).await?;
+        let limits = &self.grants.limits;
+        let opened = tokio::time::timeout(limits.call_timeout(), instance.open(&self.settings))
+            .await
+            .unwrap_or_else(|_| Err(InstanceFailure::timeout(limits.call_timeout_seconds)))?;
+        let handle = opened.map_err(CallError::Connector)?;
+        Ok(Session { instance, handle })
+    }
+}

@@ -1,0 +1,239 @@
+//! The `/Users` endpoint: reads from the app's cache, writes as synchronous exports
+//! through its connector. A write is answered only after the connector confirmed it (or
+//! refused it), so the IdP never sees success for a change the target did not take.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use super::error::ScimError;
+use super::id;
+use super::list::{ListQuery, list};
+use super::mapping::render::Meta;
+use super::patch::{apply_patch, parse_patch};
+use super::projection::Projection;
+use super::request::{AuthorizedApp, ScimJson, scim_response};
+use crate::app::{App, Bound, ExportError};
+use crate::runtime::bindings::types::{AddChange, Change, ErrorKind, Object, UpdateChange};
+use crate::runtime::instance::FailureKind;
+use crate::runtime::pool::CallError;
+use crate::store::cache::CachedObject;
+
+/// Seconds an IdP should wait before retrying after a retryable failure.
+const RETRY_AFTER_SECONDS: u32 = 30;
+
+/// The app's binding, or a 503 while it has none yet.
+pub(crate) fn bound(app: &App) -> Result<&Bound, ScimError> {
+    app.bound().ok_or_else(|| {
+        ScimError::unavailable(
+            format!(
+                "the app is starting: {}",
+                app.last_error().unwrap_or_else(|| "connecting to its connector".into())
+            ),
+            RETRY_AFTER_SECONDS,
+        )
+    })
+}
+
+/// Reads are answered only once a full import has filled the cache: answering "no such
+/// user" from an empty cache would make the IdP create users that exist.
+async fn ready_for_reads(bound: &Bound) -> Result<(), ScimError> {
+    match bound.cache.is_complete().await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(ScimError::unavailable(
+            "the first import from the target is still running",
+            RETRY_AFTER_SECONDS,
+        )),
+        Err(e) => Err(ScimError::internal(format!("reading the cache failed: {e:#}"))),
+    }
+}
+
+/// The SCIM error for a failed export.
+pub fn export_error(e: ExportError) -> ScimError {
+    match e {
+        ExportError::Refused { kind, message } => match kind {
+            ErrorKind::InvalidInput => ScimError::invalid_value(message),
+            ErrorKind::NotFound => ScimError::not_found(message),
+            ErrorKind::AlreadyExists => ScimError::conflict(message),
+            ErrorKind::PermissionDenied => ScimError::new(StatusCode::FORBIDDEN, None, message),
+            ErrorKind::Unavailable => ScimError::unavailable(message, RETRY_AFTER_SECONDS),
+            ErrorKind::Unsupported => ScimError::new(StatusCode::NOT_IMPLEMENTED, None, message),
+            ErrorKind::Internal => ScimError::internal(message),
+        },
+        ExportError::Call(CallError::Busy(_)) => ScimError::unavailable(e.to_string(), 5),
+        ExportError::Call(CallError::Failed(f)) if f.kind == FailureKind::Timeout => {
+            ScimError::unavailable(f.message, RETRY_AFTER_SECONDS)
+        }
+        ExportError::Call(CallError::Connector(c)) => export_error(ExportError::Refused {
+            kind: c.kind,
+            message: c.message,
+        }),
+        ExportError::Call(other) => ScimError::internal(other.to_string()),
+    }
+}
+
+fn render(bound: &Bound, cached: &CachedObject, endpoint: &str) -> Value {
+    bound.users.render(
+        &cached.object,
+        &Meta {
+            created: cached.created,
+            modified: cached.modified,
+            endpoint,
+        },
+    )
+}
+
+fn endpoint(auth: &AuthorizedApp) -> String {
+    format!("{}/Users", auth.base_url)
+}
+
+/// The cached user of a SCIM id, or a 404.
+async fn find(bound: &Bound, scim_id: &str) -> Result<CachedObject, ScimError> {
+    let not_found = || ScimError::not_found(format!("there is no user with id '{scim_id}'"));
+    let anchor = id::decode(scim_id).ok_or_else(not_found)?;
+    bound
+        .cache
+        .get(&bound.users.object_type, &anchor)
+        .await
+        .map_err(|e| ScimError::internal(format!("reading the cache failed: {e:#}")))?
+        .ok_or_else(not_found)
+}
+
+/// Re-reads an object the connector just wrote, for its cache timestamps.
+async fn written(bound: &Bound, object: Option<Object>) -> Result<CachedObject, ScimError> {
+    let object = object.ok_or_else(|| ScimError::internal("the connector returned no object"))?;
+    bound
+        .cache
+        .get(&object.object_type, &object.anchor)
+        .await
+        .map_err(|e| ScimError::internal(format!("reading the cache failed: {e:#}")))?
+        .ok_or_else(|| ScimError::internal("the written object is missing from the cache"))
+}
+
+/// `GET /Users`.
+pub async fn list_users(
+    auth: AuthorizedApp,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Response, ScimError> {
+    let bound = bound(&auth.app)?;
+    let query = ListQuery::parse(&params)?;
+    ready_for_reads(bound).await?;
+    let body = list(&bound.cache, &bound.users, &query, &endpoint(&auth)).await?;
+    Ok(scim_response(StatusCode::OK, &body))
+}
+
+/// `GET /Users/{id}`.
+pub async fn get_user(
+    auth: AuthorizedApp,
+    Path(params): Path<HashMap<String, String>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, ScimError> {
+    let bound = bound(&auth.app)?;
+    let projection = Projection::parse(
+        query.get("attributes").map(String::as_str),
+        query.get("excludedAttributes").map(String::as_str),
+    )?;
+    ready_for_reads(bound).await?;
+    let cached = find(bound, &params["id"]).await?;
+    let resource = projection.apply(render(bound, &cached, &endpoint(&auth)), &bound.users.schema);
+    Ok(scim_response(StatusCode::OK, &resource))
+}
+
+/// `POST /Users`.
+pub async fn create_user(auth: AuthorizedApp, ScimJson(body): ScimJson) -> Result<Response, ScimError> {
+    let bound = bound(&auth.app)?;
+    refuse_taken_user_name(bound, &body, &endpoint(&auth)).await?;
+    let attributes = bound.users.attributes_for_add(&body)?;
+    let change = Change::Add(AddChange {
+        object_type: bound.users.object_type.clone(),
+        attributes,
+    });
+    let object = auth.app.export(change).await.map_err(export_error)?;
+    let cached = written(bound, object).await?;
+    tracing::info!(app = %auth.app.name, id = %id::encode(&cached.object.anchor), "user created");
+    Ok(scim_response(StatusCode::CREATED, &render(bound, &cached, &endpoint(&auth))))
+}
+
+/// A 409 when the cache already holds a user with this userName (compared without
+/// case, as the attribute's `caseExact: false` says). The target's own unique constraint
+/// is the final word; this check answers Entra ID's expectation even for targets without
+/// one.
+async fn refuse_taken_user_name(bound: &Bound, body: &Value, endpoint: &str) -> Result<(), ScimError> {
+    let Some(name) = body.as_object().and_then(|o| crate::scim::attr_json::get(o, "userName")).and_then(Value::as_str) else {
+        return Ok(());
+    };
+    if !bound.cache.is_complete().await.unwrap_or(false) {
+        return Ok(());
+    }
+    let filter = super::filter::parse_filter(&format!("userName eq {}", Value::from(name)))?;
+    let query = ListQuery {
+        filter: Some(filter),
+        start_index: 1,
+        count: 0,
+        projection: Projection::default(),
+    };
+    let found = list(&bound.cache, &bound.users, &query, endpoint).await?;
+    if found["totalResults"].as_u64().unwrap_or(0) > 0 {
+        return Err(ScimError::conflict(format!("a user with userName '{name}' already exists")));
+    }
+    Ok(())
+}
+
+/// Exports the difference between the cached user and `after`, and answers with the
+/// user as it now is.
+async fn update(auth: &AuthorizedApp, bound: &Bound, cached: CachedObject, before: Value, after: Value) -> Result<Response, ScimError> {
+    let changes = bound.users.changes(&before, &after, &cached.object.attributes)?;
+    if changes.is_empty() {
+        return Ok(scim_response(StatusCode::OK, &before));
+    }
+    let change = Change::Update(UpdateChange {
+        target: App::object_ref(&cached.object.object_type, &cached.object.anchor),
+        changes,
+    });
+    let object = auth.app.export(change).await.map_err(export_error)?;
+    let cached = written(bound, object).await?;
+    Ok(scim_response(StatusCode::OK, &render(bound, &cached, &endpoint(auth))))
+}
+
+/// `PUT /Users/{id}`: the body replaces the user's attributes.
+pub async fn replace_user(
+    auth: AuthorizedApp,
+    Path(params): Path<HashMap<String, String>>,
+    ScimJson(body): ScimJson,
+) -> Result<Response, ScimError> {
+    let bound = bound(&auth.app)?;
+    ready_for_reads(bound).await?;
+    let cached = find(bound, &params["id"]).await?;
+    let before = render(bound, &cached, &endpoint(&auth));
+    update(&auth, bound, cached, before, body).await
+}
+
+/// `PATCH /Users/{id}`.
+pub async fn patch_user(
+    auth: AuthorizedApp,
+    Path(params): Path<HashMap<String, String>>,
+    ScimJson(body): ScimJson,
+) -> Result<Response, ScimError> {
+    let bound = bound(&auth.app)?;
+    let operations = parse_patch(&body)?;
+    ready_for_reads(bound).await?;
+    let cached = find(bound, &params["id"]).await?;
+    let before = render(bound, &cached, &endpoint(&auth));
+    let mut after = before.clone();
+    apply_patch(&mut after, &operations, &bound.users.schema)?;
+    update(&auth, bound, cached, before, after).await
+}
+
+/// `DELETE /Users/{id}`.
+pub async fn delete_user(auth: AuthorizedApp, Path(params): Path<HashMap<String, String>>) -> Result<Response, ScimError> {
+    let bound = bound(&auth.app)?;
+    ready_for_reads(bound).await?;
+    let cached = find(bound, &params["id"]).await?;
+    let change = Change::Delete(App::object_ref(&cached.object.object_type, &cached.object.anchor));
+    auth.app.export(change).await.map_err(export_error)?;
+    tracing::info!(app = %auth.app.name, id = %params["id"], "user deleted");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,463 @@
+//! The cache of what an app's target holds (ECMA's "connector space"), persisted in an
+//! embedded SQLite file in the data folder so that a restart serves reads at once.
+//!
+//! Objects are stored as the connector returned them (secret attributes left out), keyed
+//! by object type and anchor. Values of the attributes an IdP matches on are kept in a
+//! lookup table (lower-cased), so `userName eq "x"` is an index probe, not a scan.
+//!
+//! Full imports mark every object they see with a new generation and, when complete,
+//! delete the objects of older generations: objects removed from the target disappear
+//! without the cache ever being empty in between.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use rusqlite::{Connection, OptionalExtension, params};
+use time::OffsetDateTime;
+
+use crate::runtime::bindings::types::{Attribute, Object, ObjectRef, Value};
+
+/// The longest prefix of a value kept in the lookup table. Longer values still match:
+/// the probe is cut the same way and the filter is evaluated on the full object.
+const LOOKUP_PREFIX_CHARS: usize = 256;
+
+/// Read connections: SQLite in WAL mode serves readers in parallel with the writer.
+const READERS: usize = 4;
+
+/// One cached object with the times Ferry first and last saw it change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CachedObject {
+    /// The object as the connector reported it.
+    pub object: Object,
+    /// When the cache first held it.
+    pub created: OffsetDateTime,
+    /// When its attributes last changed in the cache.
+    pub modified: OffsetDateTime,
+}
+
+/// The cache of one app.
+pub struct Cache {
+    writer: Arc<Mutex<Connection>>,
+    readers: Arc<Vec<Mutex<Connection>>>,
+    next_reader: AtomicUsize,
+    indexed: Arc<BTreeSet<(String, String)>>,
+    write_generation: Arc<AtomicI64>,
+}
+
+/// The normalised form of a value in the lookup table; `None` for values never matched
+/// by text (binary).
+pub fn lookup_key(value: &Value) -> Option<String> {
+    let text = match value {
+        Value::String(s) | Value::Reference(s) => s.to_lowercase(),
+        Value::Integer(i) => i.to_string(),
+        Value::Boolean(b) => b.to_string(),
+        Value::Datetime(_) | Value::Binary(_) => return None,
+    };
+    Some(lookup_prefix(&text))
+}
+
+/// Cuts a lower-cased probe the way stored keys are cut.
+pub fn lookup_prefix(text: &str) -> String {
+    text.chars().take(LOOKUP_PREFIX_CHARS).collect()
+}
+
+const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+CREATE TABLE IF NOT EXISTS objects (
+    object_type TEXT NOT NULL,
+    anchor TEXT NOT NULL,
+    attributes TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    modified INTEGER NOT NULL,
+    generation INTEGER NOT NULL,
+    PRIMARY KEY (object_type, anchor)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS objects_generation ON objects (generation);
+CREATE TABLE IF NOT EXISTS lookup (
+    object_type TEXT NOT NULL,
+    attribute TEXT NOT NULL,
+    value TEXT NOT NULL,
+    anchor TEXT NOT NULL,
+    PRIMARY KEY (object_type, attribute, value, anchor)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS lookup_anchor ON lookup (object_type, anchor);
+CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+";
+
+fn now_nanos() -> i64 {
+    i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos()).unwrap_or(i64::MAX)
+}
+
+fn from_nanos(nanos: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(nanos.into()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+impl Cache {
+    /// Opens (or creates) the cache file. `indexed` lists the (object type, attribute)
+    /// pairs to keep lookups for; when it differs from the last run, the lookup table is
+    /// rebuilt from the stored objects.
+    pub fn open(path: &Path, indexed: BTreeSet<(String, String)>) -> anyhow::Result<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let open = || -> anyhow::Result<Connection> {
+            let c = Connection::open(path).with_context(|| format!("opening the cache {}", path.display()))?;
+            c.busy_timeout(std::time::Duration::from_secs(30))?;
+            c.execute_batch(SCHEMA).context("preparing the cache tables")?;
+            Ok(c)
+        };
+        let writer = open()?;
+        let generation: i64 = read_state(&writer, "generation")?.and_then(|g| g.parse().ok()).unwrap_or(0);
+        let indexed_text = serde_json::to_string(&indexed)?;
+        if read_state(&writer, "indexed")?.as_deref() != Some(indexed_text.as_str()) {
+            rebuild_lookup(&writer, &indexed)?;
+            write_state(&writer, "indexed", &indexed_text)?;
+        }
+        let readers = (0..READERS).map(|_| open().map(Mutex::new)).collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Self {
+            writer: Arc::new(Mutex::new(writer)),
+            readers: Arc::new(readers),
+            next_reader: AtomicUsize::new(0),
+            indexed: Arc::new(indexed),
+            write_generation: Arc::new(AtomicI64::new(generation)),
+        })
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let readers = self.readers.clone();
+        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % readers.len();
+        tokio::task::spawn_blocking(move || {
+            let conn = readers[i].lock().unwrap_or_else(|e| e.into_inner());
+            f(&conn)
+        })
+        .await
+        .context("cache reader task")?
+    }
+
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = writer.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut conn)
+        })
+        .await
+        .context("cache writer task")?
+    }
+
+    /// The object with this anchor.
+    pub async fn get(&self, object_type: &str, anchor: &str) -> anyhow::Result<Option<CachedObject>> {
+        let (t, a) = (object_type.to_string(), anchor.to_string());
+        self.read(move |c| {
+            c.query_row(
+                "SELECT anchor, attributes, created, modified FROM objects WHERE object_type = ?1 AND anchor = ?2",
+                params![t, a],
+                |row| row_to_object(&t, row),
+            )
+            .optional()?
+            .transpose()
+        })
+        .await
+    }
+
+    /// Whether lookups are kept for this attribute.
+    pub fn is_indexed(&self, object_type: &str, attribute: &str) -> bool {
+        self.indexed.contains(&(object_type.to_string(), attribute.to_string()))
+    }
+
+    /// The objects whose `attribute` has a value whose lookup key is `key` (see
+    /// [`lookup_key`]); a superset of the exact matches when values are long.
+    pub async fn find(&self, object_type: &str, attribute: &str, key: &str) -> anyhow::Result<Vec<CachedObject>> {
+        let (t, attr, key) = (object_type.to_string(), attribute.to_string(), lookup_prefix(key));
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT o.anchor, o.attributes, o.created, o.modified FROM lookup l \
+                 JOIN objects o ON o.object_type = l.object_type AND o.anchor = l.anchor \
+                 WHERE l.object_type = ?1 AND l.attribute = ?2 AND l.value = ?3 ORDER BY o.anchor",
+            )?;
+            let rows = stmt.query_map(params![t, attr, key], |row| row_to_object(&t, row))?;
+            rows.map(|r| r?).collect()
+        })
+        .await
+    }
+
+    /// Up to `limit` objects of a type in anchor order, after `after` (for scans in
+    /// batches).
+    pub async fn scan(&self, object_type: &str, after: Option<String>, limit: usize) -> anyhow::Result<Vec<CachedObject>> {
+        let t = object_type.to_string();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT anchor, attributes, created, modified FROM objects \
+                 WHERE object_type = ?1 AND anchor > ?2 ORDER BY anchor LIMIT ?3",
+            )?;
+            let rows = stmt.query_map(params![t, after.unwrap_or_default(), limit as i64], |row| {
+                row_to_object(&t, row)
+            })?;
+            rows.map(|r| r?).collect()
+        })
+        .await
+    }
+
+    /// How many objects of a type are cached.
+    pub async fn count(&self, object_type: &str) -> anyhow::Result<u64> {
+        let t = object_type.to_string();
+        self.read(move |c| {
+            let n: i64 = c.query_row("SELECT count(*) FROM objects WHERE object_type = ?1", [t], |r| r.get(0))?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
+    /// Stores objects (new or changed), in one transaction.
+    pub async fn upsert(&self, objects: Vec<Object>) -> anyhow::Result<()> {
+        let indexed = self.indexed.clone();
+        let generation = self.write_generation.load(Ordering::SeqCst);
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            let now = now_nanos();
+            for object in &objects {
+                upsert_one(&tx, object, &indexed, generation, now)?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Removes objects, in one transaction.
+    pub async fn delete(&self, refs: Vec<ObjectRef>) -> anyhow::Result<()> {
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            for r in &refs {
+                tx.execute("DELETE FROM objects WHERE object_type = ?1 AND anchor = ?2", params![r.object_type, r.anchor])?;
+                tx.execute("DELETE FROM lookup WHERE object_type = ?1 AND anchor = ?2", params![r.object_type, r.anchor])?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Starts a full import: every object stored from now on belongs to a new
+    /// generation. Returns it, for [`Cache::finish_full_import`].
+    pub async fn begin_full_import(&self) -> anyhow::Result<i64> {
+        let generation = self.write_generation.fetch_add(1, Ordering::SeqCst) + 1;
+        self.set_state("generation", &generation.to_string()).await?;
+        Ok(generation)
+    }
+
+    /// Completes a full import: objects it did not see (older generations) are removed.
+    /// Returns how many.
+    pub async fn finish_full_import(&self, generation: i64) -> anyhow::Result<u64> {
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            tx.execute(
+                "DELETE FROM lookup WHERE (object_type, anchor) IN \
+                 (SELECT object_type, anchor FROM objects WHERE generation < ?1)",
+                [generation],
+            )?;
+            let removed = tx.execute("DELETE FROM objects WHERE generation < ?1", [generation])?;
+            write_state(&tx, "full-import-completed", &now_nanos().to_string())?;
+            tx.commit()?;
+            Ok(removed as u64)
+        })
+        .await
+    }
+
+    /// Whether a full import has ever completed, so reads reflect the target.
+    pub async fn is_complete(&self) -> anyhow::Result<bool> {
+        Ok(self.state("full-import-completed").await?.is_some())
+    }
+
+    /// A value Ferry keeps for the app (a watermark, the schema).
+    pub async fn state(&self, key: &str) -> anyhow::Result<Option<String>> {
+        let key = key.to_string();
+        self.read(move |c| read_state(c, &key)).await
+    }
+
+    /// Stores a value for the app.
+    pub async fn set_state(&self, key: &str, value: &str) -> anyhow::Result<()> {
+        let (key, value) = (key.to_string(), value.to_string());
+        self.write(move |c| write_state(c, &key, &value)).await
+    }
+}
+
+fn read_state(c: &Connection, key: &str) -> anyhow::Result<Option<String>> {
+    Ok(c.query_row("SELECT value FROM state WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+}
+
+fn write_state(c: &Connection, key: &str, value: &str) -> anyhow::Result<()> {
+    c.execute(
+        "INSERT INTO state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
+fn row_to_object(object_type: &str, row: &rusqlite::Row<'_>) -> rusqlite::Result<anyhow::Result<CachedObject>> {
+    let anchor: String = row.get(0)?;
+    let attributes: String = row.get(1)?;
+    let (created, modified): (i64, i64) = (row.get(2)?, row.get(3)?);
+    Ok(serde_json::from_str::<Vec<Attribute>>(&attributes)
+        .with_context(|| format!("cached object {object_type}/{anchor} is unreadable"))
+        .map(|attributes| CachedObject {
+            object: Object {
+                object_type: object_type.to_string(),
+                anchor,
+                attributes,
+            },
+            created: from_nanos(created),
+            modified: from_nanos(modified),
+        }))
+}
+
+fn upsert_one(
+    tx: &rusqlite::Transaction<'_>,
+    object: &Object,
+    indexed: &BTreeSet<(String, String)>,
+    generation: i64,
+    now: i64,
+) -> anyhow::Result<()> {
+    let attributes = serde_json::to_string(&object.attributes)?;
+    tx.prepare_cached(
+        "INSERT INTO objects (object_type, anchor, attributes, created, modified, generation) \
+         VALUES (?1, ?2, ?3, ?4, ?4, ?5) \
+         ON CONFLICT (object_type, anchor) DO UPDATE SET \
+           modified = CASE WHEN attributes = excluded.attributes THEN modified ELSE excluded.modified END, \
+           attributes = excluded.attributes, generation = excluded.generation",
+    )?
+    .execute(params![object.object_type, object.anchor, attributes, now, generation])?;
+    tx.prepare_cached("DELETE FROM lookup WHERE object_type = ?1 AND anchor = ?2")?
+        .execute(params![object.object_type, object.anchor])?;
+    insert_lookups(tx, object, indexed)
+}
+
+fn insert_lookups(tx: &Connection, object: &Object, indexed: &BTreeSet<(String, String)>) -> anyhow::Result<()> {
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO lookup (object_type, attribute, value, anchor) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for attribute in &object.attributes {
+        if !indexed.contains(&(object.object_type.clone(), attribute.name.clone())) {
+            continue;
+        }
+        for key in attribute.values.iter().filter_map(lookup_key) {
+            insert.execute(params![object.object_type, attribute.name, key, object.anchor])?;
+        }
+    }
+    Ok(())
+}
+
+fn rebuild_lookup(c: &Connection, indexed: &BTreeSet<(String, String)>) -> anyhow::Result<()> {
+    c.execute("DELETE FROM lookup", [])?;
+    let mut stmt = c.prepare("SELECT object_type, anchor, attributes FROM objects")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let (object_type, anchor, attributes): (String, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        let attributes: Vec<Attribute> = serde_json::from_str(&attributes)?;
+        insert_lookups(
+            c,
+            &Object {
+                object_type,
+                anchor,
+                attributes,
+            },
+            indexed,
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(anchor: &str, name: &str) -> Object {
+        Object {
+            object_type: "user".into(),
+            anchor: anchor.into(),
+            attributes: vec![
+                Attribute { name: "user_name".into(), values: vec![Value::String(name.into())] },
+                Attribute { name: "active".into(), values: vec![Value::Boolean(true)] },
+            ],
+        }
+    }
+
+    fn indexed() -> BTreeSet<(String, String)> {
+        [("user".to_string(), "user_name".to_string())].into()
+    }
+
+    #[tokio::test]
+    async fn stores_finds_and_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.db");
+        let cache = Cache::open(&path, indexed()).unwrap();
+        cache.upsert(vec![user("1", "Alice"), user("2", "bob")]).await.unwrap();
+        let found = cache.find("user", "user_name", "alice").await.unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].object, user("1", "Alice"));
+        assert_eq!(cache.count("user").await.unwrap(), 2);
+        drop(cache);
+        let cache = Cache::open(&path, indexed()).unwrap();
+        assert_eq!(cache.get("user", "2").await.unwrap().unwrap().object, user("2", "bob"));
+        assert!(cache.get("user", "3").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn full_import_removes_unseen_objects_only_when_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(&dir.path().join("c.db"), indexed()).unwrap();
+        cache.upsert(vec![user("1", "a"), user("2", "b")]).await.unwrap();
+        assert!(!cache.is_complete().await.unwrap());
+        let generation = cache.begin_full_import().await.unwrap();
+        cache.upsert(vec![user("1", "a")]).await.unwrap();
+        assert_eq!(cache.count("user").await.unwrap(), 2, "nothing removed mid-import");
+        assert_eq!(cache.finish_full_import(generation).await.unwrap(), 1);
+        assert!(cache.get("user", "2").await.unwrap().is_none());
+        assert!(cache.find("user", "user_name", "b").await.unwrap().is_empty());
+        assert!(cache.is_complete().await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn modified_changes_only_when_attributes_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(&dir.path().join("c.db"), indexed()).unwrap();
+        cache.upsert(vec![user("1", "a")]).await.unwrap();
+        let first = cache.get("user", "1").await.unwrap().unwrap();
+        cache.upsert(vec![user("1", "a")]).await.unwrap();
+        assert_eq!(cache.get("user", "1").await.unwrap().unwrap().modified, first.modified);
+        cache.upsert(vec![user("1", "A2")]).await.unwrap();
+        let changed = cache.get("user", "1").await.unwrap().unwrap();
+        assert!(changed.modified > first.modified);
+        assert_eq!(changed.created, first.created);
+    }
+
+    #[tokio::test]
+    async fn rebuilds_lookups_when_the_indexed_set_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let cache = Cache::open(&path, BTreeSet::new()).unwrap();
+        cache.upsert(vec![user("1", "Zed")]).await.unwrap();
+        assert!(cache.find("user", "user_name", "zed").await.unwrap().is_empty());
+        drop(cache);
+        let cache = Cache::open(&path, indexed()).unwrap();
+        assert_eq!(cache.find("user", "user_name", "zed").await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn long_values_match_by_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(&dir.path().join("c.db"), indexed()).unwrap();
+        let long = "x".repeat(10_000);
+        cache.upsert(vec![user("1", &long)]).await.unwrap();
+        assert_eq!(cache.find("user", "user_name", &long).await.unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,4 @@
+//! Ferry's own state, kept in the data folder: each app's cache, watermarks and import
+//! history.
+
+pub mod cache;

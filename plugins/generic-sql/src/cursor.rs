@@ -1,0 +1,232 @@
+//! The opaque strings the host keeps between calls: the full-import cursor and the delta
+//! watermark. Both are JSON holding database values exactly as read, so that binding them
+//! back compares like the database compares (an integer stays an integer, stored text
+//! stays the same text).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::errors::invalid_input;
+use crate::ferry::connector::sql::SqlValue;
+use crate::ferry::connector::types::{Datetime, Error};
+
+/// A non-NULL database value kept in a cursor or watermark.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StoredValue {
+    /// An integer.
+    Integer(i64),
+    /// A floating-point number.
+    Real(f64),
+    /// Text.
+    Text(String),
+    /// A truth value.
+    Boolean(bool),
+    /// Bytes.
+    Blob(Vec<u8>),
+    /// A timestamp, as the host's driver read it.
+    Timestamp {
+        /// Seconds since the epoch.
+        seconds: i64,
+        /// Nanoseconds within the second.
+        nanoseconds: u32,
+    },
+}
+
+impl StoredValue {
+    /// Keeps a value read from the database; NULL keeps nothing.
+    pub fn keep(value: &SqlValue) -> Option<Self> {
+        Some(match value {
+            SqlValue::Null => return None,
+            SqlValue::Integer(number) => Self::Integer(*number),
+            SqlValue::Real(number) => Self::Real(*number),
+            SqlValue::Text(text) => Self::Text(text.clone()),
+            SqlValue::Boolean(flag) => Self::Boolean(*flag),
+            SqlValue::Blob(bytes) => Self::Blob(bytes.clone()),
+            SqlValue::Timestamp(at) => Self::Timestamp {
+                seconds: at.seconds,
+                nanoseconds: at.nanoseconds,
+            },
+        })
+    }
+
+    /// The value to bind.
+    pub fn to_sql(&self) -> SqlValue {
+        match self {
+            Self::Integer(number) => SqlValue::Integer(*number),
+            Self::Real(number) => SqlValue::Real(*number),
+            Self::Text(text) => SqlValue::Text(text.clone()),
+            Self::Boolean(flag) => SqlValue::Boolean(*flag),
+            Self::Blob(bytes) => SqlValue::Blob(bytes.clone()),
+            Self::Timestamp {
+                seconds,
+                nanoseconds,
+            } => SqlValue::Timestamp(Datetime {
+                seconds: *seconds,
+                nanoseconds: *nanoseconds,
+            }),
+        }
+    }
+}
+
+/// Where a full import stands: the object type being read, the last anchor read of it,
+/// and the delta watermark taken when the import began, handed over on the last page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportCursor {
+    /// The name of the object type being read (a name, not an index, so a changed
+    /// configuration is noticed rather than misread).
+    pub object_type: String,
+    /// The anchor of the last object returned of that type; none at its start.
+    pub after: Option<StoredValue>,
+    /// Where delta imports start once this import completes; none when no object type
+    /// can be delta-imported.
+    pub watermark: Option<DeltaWatermark>,
+}
+
+/// Where delta imports stand, per object type.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeltaWatermark {
+    /// The position of each object type that has a delta source, by name.
+    pub types: BTreeMap<String, Position>,
+}
+
+/// How far one object type's changes have been read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Position {
+    /// Through this change-table sequence value; none for "from the first change".
+    Sequence(Option<StoredValue>),
+    /// Through this watermark value, and within it through this anchor. Without an
+    /// anchor, rows at the watermark value itself are read again (the hand-over from a
+    /// full import); without a value, every row with a watermark is read.
+    Watermark {
+        /// The last watermark value read.
+        last: Option<StoredValue>,
+        /// The anchor of the last row read at `last`.
+        anchor: Option<StoredValue>,
+    },
+}
+
+/// The version tag both encodings start with, so a string from another connector or an
+/// older format is refused instead of misread.
+const VERSION: &str = "generic-sql/1";
+
+/// The JSON envelope of both encodings.
+#[derive(Serialize, Deserialize)]
+struct Envelope<T> {
+    v: String,
+    #[serde(flatten)]
+    body: T,
+}
+
+impl ImportCursor {
+    /// The opaque `next-cursor` string.
+    pub fn encode(&self) -> String {
+        encode(self)
+    }
+
+    /// Reads a cursor this connector returned; `invalid-input` for anything else.
+    pub fn decode(text: &str) -> Result<Self, Error> {
+        decode(text, "cursor")
+    }
+}
+
+impl DeltaWatermark {
+    /// The opaque watermark string.
+    pub fn encode(&self) -> String {
+        encode(self)
+    }
+
+    /// Reads a watermark this connector returned; `invalid-input` for anything else.
+    pub fn decode(text: &str) -> Result<Self, Error> {
+        decode(text, "watermark")
+    }
+}
+
+fn encode<T: Serialize>(body: &T) -> String {
+    serde_json::to_string(&Envelope {
+        v: VERSION.to_owned(),
+        body,
+    })
+    .expect("cursors and watermarks hold only JSON-safe data")
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(text: &str, what: &str) -> Result<T, Error> {
+    let refuse = || {
+        invalid_input(format!(
+            "the {what} was not produced by this version of generic-sql; start a full import"
+        ))
+    };
+    let envelope: Envelope<T> = serde_json::from_str(text).map_err(|_| refuse())?;
+    if envelope.v != VERSION {
+        return Err(refuse());
+    }
+    Ok(envelope.body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_values_exactly() {
+        let values = [
+            SqlValue::Integer(-5),
+            SqlValue::Real(0.1),
+            SqlValue::Text("2024-05-01 12:00:00'\"😀\0".into()),
+            SqlValue::Boolean(true),
+            SqlValue::Blob(vec![0, 1, 255]),
+            SqlValue::Timestamp(Datetime {
+                seconds: -1,
+                nanoseconds: 999,
+            }),
+        ];
+        for value in values {
+            assert_eq!(StoredValue::keep(&value).unwrap().to_sql(), value);
+        }
+        assert_eq!(StoredValue::keep(&SqlValue::Null), None);
+    }
+
+    #[test]
+    fn cursors_and_watermarks_round_trip() {
+        let mut watermark = DeltaWatermark::default();
+        watermark.types.insert(
+            "group".into(),
+            Position::Sequence(Some(StoredValue::Integer(17))),
+        );
+        watermark.types.insert(
+            "user".into(),
+            Position::Watermark {
+                last: Some(StoredValue::Text("2024-05-01 12:00:00".into())),
+                anchor: None,
+            },
+        );
+        assert_eq!(
+            DeltaWatermark::decode(&watermark.encode()),
+            Ok(watermark.clone())
+        );
+        let cursor = ImportCursor {
+            object_type: "user".into(),
+            after: Some(StoredValue::Integer(100)),
+            watermark: Some(watermark),
+        };
+        assert_eq!(ImportCursor::decode(&cursor.encode()), Ok(cursor));
+    }
+
+    #[test]
+    fn refuses_strings_it_did_not_produce() {
+        for text in [
+            "",
+            "null",
+            "{}",
+            r#"{"v":"generic-sql/0","types":{}}"#,
+            r#"{"v":"generic-sql/1"}"#,
+        ] {
+            let failure = ImportCursor::decode(text).unwrap_err();
+            assert!(failure.message.contains("start a full import"), "{text}");
+        }
+        assert!(DeltaWatermark::decode(r#"{"v":"generic-sql/1","types":{}}"#).is_ok());
+        assert!(DeltaWatermark::decode(r#"{"v":"other","types":{}}"#).is_err());
+    }
+}

@@ -1,0 +1,61 @@
+//! What the connector tells the host before any configuration: its name, its one
+//! parameter, and what it supports.
+
+use crate::config::OBJECT_TYPES;
+use crate::ferry::connector::types::{ConnectorInfo, Features, Parameter, ParameterType};
+
+/// The answer to `describe`; it touches no database.
+pub fn connector_info() -> ConnectorInfo {
+    ConnectorInfo {
+        name: "generic-sql".to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        description:
+            "Maps object types onto tables of the app's SQL database (SQLite or PostgreSQL): \
+                      one row per object, child tables for multi-valued attributes, delta imports \
+                      by watermark column or change table."
+                .to_owned(),
+        parameters: vec![Parameter {
+            name: OBJECT_TYPES.to_owned(),
+            description: "One entry per object type: name, table, anchor, and optionally schema, \
+                          watermark, soft-delete, change-table, read-only, exclude, multi-valued \
+                          and statements."
+                .to_owned(),
+            parameter_type: ParameterType::Structured,
+            required: true,
+            secret: false,
+            default: None,
+        }],
+        features: Features {
+            delta_import: true,
+            groups: false,
+            passwords: false,
+            rename: false,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describes_the_one_structured_parameter_and_the_features() {
+        let info = connector_info();
+        assert_eq!(info.name, "generic-sql");
+        assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
+        assert_eq!(info.parameters.len(), 1);
+        let parameter = &info.parameters[0];
+        assert_eq!(parameter.name, "object-types");
+        assert_eq!(parameter.parameter_type, ParameterType::Structured);
+        assert!(parameter.required && !parameter.secret && parameter.default.is_none());
+        assert_eq!(
+            info.features,
+            Features {
+                delta_import: true,
+                groups: false,
+                passwords: false,
+                rename: false,
+            }
+        );
+    }
+}

@@ -1,0 +1,404 @@
+//! Exports: each change in its own transaction, so a failed change leaves nothing half
+//! done and does not stop the others. Every write is checked against the mapping first
+//! (unknown, excluded and read-only attributes are the IdP's mistake, not the database's),
+//! and every change that leaves an object returns it as read back from the database.
+
+use std::collections::BTreeMap;
+
+use crate::database::{Database, Statement};
+use crate::errors::{error, from_sql, internal, invalid_attribute, invalid_input, unsupported};
+use crate::ferry::connector::sql::SqlValue;
+use crate::ferry::connector::types::{
+    Attribute, AttributeChange, Change, ChangeResult, Error, ErrorKind, Object, ObjectRef,
+    UpdateChange, Value,
+};
+use crate::mapping::{AttributeRef, MultiValuedMapping, TypeMapping};
+use crate::objects::read_one;
+use crate::statements;
+use crate::values::{anchor_of, anchor_param, has_type, to_sql};
+
+/// Makes the changes in order, one result per change.
+pub fn export(db: &dyn Database, types: &[TypeMapping], changes: Vec<Change>) -> Vec<ChangeResult> {
+    changes
+        .into_iter()
+        .map(|change| apply(db, types, change))
+        .collect()
+}
+
+/// One change, in its own transaction.
+fn apply(db: &dyn Database, types: &[TypeMapping], change: Change) -> ChangeResult {
+    match change {
+        Change::Add(add) => {
+            let mapping = type_named(types, &add.object_type)?;
+            in_transaction(db, || add_object(db, mapping, add.attributes)).map(Some)
+        }
+        Change::Update(update) => {
+            let mapping = type_named(types, &update.target.object_type)?;
+            in_transaction(db, || update_object(db, mapping, update)).map(Some)
+        }
+        Change::Delete(target) => {
+            let mapping = type_named(types, &target.object_type)?;
+            in_transaction(db, || delete_object(db, mapping, &target)).map(|()| None)
+        }
+        Change::Rename(_) => Err(unsupported(
+            "generic-sql does not rename objects: the anchor is the key column's value",
+        )),
+    }
+}
+
+/// Runs `work` between BEGIN and COMMIT, rolling back when it fails.
+fn in_transaction<T>(
+    db: &dyn Database,
+    work: impl FnOnce() -> Result<T, Error>,
+) -> Result<T, Error> {
+    db.begin()
+        .map_err(|failure| from_sql("starting a transaction", failure))?;
+    let outcome = work().and_then(|value| {
+        db.commit()
+            .map(|()| value)
+            .map_err(|failure| from_sql("committing the transaction", failure))
+    });
+    if outcome.is_err() {
+        // The change already failed; a failed rollback adds nothing the host can act on,
+        // and the host rolls back whatever is still open when `export` returns.
+        let _ = db.rollback();
+    }
+    outcome
+}
+
+/// Creates an object: its row (generated INSERT … RETURNING, or the operator's insert),
+/// then its child rows; returns it as read back.
+fn add_object(
+    db: &dyn Database,
+    mapping: &TypeMapping,
+    attributes: Vec<Attribute>,
+) -> Result<Object, Error> {
+    let context = format!("adding an object of type '{}'", mapping.name);
+    let mut singles: Vec<(usize, Value)> = Vec::new();
+    let mut children: Vec<(&MultiValuedMapping, Vec<Value>)> = Vec::new();
+    for (position, attribute) in attributes.iter().enumerate() {
+        if attributes[..position]
+            .iter()
+            .any(|earlier| earlier.name == attribute.name)
+        {
+            return Err(invalid_attribute(
+                &attribute.name,
+                format!("attribute '{}' is given twice", attribute.name),
+            ));
+        }
+        match writable(mapping, &attribute.name, &attribute.values)? {
+            AttributeRef::Column(index, _) => {
+                singles.extend(
+                    single_value(&attribute.name, attribute.values.clone())?
+                        .map(|value| (index, value)),
+                );
+            }
+            AttributeRef::MultiValued(child) => {
+                children.push((child, distinct(attribute.values.clone())))
+            }
+        }
+    }
+    let dialect = db.dialect();
+    let given = |name: &str| {
+        singles
+            .iter()
+            .find(|(index, _)| mapping.columns[*index].name == name)
+            .map(|(_, value)| to_sql(value))
+    };
+    let returned = match &mapping.statements.insert {
+        None => {
+            let values = singles
+                .iter()
+                .map(|(index, value)| (mapping.columns[*index].quoted.as_str(), to_sql(value)))
+                .collect();
+            statements::insert_row(dialect, mapping, values)
+        }
+        Some(insert) => insert.bind(|name| given(name).unwrap_or(SqlValue::Null)),
+    };
+    let rows = db
+        .query(&returned)
+        .map_err(|failure| from_sql(&context, failure))?;
+    let anchor_column = mapping.anchor_column();
+    let key = match rows
+        .rows
+        .into_iter()
+        .next()
+        .and_then(|row| row.into_iter().next())
+    {
+        Some(value) if value != SqlValue::Null => value,
+        _ => given(&anchor_column.name).ok_or_else(|| {
+            internal(format!(
+                "{context}: the insert statement returned no anchor \
+                 and the change does not give '{}'",
+                anchor_column.name
+            ))
+        })?,
+    };
+    // Bind the key as the anchor column's type, whatever type the statement returned it as.
+    let anchor = anchor_of(&key)
+        .map_err(|reason| internal(format!("{context}: the new anchor is {reason}")))?;
+    let key = anchor_param(&anchor, anchor_column.value_type).ok_or_else(|| {
+        internal(format!(
+            "{context}: the new anchor '{anchor}' is not a value of '{}'",
+            anchor_column.name
+        ))
+    })?;
+    for (child, values) in children {
+        for value in values {
+            let statement = statements::insert_value(dialect, child, key.clone(), to_sql(&value));
+            db.execute(&statement).map_err(|failure| {
+                from_sql(
+                    &format!("{context}: adding a value of '{}'", child.attribute),
+                    failure,
+                )
+            })?;
+        }
+    }
+    read_back(db, mapping, key, &anchor)
+}
+
+/// Changes an object: the single-valued attributes in one UPDATE (or the operator's
+/// update, bound with the whole new state), then the child rows that differ; returns it
+/// as read back.
+fn update_object(
+    db: &dyn Database,
+    mapping: &TypeMapping,
+    update: UpdateChange,
+) -> Result<Object, Error> {
+    let anchor = update.target.anchor;
+    let context = format!("updating object '{anchor}' of type '{}'", mapping.name);
+    let anchor_column = mapping.anchor_column();
+    let key = anchor_param(&anchor, anchor_column.value_type)
+        .ok_or_else(|| not_found(mapping, &anchor))?;
+    let current = read_one(db, mapping, key.clone())?.ok_or_else(|| not_found(mapping, &anchor))?;
+    let before: BTreeMap<String, Vec<Value>> = current
+        .object
+        .attributes
+        .into_iter()
+        .map(|attribute| (attribute.name, attribute.values))
+        .collect();
+    let mut after = before.clone();
+    let mut touched: Vec<AttributeRef> = Vec::new();
+    for change in update.changes {
+        let (name, values) = match &change {
+            AttributeChange::Replace(attribute)
+            | AttributeChange::AddValues(attribute)
+            | AttributeChange::RemoveValues(attribute) => {
+                (attribute.name.as_str(), attribute.values.as_slice())
+            }
+            AttributeChange::Clear(name) => (name.as_str(), &[][..]),
+        };
+        let attribute = writable(mapping, name, values)?;
+        let name = attribute.name();
+        let state = after.entry(name.to_owned()).or_default();
+        match change {
+            AttributeChange::Replace(attribute) => *state = distinct(attribute.values),
+            AttributeChange::AddValues(attribute) => {
+                for value in attribute.values {
+                    if !state.contains(&value) {
+                        state.push(value);
+                    }
+                }
+            }
+            AttributeChange::RemoveValues(attribute) => {
+                state.retain(|value| !attribute.values.contains(value))
+            }
+            AttributeChange::Clear(_) => state.clear(),
+        }
+        if !touched.iter().any(|earlier| earlier.name() == name) {
+            touched.push(attribute);
+        }
+    }
+
+    let dialect = db.dialect();
+    let old = |name: &str| before.get(name).map(Vec::as_slice).unwrap_or_default();
+    let new = |name: &str| after.get(name).map(Vec::as_slice).unwrap_or_default();
+    let mut sets = Vec::new();
+    for attribute in &touched {
+        if let AttributeRef::Column(index, column) = *attribute {
+            let value = single_value(&column.name, new(&column.name).to_vec())?;
+            if new(&column.name) == old(&column.name) {
+                continue;
+            }
+            if index == mapping.anchor {
+                return Err(Error {
+                    attribute: Some(column.name.clone()),
+                    ..unsupported(format!(
+                        "{context}: '{}' is the anchor column; changing it would rename the object",
+                        column.name
+                    ))
+                });
+            }
+            sets.push((
+                column.quoted.as_str(),
+                value.as_ref().map_or(SqlValue::Null, to_sql),
+            ));
+        }
+    }
+    if !sets.is_empty() {
+        let statement = match &mapping.statements.update {
+            None => statements::update_row(dialect, mapping, sets, key.clone()),
+            Some(update) => update.bind(|name| new(name).first().map_or(SqlValue::Null, to_sql)),
+        };
+        let changed = db
+            .execute(&statement)
+            .map_err(|failure| from_sql(&context, failure))?;
+        if changed == 0 {
+            return Err(not_found(mapping, &anchor));
+        }
+    }
+    for attribute in touched {
+        if let AttributeRef::MultiValued(child) = attribute {
+            let (old, new) = (old(&child.attribute), new(&child.attribute));
+            let context = format!("{context}: changing '{}'", child.attribute);
+            let run = |statement: Statement| {
+                db.execute(&statement)
+                    .map_err(|failure| from_sql(&context, failure))
+            };
+            if new.is_empty() && !old.is_empty() {
+                run(statements::delete_values(dialect, child, key.clone()))?;
+                continue;
+            }
+            for value in old.iter().filter(|value| !new.contains(value)) {
+                run(statements::delete_value(
+                    dialect,
+                    child,
+                    key.clone(),
+                    to_sql(value),
+                ))?;
+            }
+            for value in new.iter().filter(|value| !old.contains(value)) {
+                run(statements::insert_value(
+                    dialect,
+                    child,
+                    key.clone(),
+                    to_sql(value),
+                ))?;
+            }
+        }
+    }
+    read_back(db, mapping, key, &anchor)
+}
+
+/// Deletes an object: its child rows, then its row (or the operator's delete alone, which
+/// may keep them, e.g. to soft-delete). Deleting nothing means there was no such object.
+fn delete_object(
+    db: &dyn Database,
+    mapping: &TypeMapping,
+    target: &ObjectRef,
+) -> Result<(), Error> {
+    let context = format!(
+        "deleting object '{}' of type '{}'",
+        target.anchor, mapping.name
+    );
+    let key = anchor_param(&target.anchor, mapping.anchor_column().value_type)
+        .ok_or_else(|| not_found(mapping, &target.anchor))?;
+    let run = |statement: Statement| {
+        db.execute(&statement)
+            .map_err(|failure| from_sql(&context, failure))
+    };
+    let dialect = db.dialect();
+    let deleted = match &mapping.statements.delete {
+        Some(delete) => run(delete.bind(|_| key.clone()))?,
+        None => {
+            for child in &mapping.multi_valued {
+                run(statements::delete_values(dialect, child, key.clone()))?;
+            }
+            run(statements::delete_row(dialect, mapping, key))?
+        }
+    };
+    if deleted == 0 {
+        return Err(not_found(mapping, &target.anchor));
+    }
+    Ok(())
+}
+
+/// The object as the database now holds it, to return to the host.
+fn read_back(
+    db: &dyn Database,
+    mapping: &TypeMapping,
+    key: SqlValue,
+    anchor: &str,
+) -> Result<Object, Error> {
+    read_one(db, mapping, key)?
+        .map(|read| read.object)
+        .ok_or_else(|| {
+            internal(format!(
+                "object '{anchor}' of type '{}' was written but cannot be read back \
+             (does the soft-delete column or the table's view hide it?)",
+                mapping.name
+            ))
+        })
+}
+
+/// The object type a change names.
+fn type_named<'a>(types: &'a [TypeMapping], name: &str) -> Result<&'a TypeMapping, Error> {
+    types
+        .iter()
+        .find(|mapping| mapping.name == name)
+        .ok_or_else(|| invalid_input(format!("there is no object type '{name}'")))
+}
+
+/// The attribute a change writes, refused when it does not exist (or is excluded), is
+/// read-only, or a value has another type than the schema says.
+fn writable<'a>(
+    mapping: &'a TypeMapping,
+    name: &str,
+    values: &[Value],
+) -> Result<AttributeRef<'a>, Error> {
+    let attribute = mapping.attribute(name).ok_or_else(|| {
+        invalid_attribute(
+            name,
+            format!("object type '{}' has no attribute '{name}'", mapping.name),
+        )
+    })?;
+    if attribute.read_only() {
+        return Err(invalid_attribute(
+            name,
+            format!(
+                "attribute '{name}' of object type '{}' is read-only",
+                mapping.name
+            ),
+        ));
+    }
+    let value_type = attribute.value_type();
+    if values.iter().any(|value| !has_type(value, value_type)) {
+        return Err(invalid_attribute(
+            name,
+            format!("attribute '{name}' takes {value_type:?} values"),
+        ));
+    }
+    Ok(attribute)
+}
+
+/// The one value (or none) of a single-valued attribute.
+fn single_value(name: &str, values: Vec<Value>) -> Result<Option<Value>, Error> {
+    if values.len() > 1 {
+        return Err(invalid_attribute(
+            name,
+            format!(
+                "attribute '{name}' is single-valued; {} values were given",
+                values.len()
+            ),
+        ));
+    }
+    Ok(values.into_iter().next())
+}
+
+/// The values without repeats, in first-seen order: a child table holds each value once.
+fn distinct(values: Vec<Value>) -> Vec<Value> {
+    let mut kept: Vec<Value> = Vec::with_capacity(values.len());
+    for value in values {
+        if !kept.contains(&value) {
+            kept.push(value);
+        }
+    }
+    kept
+}
+
+fn not_found(mapping: &TypeMapping, anchor: &str) -> Error {
+    error(
+        ErrorKind::NotFound,
+        format!("object type '{}' has no object '{anchor}'", mapping.name),
+    )
+}

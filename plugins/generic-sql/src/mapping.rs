@@ -1,0 +1,467 @@
+//! The object types as the session uses them: the configuration checked against the
+//! discovered columns, with every identifier quoted once (by the host's
+//! `quote-identifier`) and every attribute's type decided. Statements are generated from
+//! this, never from the raw configuration.
+
+use crate::config::ObjectTypeConfig;
+use crate::database::Database;
+use crate::discovery::{DiscoveredColumn, columns_of};
+use crate::errors::invalid_input;
+use crate::ferry::connector::sql::Dialect;
+use crate::ferry::connector::types::{AttributeSchema, Error, ObjectTypeSchema, ValueType};
+use crate::named_params::{NamedStatement, translate};
+use crate::statements::display_name;
+use crate::values::value_type_of;
+
+/// One object type mapped onto its table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeMapping {
+    /// The object type's name.
+    pub name: String,
+    /// The table or view.
+    pub table: Table,
+    /// The exposed columns (all but excluded and soft-delete ones), in table order; each is
+    /// a single-valued attribute of the same name.
+    pub columns: Vec<ColumnMapping>,
+    /// The index in `columns` of the anchor column.
+    pub anchor: usize,
+    /// How deleted rows are marked, when they are.
+    pub soft_delete: Option<SoftDelete>,
+    /// Where delta imports see changes, when they can.
+    pub delta: Option<DeltaSource>,
+    /// Attributes kept in child tables.
+    pub multi_valued: Vec<MultiValuedMapping>,
+    /// The operator's statements, translated for the dialect.
+    pub statements: OperatorStatements,
+}
+
+/// A table as statements name it and as messages show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// Quoted, schema-qualified when configured: `"hr"."users"`.
+    pub quoted: String,
+    /// For messages: `hr.users`.
+    pub display: String,
+}
+
+/// An exposed column: one single-valued attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnMapping {
+    /// The column's (and attribute's) name.
+    pub name: String,
+    /// The quoted name.
+    pub quoted: String,
+    /// The attribute's type, from the declared type.
+    pub value_type: ValueType,
+    /// NOT NULL without a default (never the anchor, which the database may generate).
+    pub required: bool,
+    /// Configured read-only, the watermark column, or a generated column.
+    pub read_only: bool,
+}
+
+/// A soft-delete column and the filter that keeps its deleted rows out of full imports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SoftDelete {
+    /// The quoted column.
+    pub quoted: String,
+    /// Which form of filter suits the column's type.
+    pub filter: SoftDeleteFilter,
+}
+
+/// How a statement keeps rows that are not soft-deleted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SoftDeleteFilter {
+    /// `col IS NOT TRUE`: a PostgreSQL boolean, which cannot be compared with 0.
+    IsNotTrue,
+    /// `COALESCE(col, 0) = 0`: integers, and SQLite's 0/1 booleans.
+    ZeroOrNull,
+}
+
+/// Where a delta import finds what changed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeltaSource {
+    /// A change table kept by a trigger: sees hard deletes.
+    ChangeTable {
+        /// The change table.
+        table: Table,
+        /// Its quoted sequence column.
+        sequence: String,
+        /// Its quoted column holding the changed object's anchor.
+        anchor: String,
+    },
+    /// A column that grows with every change: the quoted watermark column.
+    Watermark(String),
+}
+
+/// A multi-valued attribute kept in a child table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MultiValuedMapping {
+    /// The attribute's name.
+    pub attribute: String,
+    /// The child table.
+    pub table: Table,
+    /// The quoted column holding the owner's anchor.
+    pub key: String,
+    /// The quoted column holding one value.
+    pub value: String,
+    /// The values' type, from the value column's declared type.
+    pub value_type: ValueType,
+    /// Configured read-only.
+    pub read_only: bool,
+}
+
+/// The operator's statements that replace the generated ones.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OperatorStatements {
+    /// Replaces the generated INSERT.
+    pub insert: Option<NamedStatement>,
+    /// Replaces the generated UPDATE of single-valued attributes.
+    pub update: Option<NamedStatement>,
+    /// Replaces the generated DELETE (child rows included).
+    pub delete: Option<NamedStatement>,
+}
+
+/// An attribute of an object type, found by name.
+#[derive(Debug, Clone, Copy)]
+pub enum AttributeRef<'a> {
+    /// A column of the table (its index in `columns`, and the column).
+    Column(usize, &'a ColumnMapping),
+    /// A child table.
+    MultiValued(&'a MultiValuedMapping),
+}
+
+impl<'a> AttributeRef<'a> {
+    /// The attribute's name.
+    pub fn name(self) -> &'a str {
+        match self {
+            Self::Column(_, column) => &column.name,
+            Self::MultiValued(child) => &child.attribute,
+        }
+    }
+
+    /// The attribute's value type.
+    pub fn value_type(self) -> ValueType {
+        match self {
+            Self::Column(_, column) => column.value_type,
+            Self::MultiValued(child) => child.value_type,
+        }
+    }
+
+    /// Whether exports may write it.
+    pub fn read_only(self) -> bool {
+        match self {
+            Self::Column(_, column) => column.read_only,
+            Self::MultiValued(child) => child.read_only,
+        }
+    }
+}
+
+impl TypeMapping {
+    /// Checks entry `index` of the configuration against the database's tables and builds
+    /// its mapping. Every error is `invalid-input` naming the entry and key, except a
+    /// database that cannot be reached (`unavailable`).
+    pub fn build(
+        db: &dyn Database,
+        index: usize,
+        config: &ObjectTypeConfig,
+    ) -> Result<Self, Error> {
+        let label = config.label(index);
+        let schema = config.schema.as_deref();
+        let table_of = |name: &str| Table {
+            quoted: match schema {
+                Some(schema) => format!(
+                    "{}.{}",
+                    db.quote_identifier(schema),
+                    db.quote_identifier(name)
+                ),
+                None => db.quote_identifier(name),
+            },
+            display: display_name(schema, name),
+        };
+        let table = table_of(&config.table);
+        let discovered = columns_of(db, &label, schema, &config.table)?;
+        find_column(&discovered, &label, &table, "anchor", &config.anchor)?;
+        let named = [
+            ("watermark", &config.watermark),
+            ("soft-delete", &config.soft_delete),
+        ];
+        for (key, name) in named
+            .iter()
+            .filter_map(|(key, name)| Some((key, name.as_deref()?)))
+        {
+            find_column(&discovered, &label, &table, key, name)?;
+        }
+        for (position, name) in config.exclude.iter().enumerate() {
+            find_column(
+                &discovered,
+                &label,
+                &table,
+                &format!("exclude[{position}]"),
+                name,
+            )?;
+        }
+        let columns: Vec<ColumnMapping> = discovered
+            .iter()
+            .filter(|column| {
+                !config.exclude.contains(&column.name)
+                    && config.soft_delete.as_ref() != Some(&column.name)
+            })
+            .map(|column| ColumnMapping {
+                name: column.name.clone(),
+                quoted: db.quote_identifier(&column.name),
+                value_type: value_type_of(&column.type_name),
+                required: column.not_null
+                    && !column.has_default
+                    && !column.generated
+                    && column.name != config.anchor,
+                read_only: column.generated
+                    || config.read_only.contains(&column.name)
+                    || config.watermark.as_ref() == Some(&column.name),
+            })
+            .collect();
+        let anchor = columns
+            .iter()
+            .position(|column| column.name == config.anchor)
+            .ok_or_else(|| {
+                invalid_input(format!(
+                    "{label}: the anchor column '{}' is the soft-delete column",
+                    config.anchor
+                ))
+            })?;
+
+        let soft_delete = config.soft_delete.as_ref().map(|name| {
+            let is_boolean = discovered.iter().any(|column| {
+                column.name == *name && value_type_of(&column.type_name) == ValueType::Boolean
+            });
+            SoftDelete {
+                quoted: db.quote_identifier(name),
+                filter: if is_boolean && db.dialect() == Dialect::Postgres {
+                    SoftDeleteFilter::IsNotTrue
+                } else {
+                    SoftDeleteFilter::ZeroOrNull
+                },
+            }
+        });
+
+        let delta = match (&config.change_table, &config.watermark) {
+            (Some(change), _) => {
+                let change_table = table_of(&change.table);
+                let change_columns = columns_of(db, &label, schema, &change.table)?;
+                find_column(
+                    &change_columns,
+                    &label,
+                    &change_table,
+                    "change-table.sequence",
+                    &change.sequence,
+                )?;
+                find_column(
+                    &change_columns,
+                    &label,
+                    &change_table,
+                    "change-table.anchor",
+                    &change.anchor,
+                )?;
+                Some(DeltaSource::ChangeTable {
+                    table: change_table,
+                    sequence: db.quote_identifier(&change.sequence),
+                    anchor: db.quote_identifier(&change.anchor),
+                })
+            }
+            (None, Some(watermark)) => Some(DeltaSource::Watermark(db.quote_identifier(watermark))),
+            (None, None) => None,
+        };
+
+        let mut multi_valued = Vec::with_capacity(config.multi_valued.len());
+        for (position, child) in config.multi_valued.iter().enumerate() {
+            let key_prefix = format!("multi-valued[{position}]");
+            if discovered
+                .iter()
+                .any(|column| column.name == child.attribute)
+            {
+                return Err(invalid_input(format!(
+                    "{label}: {key_prefix}.attribute: '{}' is already a column of table '{}'",
+                    child.attribute, table.display
+                )));
+            }
+            let child_table = table_of(&child.table);
+            let child_columns = columns_of(db, &label, schema, &child.table)?;
+            find_column(
+                &child_columns,
+                &label,
+                &child_table,
+                &format!("{key_prefix}.key"),
+                &child.key,
+            )?;
+            let value = find_column(
+                &child_columns,
+                &label,
+                &child_table,
+                &format!("{key_prefix}.value"),
+                &child.value,
+            )?;
+            multi_valued.push(MultiValuedMapping {
+                attribute: child.attribute.clone(),
+                table: child_table,
+                key: db.quote_identifier(&child.key),
+                value: db.quote_identifier(&child.value),
+                value_type: value_type_of(&value.type_name),
+                read_only: config.read_only.contains(&child.attribute),
+            });
+        }
+
+        for (position, name) in config.read_only.iter().enumerate() {
+            let known = discovered.iter().any(|column| column.name == *name)
+                || multi_valued.iter().any(|child| child.attribute == *name);
+            if !known {
+                return Err(invalid_input(format!(
+                    "{label}: read-only[{position}]: '{name}' is neither a column of table '{}' \
+                     nor a multi-valued attribute",
+                    table.display
+                )));
+            }
+        }
+
+        let mut mapping = Self {
+            name: config.name.clone(),
+            table,
+            columns,
+            anchor,
+            soft_delete,
+            delta,
+            multi_valued,
+            statements: OperatorStatements::default(),
+        };
+        mapping.statements = mapping.operator_statements(&label, config, db.dialect())?;
+        Ok(mapping)
+    }
+
+    /// The anchor column.
+    pub fn anchor_column(&self) -> &ColumnMapping {
+        &self.columns[self.anchor]
+    }
+
+    /// The attribute called `name`, if the object type exposes one.
+    pub fn attribute(&self, name: &str) -> Option<AttributeRef<'_>> {
+        if let Some((index, column)) = self
+            .columns
+            .iter()
+            .enumerate()
+            .find(|(_, column)| column.name == name)
+        {
+            return Some(AttributeRef::Column(index, column));
+        }
+        self.multi_valued
+            .iter()
+            .find(|child| child.attribute == name)
+            .map(AttributeRef::MultiValued)
+    }
+
+    /// The object type as the contract's schema describes it.
+    pub fn schema(&self) -> ObjectTypeSchema {
+        let attribute =
+            |name: &str, value_type, multi_valued, required, read_only| AttributeSchema {
+                name: name.to_owned(),
+                value_type,
+                multi_valued,
+                required,
+                read_only,
+                secret: false,
+                reference_types: Vec::new(),
+                description: None,
+            };
+        let columns = self.columns.iter().map(|column| {
+            attribute(
+                &column.name,
+                column.value_type,
+                false,
+                column.required,
+                column.read_only,
+            )
+        });
+        let children = self.multi_valued.iter().map(|child| {
+            attribute(
+                &child.attribute,
+                child.value_type,
+                true,
+                false,
+                child.read_only,
+            )
+        });
+        ObjectTypeSchema {
+            name: self.name.clone(),
+            anchor_attributes: vec![self.anchor_column().name.clone()],
+            attributes: columns.chain(children).collect(),
+        }
+    }
+
+    /// Translates the operator's statements and checks that they name only parameters
+    /// they will be given: the single-valued attributes for insert and update, the anchor
+    /// column for delete.
+    fn operator_statements(
+        &self,
+        label: &str,
+        config: &ObjectTypeConfig,
+        dialect: Dialect,
+    ) -> Result<OperatorStatements, Error> {
+        let attributes: Vec<&str> = self
+            .columns
+            .iter()
+            .map(|column| column.name.as_str())
+            .collect();
+        let anchor = [self.anchor_column().name.as_str()];
+        let prepare = |key: &str,
+                       text: &Option<String>,
+                       allowed: &[&str]|
+         -> Result<Option<NamedStatement>, Error> {
+            let Some(text) = text else { return Ok(None) };
+            let statement = translate(text, dialect)
+                .map_err(|reason| invalid_input(format!("{label}: statements.{key}: {reason}")))?;
+            if let Some(unknown) = statement
+                .names
+                .iter()
+                .find(|name| !allowed.contains(&name.as_str()))
+            {
+                return Err(invalid_input(format!(
+                    "{label}: statements.{key}: unknown parameter ':{unknown}' (it may use {})",
+                    allowed
+                        .iter()
+                        .map(|name| format!(":{name}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            Ok(Some(statement))
+        };
+        let statements = &config.statements;
+        Ok(OperatorStatements {
+            insert: prepare("insert", &statements.insert, &attributes)?,
+            update: prepare("update", &statements.update, &attributes)?,
+            delete: prepare("delete", &statements.delete, &anchor)?,
+        })
+    }
+}
+
+/// The discovered column `name`, which configuration key `key` of entry `label` names; an
+/// error listing the table's columns when there is none.
+fn find_column<'a>(
+    columns: &'a [DiscoveredColumn],
+    label: &str,
+    table: &Table,
+    key: &str,
+    name: &str,
+) -> Result<&'a DiscoveredColumn, Error> {
+    columns
+        .iter()
+        .find(|column| column.name == name)
+        .ok_or_else(|| {
+            invalid_input(format!(
+                "{label}: {key}: the table '{}' has no column '{name}' (its columns: {})",
+                table.display,
+                columns
+                    .iter()
+                    .map(|column| column.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+}

@@ -1,0 +1,193 @@
+//! Objects read from their tables: a row becomes an object with one attribute per
+//! non-NULL column, and the values of multi-valued attributes are fetched for a whole
+//! batch of owners at once (one query per attribute, not one per object).
+
+use std::collections::BTreeMap;
+
+use crate::database::Database;
+use crate::errors::{from_sql, internal};
+use crate::ferry::connector::sql::{RowSet, SqlValue};
+use crate::ferry::connector::types::{Attribute, Error, Object};
+use crate::mapping::TypeMapping;
+use crate::statements;
+use crate::values::{anchor_of, from_sql as value_from_sql, is_marked_deleted};
+
+/// At most this many values are bound into one `IN (…)` list, well under every
+/// database's limit on parameters per statement.
+const MAX_LIST: usize = 500;
+
+/// One object as its row holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadObject {
+    /// The anchor column's value as stored: keyset paging and child lookups bind it back.
+    pub key: SqlValue,
+    /// The object (with its multi-valued attributes unless it is soft-deleted).
+    pub object: Object,
+    /// The soft-delete column marks the row deleted.
+    pub soft_deleted: bool,
+    /// The values the statement selected after the object's own columns.
+    pub rest: Vec<SqlValue>,
+}
+
+/// The objects of a result whose columns start with `statements`' select list, with their
+/// multi-valued attributes.
+pub fn read_rows(
+    db: &dyn Database,
+    mapping: &TypeMapping,
+    rows: RowSet,
+) -> Result<Vec<ReadObject>, Error> {
+    let mut objects = rows
+        .rows
+        .into_iter()
+        .map(|row| decode_row(mapping, row))
+        .collect::<Result<Vec<_>, _>>()?;
+    attach_multi_valued(db, mapping, &mut objects)?;
+    Ok(objects)
+}
+
+/// The objects with these anchor values, soft-deleted ones included, in no particular
+/// order.
+pub fn read_by_anchor(
+    db: &dyn Database,
+    mapping: &TypeMapping,
+    anchors: Vec<SqlValue>,
+) -> Result<Vec<ReadObject>, Error> {
+    let mut objects = Vec::with_capacity(anchors.len());
+    for chunk in anchors.chunks(MAX_LIST) {
+        let statement = statements::objects_by_anchor(db.dialect(), mapping, chunk.to_vec());
+        let rows = db.query(&statement).map_err(|failure| {
+            from_sql(
+                &format!("reading objects of type '{}'", mapping.name),
+                failure,
+            )
+        })?;
+        objects.extend(read_rows(db, mapping, rows)?);
+    }
+    Ok(objects)
+}
+
+/// The object with this anchor value if it exists and is not soft-deleted.
+pub fn read_one(
+    db: &dyn Database,
+    mapping: &TypeMapping,
+    anchor: SqlValue,
+) -> Result<Option<ReadObject>, Error> {
+    Ok(read_by_anchor(db, mapping, vec![anchor])?
+        .into_iter()
+        .find(|object| !object.soft_deleted))
+}
+
+/// One row as an object; its values converted to the attributes' types.
+fn decode_row(mapping: &TypeMapping, row: Vec<SqlValue>) -> Result<ReadObject, Error> {
+    let width = mapping.columns.len() + usize::from(mapping.soft_delete.is_some());
+    if row.len() < width {
+        return Err(internal(format!(
+            "reading objects of type '{}': a row has {} columns, {width} were selected",
+            mapping.name,
+            row.len()
+        )));
+    }
+    let key = row[mapping.anchor].clone();
+    let anchor = anchor_of(&key).map_err(|reason| {
+        internal(format!(
+            "reading objects of type '{}': the anchor column '{}' holds {reason}",
+            mapping.name,
+            mapping.anchor_column().name
+        ))
+    })?;
+    let mut values = row.into_iter();
+    let mut attributes = Vec::with_capacity(mapping.columns.len());
+    for (column, value) in mapping.columns.iter().zip(values.by_ref()) {
+        let converted = value_from_sql(value, column.value_type)
+            .map_err(|reason| unreadable(mapping, &anchor, &column.name, reason))?;
+        attributes.extend(converted.map(|value| Attribute {
+            name: column.name.clone(),
+            values: vec![value],
+        }));
+    }
+    let soft_deleted = match mapping.soft_delete {
+        Some(_) => values.next().is_some_and(|flag| is_marked_deleted(&flag)),
+        None => false,
+    };
+    Ok(ReadObject {
+        key,
+        object: Object {
+            object_type: mapping.name.clone(),
+            anchor,
+            attributes,
+        },
+        soft_deleted,
+        rest: values.collect(),
+    })
+}
+
+/// Adds the multi-valued attributes of the objects that are not soft-deleted, one query
+/// per attribute for the whole batch; an attribute without values is left out.
+fn attach_multi_valued(
+    db: &dyn Database,
+    mapping: &TypeMapping,
+    objects: &mut [ReadObject],
+) -> Result<(), Error> {
+    let owners: Vec<SqlValue> = objects
+        .iter()
+        .filter(|object| !object.soft_deleted)
+        .map(|object| object.key.clone())
+        .collect();
+    if owners.is_empty() {
+        return Ok(());
+    }
+    for child in &mapping.multi_valued {
+        let mut values_by_owner: BTreeMap<String, Vec<_>> = BTreeMap::new();
+        for chunk in owners.chunks(MAX_LIST) {
+            let statement = statements::values_of(db.dialect(), child, chunk.to_vec());
+            let rows = db.query(&statement).map_err(|failure| {
+                from_sql(
+                    &format!(
+                        "reading '{}' of objects of type '{}'",
+                        child.attribute, mapping.name
+                    ),
+                    failure,
+                )
+            })?;
+            for row in rows.rows {
+                let [key, value]: [SqlValue; 2] =
+                    row.try_into().map_err(|row: Vec<SqlValue>| {
+                        internal(format!(
+                            "reading '{}': a row has {} columns, 2 were selected",
+                            child.attribute,
+                            row.len()
+                        ))
+                    })?;
+                let owner = anchor_of(&key).map_err(|reason| {
+                    internal(format!(
+                        "reading '{}': a key column holds {reason}",
+                        child.attribute
+                    ))
+                })?;
+                let converted = value_from_sql(value, child.value_type)
+                    .map_err(|reason| unreadable(mapping, &owner, &child.attribute, reason))?;
+                values_by_owner.entry(owner).or_default().extend(converted);
+            }
+        }
+        for object in objects.iter_mut().filter(|object| !object.soft_deleted) {
+            if let Some(values) = values_by_owner.remove(&object.object.anchor) {
+                object.object.attributes.push(Attribute {
+                    name: child.attribute.clone(),
+                    values,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A stored value that is not a value of its attribute's type.
+fn unreadable(mapping: &TypeMapping, anchor: &str, attribute: &str, reason: String) -> Error {
+    Error {
+        attribute: Some(attribute.to_owned()),
+        ..internal(format!(
+            "object '{anchor}' of type '{}': attribute '{attribute}': {reason}",
+            mapping.name
+        ))
+    }
+}

@@ -1,0 +1,934 @@
+//! The connector end to end against a real SQLite (the one the host embeds), through a
+//! `Database` that behaves like the host's `sql` capability: `?`/`?NNN` placeholders,
+//! booleans as 0/1, timestamps written as RFC 3339 text, failures sorted into kinds.
+
+use std::rc::Rc;
+
+use rusqlite::Connection;
+use rusqlite::types::{Value as Stored, ValueRef};
+
+use crate::database::{Database, Statement};
+use crate::datetime;
+use crate::ferry::connector::sql::{Column, Dialect, RowSet, SqlError, SqlErrorKind, SqlValue};
+use crate::ferry::connector::types::{
+    AddChange, Attribute, AttributeChange, Change, Datetime, DeltaEntry, Error, ErrorKind, Object,
+    ObjectRef, RenameChange, Setting, SettingValue, UpdateChange, Value, ValueType,
+};
+use crate::session::Connector;
+
+/// The host's `sql` capability, played by an in-memory SQLite shared with the test.
+struct Sqlite(Rc<Connection>);
+
+impl Database for Sqlite {
+    fn dialect(&self) -> Dialect {
+        Dialect::Sqlite
+    }
+
+    fn quote_identifier(&self, name: &str) -> String {
+        format!("\"{}\"", name.replace('"', "\"\""))
+    }
+
+    fn query(&self, statement: &Statement) -> Result<RowSet, SqlError> {
+        let mut prepared = self.0.prepare(&statement.text).map_err(failure)?;
+        let columns = prepared
+            .column_names()
+            .into_iter()
+            .map(|name| Column {
+                name: name.to_owned(),
+                type_name: String::new(),
+            })
+            .collect::<Vec<_>>();
+        let width = columns.len();
+        let mut rows = prepared
+            .query(rusqlite::params_from_iter(
+                statement.params.iter().map(stored),
+            ))
+            .map_err(failure)?;
+        let mut read = Vec::new();
+        while let Some(row) = rows.next().map_err(failure)? {
+            read.push(
+                (0..width)
+                    .map(|index| value_of(row.get_ref(index).unwrap()))
+                    .collect(),
+            );
+        }
+        Ok(RowSet {
+            columns,
+            rows: read,
+        })
+    }
+
+    fn execute(&self, statement: &Statement) -> Result<u64, SqlError> {
+        let changed = self
+            .0
+            .execute(
+                &statement.text,
+                rusqlite::params_from_iter(statement.params.iter().map(stored)),
+            )
+            .map_err(failure)?;
+        Ok(changed as u64)
+    }
+
+    fn begin(&self) -> Result<(), SqlError> {
+        self.0.execute_batch("BEGIN").map_err(failure)
+    }
+
+    fn commit(&self) -> Result<(), SqlError> {
+        self.0.execute_batch("COMMIT").map_err(failure)
+    }
+
+    fn rollback(&self) -> Result<(), SqlError> {
+        self.0.execute_batch("ROLLBACK").map_err(failure)
+    }
+}
+
+fn stored(value: &SqlValue) -> Stored {
+    match value {
+        SqlValue::Null => Stored::Null,
+        SqlValue::Boolean(flag) => Stored::Integer(i64::from(*flag)),
+        SqlValue::Integer(number) => Stored::Integer(*number),
+        SqlValue::Real(number) => Stored::Real(*number),
+        SqlValue::Text(text) => Stored::Text(text.clone()),
+        SqlValue::Blob(bytes) => Stored::Blob(bytes.clone()),
+        SqlValue::Timestamp(at) => Stored::Text(datetime::format(at)),
+    }
+}
+
+fn value_of(value: ValueRef) -> SqlValue {
+    match value {
+        ValueRef::Null => SqlValue::Null,
+        ValueRef::Integer(number) => SqlValue::Integer(number),
+        ValueRef::Real(number) => SqlValue::Real(number),
+        ValueRef::Text(bytes) => SqlValue::Text(String::from_utf8(bytes.to_vec()).unwrap()),
+        ValueRef::Blob(bytes) => SqlValue::Blob(bytes.to_vec()),
+    }
+}
+
+fn failure(error: rusqlite::Error) -> SqlError {
+    let kind = match &error {
+        rusqlite::Error::SqliteFailure(code, _)
+            if code.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            match code.extended_code {
+                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => SqlErrorKind::UniqueViolation,
+                _ => SqlErrorKind::ConstraintViolation,
+            }
+        }
+        rusqlite::Error::SqlInputError { .. } => SqlErrorKind::Syntax,
+        rusqlite::Error::SqliteFailure(_, Some(message)) if message.starts_with("no such") => {
+            SqlErrorKind::Syntax
+        }
+        _ => SqlErrorKind::Other,
+    };
+    SqlError {
+        kind,
+        message: error.to_string(),
+    }
+}
+
+const SCHEMA: &str = "
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        login TEXT NOT NULL UNIQUE,
+        mail TEXT,
+        active BOOLEAN NOT NULL DEFAULT 1,
+        score REAL,
+        photo BLOB,
+        last_login TIMESTAMP,
+        created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+        updated_at TIMESTAMP NOT NULL DEFAULT '2000-01-01 00:00:00',
+        deleted INTEGER NOT NULL DEFAULT 0,
+        internal_notes TEXT
+    );
+    CREATE TABLE user_emails (
+        user_id INTEGER NOT NULL REFERENCES users (id),
+        email TEXT NOT NULL CHECK (email LIKE '%@%'),
+        UNIQUE (user_id, email)
+    );
+    CREATE TABLE groups (gid TEXT PRIMARY KEY, title TEXT);
+    CREATE TABLE group_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, gid TEXT NOT NULL);
+    CREATE TRIGGER group_added AFTER INSERT ON groups BEGIN INSERT INTO group_changes (gid) VALUES (new.gid); END;
+    CREATE TRIGGER group_changed AFTER UPDATE ON groups BEGIN INSERT INTO group_changes (gid) VALUES (new.gid); END;
+    CREATE TRIGGER group_removed AFTER DELETE ON groups BEGIN INSERT INTO group_changes (gid) VALUES (old.gid); END;
+";
+
+const USER: &str = r#"{
+    "name": "user", "table": "users", "anchor": "id",
+    "watermark": "updated_at", "soft-delete": "deleted",
+    "read-only": ["created_at"], "exclude": ["internal_notes"],
+    "multi-valued": [{"attribute": "emails", "table": "user_emails", "key": "user_id", "value": "email"}]
+}"#;
+
+const GROUP: &str = r#"{
+    "name": "group", "table": "groups", "anchor": "gid",
+    "change-table": {"table": "group_changes", "sequence": "seq", "anchor": "gid"}
+}"#;
+
+fn database() -> Rc<Connection> {
+    let connection = Connection::open_in_memory().unwrap();
+    connection.execute_batch(SCHEMA).unwrap();
+    Rc::new(connection)
+}
+
+fn open(db: &Rc<Connection>, types: &[&str]) -> Result<Connector<Sqlite>, Error> {
+    let settings = vec![Setting {
+        name: "object-types".into(),
+        value: SettingValue::Structured(format!("[{}]", types.join(","))),
+    }];
+    Connector::open(Sqlite(db.clone()), &settings)
+}
+
+fn connector(db: &Rc<Connection>) -> Connector<Sqlite> {
+    open(db, &[USER, GROUP]).unwrap()
+}
+
+fn text(value: &str) -> Value {
+    Value::String(value.into())
+}
+
+fn attribute(name: &str, values: Vec<Value>) -> Attribute {
+    Attribute {
+        name: name.into(),
+        values,
+    }
+}
+
+fn values<'a>(object: &'a Object, name: &str) -> Option<&'a [Value]> {
+    object
+        .attributes
+        .iter()
+        .find(|attribute| attribute.name == name)
+        .map(|attribute| attribute.values.as_slice())
+}
+
+fn add(object_type: &str, attributes: Vec<Attribute>) -> Change {
+    Change::Add(AddChange {
+        object_type: object_type.into(),
+        attributes,
+    })
+}
+
+fn update(object_type: &str, anchor: &str, changes: Vec<AttributeChange>) -> Change {
+    Change::Update(UpdateChange {
+        target: target(object_type, anchor),
+        changes,
+    })
+}
+
+fn target(object_type: &str, anchor: &str) -> ObjectRef {
+    ObjectRef {
+        object_type: object_type.into(),
+        anchor: anchor.into(),
+    }
+}
+
+/// Runs one change and returns its result.
+fn run(connector: &Connector<Sqlite>, change: Change) -> Result<Option<Object>, Error> {
+    connector.export(vec![change]).remove(0)
+}
+
+fn add_user(connector: &Connector<Sqlite>, login: &str, emails: &[&str]) -> Object {
+    let mut attributes = vec![attribute("login", vec![text(login)])];
+    if !emails.is_empty() {
+        attributes.push(attribute(
+            "emails",
+            emails.iter().map(|email| text(email)).collect(),
+        ));
+    }
+    run(connector, add("user", attributes)).unwrap().unwrap()
+}
+
+/// Every object of a full import, page by page, and the watermark of the last page.
+fn import_all(connector: &Connector<Sqlite>, page_size: u32) -> (Vec<Object>, String) {
+    let mut cursor = None;
+    let mut objects = Vec::new();
+    loop {
+        let page = connector.full_import(cursor.as_deref(), page_size).unwrap();
+        assert!(page.objects.len() <= page_size as usize);
+        objects.extend(page.objects);
+        match page.next_cursor {
+            Some(next) => {
+                assert_eq!(
+                    page.watermark, None,
+                    "only the last page carries the watermark"
+                );
+                cursor = Some(next);
+            }
+            None => {
+                return (
+                    objects,
+                    page.watermark.expect("the last page carries the watermark"),
+                );
+            }
+        }
+    }
+}
+
+fn described(entry: &DeltaEntry) -> String {
+    match entry {
+        DeltaEntry::Upsert(object) => format!("upsert {} {}", object.object_type, object.anchor),
+        DeltaEntry::Delete(target) => format!("delete {} {}", target.object_type, target.anchor),
+    }
+}
+
+#[test]
+fn describes_the_schema_from_the_discovered_columns() {
+    let db = database();
+    let schema = connector(&db).schema();
+    let user = &schema.object_types[0];
+    assert_eq!(user.anchor_attributes, ["id"]);
+    let summary: Vec<(String, ValueType, bool, bool, bool)> = user
+        .attributes
+        .iter()
+        .map(|a| {
+            (
+                a.name.clone(),
+                a.value_type,
+                a.multi_valued,
+                a.required,
+                a.read_only,
+            )
+        })
+        .collect();
+    let expected = [
+        ("id", ValueType::Integer, false, false, false),
+        ("login", ValueType::String, false, true, false),
+        ("mail", ValueType::String, false, false, false),
+        ("active", ValueType::Boolean, false, false, false),
+        ("score", ValueType::String, false, false, false),
+        ("photo", ValueType::Binary, false, false, false),
+        ("last_login", ValueType::Datetime, false, false, false),
+        ("created_at", ValueType::Datetime, false, false, true),
+        ("updated_at", ValueType::Datetime, false, false, true),
+        ("emails", ValueType::String, true, false, false),
+    ]
+    .map(|(name, value_type, multi, required, read_only)| {
+        (name.to_owned(), value_type, multi, required, read_only)
+    });
+    assert_eq!(summary, expected);
+    assert_eq!(schema.object_types[1].anchor_attributes, ["gid"]);
+}
+
+#[test]
+fn open_names_what_the_database_does_not_have() {
+    let db = database();
+    let cases = [
+        (
+            r#"{"name": "user", "table": "people", "anchor": "id"}"#,
+            "object-types[0] (user): the table 'people' does not exist",
+        ),
+        (
+            r#"{"name": "user", "table": "users", "anchor": "uid"}"#,
+            "object-types[0] (user): anchor: the table 'users' has no column 'uid' (its columns: id, login,",
+        ),
+        (
+            r#"{"name": "user", "table": "users", "anchor": "id", "watermark": "changed"}"#,
+            "object-types[0] (user): watermark: the table 'users' has no column 'changed'",
+        ),
+        (
+            r#"{"name": "user", "table": "users", "anchor": "id",
+                "multi-valued": [{"attribute": "emails", "table": "user_emails", "key": "owner", "value": "email"}]}"#,
+            "object-types[0] (user): multi-valued[0].key: the table 'user_emails' has no column 'owner'",
+        ),
+        (
+            r#"{"name": "user", "table": "users", "anchor": "id",
+                "multi-valued": [{"attribute": "mail", "table": "user_emails", "key": "user_id", "value": "email"}]}"#,
+            "object-types[0] (user): multi-valued[0].attribute: 'mail' is already a column of table 'users'",
+        ),
+        (
+            r#"{"name": "user", "table": "users", "anchor": "id", "read-only": ["nickname"]}"#,
+            "object-types[0] (user): read-only[0]: 'nickname' is neither a column",
+        ),
+        (
+            r#"{"name": "user", "table": "users", "anchor": "id",
+                "statements": {"update": "UPDATE users SET mail = :mail WHERE id = :uid"}}"#,
+            "object-types[0] (user): statements.update: unknown parameter ':uid' (it may use :id, :login,",
+        ),
+        (
+            r#"{"name": "user", "table": "users", "anchor": "id",
+                "statements": {"delete": "DELETE FROM users WHERE login = :login"}}"#,
+            "object-types[0] (user): statements.delete: unknown parameter ':login' (it may use :id)",
+        ),
+        (
+            r#"{"name": "user", "table": "users", "schema": "elsewhere", "anchor": "id"}"#,
+            "object-types[0] (user): cannot read the columns of table 'elsewhere.users'",
+        ),
+    ];
+    for (config, expected) in cases {
+        let error = open(&db, &[config]).err().expect(config);
+        assert_eq!(error.kind, ErrorKind::InvalidInput, "{config}");
+        assert!(
+            error.message.starts_with(expected),
+            "{}\n  expected: {expected}",
+            error.message
+        );
+    }
+}
+
+#[test]
+fn test_connection_notices_a_table_that_changed() {
+    let db = database();
+    let connector = connector(&db);
+    connector.test_connection().unwrap();
+    db.execute_batch(
+        "ALTER TABLE users DROP COLUMN internal_notes; ALTER TABLE users DROP COLUMN score;",
+    )
+    .unwrap();
+    let failure = connector.test_connection().unwrap_err();
+    assert_eq!(failure.kind, ErrorKind::Internal);
+    assert!(
+        failure.message.starts_with("checking table 'users'"),
+        "{}",
+        failure.message
+    );
+    assert!(
+        failure.message.contains("configuration mistake"),
+        "{}",
+        failure.message
+    );
+}
+
+#[test]
+fn full_import_pages_through_every_type_without_soft_deleted_rows() {
+    let db = database();
+    let connector = connector(&db);
+    let ada = add_user(&connector, "ada", &["ada@example.com", "a@example.org"]);
+    for login in ["bob", "cy", "dee", "eve"] {
+        add_user(&connector, login, &[]);
+    }
+    db.execute_batch(
+        "UPDATE users SET deleted = 1 WHERE login = 'cy';
+         INSERT INTO groups VALUES ('admins', 'Admins'), ('staff', NULL);",
+    )
+    .unwrap();
+    for page_size in [1, 2, 3, 100] {
+        let (objects, watermark) = import_all(&connector, page_size);
+        let anchors: Vec<(&str, &str)> = objects
+            .iter()
+            .map(|object| (object.object_type.as_str(), object.anchor.as_str()))
+            .collect();
+        assert_eq!(
+            anchors,
+            [
+                ("user", "1"),
+                ("user", "2"),
+                ("user", "4"),
+                ("user", "5"),
+                ("group", "admins"),
+                ("group", "staff")
+            ],
+            "page size {page_size}"
+        );
+        assert_eq!(objects[0], ada);
+        assert!(watermark.contains("group"));
+    }
+    let (objects, _) = import_all(&connector, 10);
+    assert_eq!(
+        values(&objects[0], "emails"),
+        Some(&[text("a@example.org"), text("ada@example.com")][..])
+    );
+    assert_eq!(values(&objects[1], "emails"), None);
+    assert_eq!(
+        values(&objects[0], "active"),
+        Some(&[Value::Boolean(true)][..])
+    );
+    assert_eq!(values(&objects[0], "mail"), None, "NULL is no attribute");
+    assert_eq!(values(&objects[0], "internal_notes"), None, "excluded");
+    assert_eq!(
+        values(&objects[0], "deleted"),
+        None,
+        "the soft-delete column is not an attribute"
+    );
+    assert_eq!(values(&objects[5], "title"), None);
+}
+
+#[test]
+fn delta_by_watermark_sees_updates_and_soft_deletes_in_order() {
+    let db = database();
+    let connector = open(&db, &[USER]).unwrap();
+    for login in ["ada", "bob", "cy"] {
+        add_user(&connector, login, &[]);
+    }
+    let (_, watermark) = import_all(&connector, 10);
+    // The hand-over: rows at the import's watermark value are sent once more.
+    let first = connector.delta_import(&watermark, 10).unwrap();
+    assert_eq!(
+        first.entries.iter().map(described).collect::<Vec<_>>(),
+        ["upsert user 1", "upsert user 2", "upsert user 3"]
+    );
+    assert!(!first.more);
+    let quiet = connector.delta_import(&first.watermark, 10).unwrap();
+    assert!(quiet.entries.is_empty() && !quiet.more);
+    assert_eq!(quiet.watermark, first.watermark);
+
+    db.execute_batch(
+        "UPDATE users SET mail = 'b@example.com', updated_at = '2024-01-02 00:00:00' WHERE id = 2;
+         UPDATE users SET deleted = 1, updated_at = '2024-01-01 00:00:00' WHERE id = 3;
+         UPDATE users SET updated_at = '2024-01-02 00:00:00' WHERE id = 1;",
+    )
+    .unwrap();
+    let page = connector.delta_import(&quiet.watermark, 2).unwrap();
+    assert_eq!(
+        page.entries.iter().map(described).collect::<Vec<_>>(),
+        ["delete user 3", "upsert user 1"]
+    );
+    assert!(page.more);
+    let rest = connector.delta_import(&page.watermark, 2).unwrap();
+    assert_eq!(
+        rest.entries.iter().map(described).collect::<Vec<_>>(),
+        ["upsert user 2"]
+    );
+    assert!(!rest.more);
+    let DeltaEntry::Upsert(bob) = &rest.entries[0] else {
+        unreachable!()
+    };
+    assert_eq!(values(bob, "mail"), Some(&[text("b@example.com")][..]));
+}
+
+#[test]
+fn delta_by_change_table_sees_hard_deletes() {
+    let db = database();
+    let connector = open(&db, &[GROUP]).unwrap();
+    db.execute_batch("INSERT INTO groups VALUES ('old', 'Old')")
+        .unwrap();
+    let (_, watermark) = import_all(&connector, 10);
+    let quiet = connector.delta_import(&watermark, 10).unwrap();
+    assert!(
+        quiet.entries.is_empty(),
+        "a change table has no hand-over overlap"
+    );
+    db.execute_batch(
+        "INSERT INTO groups VALUES ('new', 'New');
+         UPDATE groups SET title = 'Newer' WHERE gid = 'new';
+         DELETE FROM groups WHERE gid = 'old';",
+    )
+    .unwrap();
+    let page = connector.delta_import(&quiet.watermark, 2).unwrap();
+    assert_eq!(
+        page.entries.iter().map(described).collect::<Vec<_>>(),
+        ["upsert group new"]
+    );
+    assert!(page.more);
+    let DeltaEntry::Upsert(group) = &page.entries[0] else {
+        unreachable!()
+    };
+    assert_eq!(values(group, "title"), Some(&[text("Newer")][..]));
+    let rest = connector.delta_import(&page.watermark, 2).unwrap();
+    assert_eq!(
+        rest.entries.iter().map(described).collect::<Vec<_>>(),
+        ["delete group old"]
+    );
+    assert!(!rest.more);
+}
+
+#[test]
+fn delta_without_a_source_is_unsupported() {
+    let db = database();
+    let without_source = open(
+        &db,
+        &[r#"{"name": "user", "table": "users", "anchor": "id"}"#],
+    )
+    .unwrap();
+    let page = without_source.full_import(None, 10).unwrap();
+    assert_eq!(page.watermark, None);
+    let failure = without_source.delta_import("anything", 10).unwrap_err();
+    assert_eq!(failure.kind, ErrorKind::Unsupported);
+    let failure = connector(&db).delta_import("not ours", 10).unwrap_err();
+    assert_eq!(failure.kind, ErrorKind::InvalidInput);
+}
+
+#[test]
+fn add_returns_the_object_with_its_generated_anchor() {
+    let db = database();
+    let connector = connector(&db);
+    let at = Datetime {
+        seconds: 1_714_566_600,
+        nanoseconds: 500_000_000,
+    };
+    let added = run(
+        &connector,
+        add(
+            "user",
+            vec![
+                attribute("login", vec![text("ada")]),
+                attribute("active", vec![Value::Boolean(false)]),
+                attribute("photo", vec![Value::Binary(vec![0, 159, 146, 150])]),
+                attribute("last_login", vec![Value::Datetime(at)]),
+                attribute("mail", vec![]),
+                attribute(
+                    "emails",
+                    vec![text("a@x.org"), text("a@x.org"), text("b@x.org")],
+                ),
+            ],
+        ),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(added.anchor, "1");
+    assert_eq!(values(&added, "id"), Some(&[Value::Integer(1)][..]));
+    assert_eq!(values(&added, "active"), Some(&[Value::Boolean(false)][..]));
+    assert_eq!(
+        values(&added, "photo"),
+        Some(&[Value::Binary(vec![0, 159, 146, 150])][..])
+    );
+    assert_eq!(
+        values(&added, "last_login"),
+        Some(&[Value::Datetime(at)][..])
+    );
+    assert_eq!(
+        values(&added, "emails"),
+        Some(&[text("a@x.org"), text("b@x.org")][..])
+    );
+    assert!(
+        values(&added, "created_at").is_some(),
+        "the database's default is read back"
+    );
+    let group = run(
+        &connector,
+        add("group", vec![attribute("gid", vec![text("ops")])]),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(group.anchor, "ops");
+}
+
+#[test]
+fn hostile_values_land_literally() {
+    let db = database();
+    let connector = connector(&db);
+    let hostile = [
+        "x'); DROP TABLE users; --".to_owned(),
+        "\"quoted\" ; 'single' \\ backslash".to_owned(),
+        "😀 non-BMP 𝄞 and NUL \0 inside".to_owned(),
+        "y".repeat(10 * 1024),
+    ];
+    for (index, login) in hostile.iter().enumerate() {
+        let email = format!("a@{login}");
+        let added = run(
+            &connector,
+            add(
+                "user",
+                vec![
+                    attribute("login", vec![text(login)]),
+                    attribute("emails", vec![text(&email)]),
+                ],
+            ),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(added.anchor, (index + 1).to_string());
+        assert_eq!(values(&added, "login"), Some(&[text(login)][..]));
+        assert_eq!(values(&added, "emails"), Some(&[text(&email)][..]));
+    }
+    let stored: String = db
+        .query_row("SELECT login FROM users WHERE id = 3", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(stored, hostile[2]);
+    let (objects, _) = import_all(&connector, 2);
+    assert_eq!(
+        objects
+            .iter()
+            .filter(|object| object.object_type == "user")
+            .count(),
+        hostile.len()
+    );
+}
+
+#[test]
+fn update_changes_columns_and_child_rows() {
+    let db = database();
+    let connector = connector(&db);
+    add_user(&connector, "ada", &["a@x.org", "b@x.org"]);
+    let updated = run(
+        &connector,
+        update(
+            "user",
+            "1",
+            vec![
+                AttributeChange::Replace(attribute("mail", vec![text("ada@x.org")])),
+                AttributeChange::Replace(attribute("login", vec![text("ada2")])),
+                AttributeChange::AddValues(attribute(
+                    "emails",
+                    vec![text("b@x.org"), text("c@x.org")],
+                )),
+                AttributeChange::RemoveValues(attribute("emails", vec![text("a@x.org")])),
+                AttributeChange::Replace(attribute("id", vec![Value::Integer(1)])),
+            ],
+        ),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(values(&updated, "mail"), Some(&[text("ada@x.org")][..]));
+    assert_eq!(values(&updated, "login"), Some(&[text("ada2")][..]));
+    assert_eq!(
+        values(&updated, "emails"),
+        Some(&[text("b@x.org"), text("c@x.org")][..])
+    );
+
+    let cleared = run(
+        &connector,
+        update(
+            "user",
+            "1",
+            vec![
+                AttributeChange::Clear("mail".into()),
+                AttributeChange::Clear("emails".into()),
+            ],
+        ),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(values(&cleared, "mail"), None);
+    assert_eq!(values(&cleared, "emails"), None);
+    let children: i64 = db
+        .query_row("SELECT COUNT(*) FROM user_emails", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(children, 0);
+
+    let replaced = run(
+        &connector,
+        update(
+            "user",
+            "1",
+            vec![AttributeChange::Replace(attribute(
+                "emails",
+                vec![text("d@x.org")],
+            ))],
+        ),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(values(&replaced, "emails"), Some(&[text("d@x.org")][..]));
+}
+
+#[test]
+fn delete_removes_child_rows_then_the_row() {
+    let db = database();
+    let connector = connector(&db);
+    add_user(&connector, "ada", &["a@x.org"]);
+    assert_eq!(
+        run(&connector, Change::Delete(target("user", "1"))),
+        Ok(None)
+    );
+    let left: i64 = db
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM users) + (SELECT COUNT(*) FROM user_emails)",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0);
+    assert_eq!(
+        run(&connector, Change::Delete(target("user", "1")))
+            .unwrap_err()
+            .kind,
+        ErrorKind::NotFound
+    );
+}
+
+#[test]
+fn export_reports_each_failure_with_its_kind_and_goes_on() {
+    let db = database();
+    let connector = connector(&db);
+    add_user(&connector, "ada", &[]);
+    db.execute_batch("UPDATE users SET deleted = 1 WHERE id = 1")
+        .unwrap();
+    add_user(&connector, "bob", &[]);
+    let results = connector.export(vec![
+        add("user", vec![attribute("login", vec![text("bob")])]),
+        add("user", vec![attribute("created_at", vec![text("x")])]),
+        add("user", vec![attribute("internal_notes", vec![text("x")])]),
+        add("user", vec![attribute("login", vec![text("a"), text("b")])]),
+        add("user", vec![attribute("login", vec![Value::Integer(5)])]),
+        add("user", vec![attribute("mail", vec![text("x")])]),
+        add("nobody", vec![]),
+        update("user", "1", vec![AttributeChange::Clear("mail".into())]),
+        update("user", "x", vec![]),
+        update(
+            "user",
+            "2",
+            vec![AttributeChange::Replace(attribute(
+                "id",
+                vec![Value::Integer(9)],
+            ))],
+        ),
+        Change::Delete(target("user", "99")),
+        Change::Rename(RenameChange {
+            target: target("user", "2"),
+            new_name: "x".into(),
+        }),
+        add(
+            "user",
+            vec![
+                attribute("login", vec![text("cy")]),
+                attribute("emails", vec![text("no-at-sign")]),
+            ],
+        ),
+        add("user", vec![attribute("login", vec![text("dee")])]),
+    ]);
+    let kinds: Vec<Result<(), (ErrorKind, Option<String>)>> = results
+        .iter()
+        .map(|result| {
+            result
+                .as_ref()
+                .map(|_| ())
+                .map_err(|error| (error.kind, error.attribute.clone()))
+        })
+        .collect();
+    let attribute = |name: &str| Some(name.to_owned());
+    assert_eq!(
+        kinds,
+        [
+            Err((ErrorKind::AlreadyExists, None)),
+            Err((ErrorKind::InvalidInput, attribute("created_at"))),
+            Err((ErrorKind::InvalidInput, attribute("internal_notes"))),
+            Err((ErrorKind::InvalidInput, attribute("login"))),
+            Err((ErrorKind::InvalidInput, attribute("login"))),
+            Err((ErrorKind::InvalidInput, None)),
+            Err((ErrorKind::InvalidInput, None)),
+            Err((ErrorKind::NotFound, None)),
+            Err((ErrorKind::NotFound, None)),
+            Err((ErrorKind::Unsupported, attribute("id"))),
+            Err((ErrorKind::NotFound, None)),
+            Err((ErrorKind::Unsupported, None)),
+            Err((ErrorKind::InvalidInput, None)),
+            Ok(()),
+        ]
+    );
+    // The change whose child row failed left no row behind; the next one got the next id.
+    let logins: Vec<String> = db
+        .prepare("SELECT login FROM users ORDER BY id")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(logins, ["ada", "bob", "dee"]);
+}
+
+#[test]
+fn operator_statements_bind_named_parameters() {
+    let db = database();
+    let config = r#"{
+        "name": "user", "table": "users", "anchor": "id", "soft-delete": "deleted",
+        "exclude": ["internal_notes"],
+        "statements": {
+            "insert": "INSERT INTO users (login, mail) VALUES (:login, lower(:mail)) RETURNING id",
+            "update": "UPDATE users SET mail = upper(:mail), login = :login -- :ignored\n WHERE id = :id",
+            "delete": "UPDATE users SET deleted = 1 WHERE id = :id AND ':id' <> 'x'"
+        }
+    }"#;
+    let connector = open(&db, &[config]).unwrap();
+    let added = run(
+        &connector,
+        add(
+            "user",
+            vec![
+                attribute("login", vec![text("ada")]),
+                attribute("mail", vec![text("ADA@X.ORG")]),
+            ],
+        ),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(values(&added, "mail"), Some(&[text("ada@x.org")][..]));
+    let updated = run(
+        &connector,
+        update(
+            "user",
+            &added.anchor,
+            vec![AttributeChange::Replace(attribute(
+                "mail",
+                vec![text("new@x.org")],
+            ))],
+        ),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(values(&updated, "mail"), Some(&[text("NEW@X.ORG")][..]));
+    assert_eq!(
+        values(&updated, "login"),
+        Some(&[text("ada")][..]),
+        "the whole new state is bound"
+    );
+    assert_eq!(
+        run(&connector, Change::Delete(target("user", &added.anchor))),
+        Ok(None)
+    );
+    let deleted: i64 = db
+        .query_row("SELECT deleted FROM users WHERE id = 1", [], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    assert_eq!(deleted, 1, "the operator's delete soft-deleted the row");
+    assert!(connector.full_import(None, 10).unwrap().objects.is_empty());
+    assert_eq!(
+        run(&connector, update("user", &added.anchor, vec![]))
+            .unwrap_err()
+            .kind,
+        ErrorKind::NotFound,
+        "a soft-deleted object is gone"
+    );
+}
+
+#[test]
+fn an_insert_returning_nothing_takes_the_anchor_from_the_attributes() {
+    let db = database();
+    let config = r#"{
+        "name": "user", "table": "users", "anchor": "id",
+        "statements": {"insert": "INSERT INTO users (id, login) VALUES (:id, :login)"}
+    }"#;
+    let connector = open(&db, &[config]).unwrap();
+    let added = run(
+        &connector,
+        add(
+            "user",
+            vec![
+                attribute("id", vec![Value::Integer(7)]),
+                attribute("login", vec![text("ada")]),
+            ],
+        ),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(added.anchor, "7");
+    let failure = run(
+        &connector,
+        add("user", vec![attribute("login", vec![text("bob")])]),
+    )
+    .unwrap_err();
+    assert_eq!(failure.kind, ErrorKind::Internal);
+    assert!(
+        failure.message.contains("returned no anchor"),
+        "{}",
+        failure.message
+    );
+    let rows: i64 = db
+        .query_row("SELECT COUNT(*) FROM users", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(rows, 1, "the failed add was rolled back");
+}
+
+#[test]
+fn a_cursor_for_another_configuration_is_refused() {
+    let db = database();
+    let both = connector(&db);
+    for login in ["ada", "bob"] {
+        add_user(&both, login, &[]);
+    }
+    db.execute_batch("INSERT INTO groups VALUES ('ops', NULL)")
+        .unwrap();
+    let first = both.full_import(None, 2).unwrap();
+    let cursor = first.next_cursor.unwrap();
+    // The page was full: the next one goes on with the same type, then the next type.
+    let second = both.full_import(Some(&cursor), 2).unwrap();
+    assert_eq!(second.objects.len(), 1);
+    assert_eq!(second.objects[0].object_type, "group");
+    let groups_only = open(&db, &[GROUP]).unwrap();
+    let failure = groups_only.full_import(Some(&cursor), 2).unwrap_err();
+    assert_eq!(failure.kind, ErrorKind::InvalidInput);
+    assert!(failure.message.contains("'user'"), "{}", failure.message);
+    let failure = both.full_import(Some("{}"), 2).unwrap_err();
+    assert_eq!(failure.kind, ErrorKind::InvalidInput);
+}

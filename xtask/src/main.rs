@@ -1,0 +1,182 @@
+//! `cargo xtask`: the project's own automation.
+//!
+//! * `cargo xtask demo [-- ARGS]` — build the connector and run `ferry demo`.
+//! * `cargo xtask test` — check or install what the tests need, build the components
+//!   once, then run formatting and lint checks and every test.
+//! * `cargo xtask plugins` — build the connectors and test components into
+//!   `target/plugins/`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, bail};
+
+/// The components built for wasm32-wasip2: (package, file name in target/plugins).
+const COMPONENTS: &[(&str, &str)] = &[
+    ("generic-sql", "generic-sql.wasm"),
+    ("fixture-misbehave", "fixture-misbehave.wasm"),
+];
+
+/// The Debian packages holding the test servers, and a file each installs.
+const SERVER_PACKAGES: &[(&str, &str)] = &[
+    ("postgresql", "/usr/lib/postgresql"),
+    ("slapd", "/usr/sbin/slapd"),
+    ("ldap-utils", "/usr/bin/ldapsearch"),
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo(&args[1..]),
+        Some("test") => test(&args[1..]),
+        Some("plugins") => build_components().map(drop),
+        _ => {
+            eprintln!("usage: cargo xtask demo [-- --listen ADDR --data DIR --token TOKEN]\n       cargo xtask test [-- CARGO TEST ARGS]\n       cargo xtask plugins");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn run(mut command: Command) -> anyhow::Result<()> {
+    let shown = format!("{command:?}");
+    let status = command.status().with_context(|| format!("cannot run {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed ({status})");
+    }
+    Ok(())
+}
+
+/// Makes sure the wasm32-wasip2 target is installed (rust-toolchain.toml names it, and
+/// rustup installs it on first use; this covers toolchains set up otherwise).
+fn ensure_wasm_target() -> anyhow::Result<()> {
+    let output = Command::new("rustup").args(["target", "list", "--installed"]).current_dir(root()).output();
+    match output {
+        Ok(o) if String::from_utf8_lossy(&o.stdout).lines().any(|l| l.trim() == "wasm32-wasip2") => Ok(()),
+        Ok(_) => {
+            eprintln!("xtask: installing the wasm32-wasip2 target");
+            let mut c = Command::new("rustup");
+            c.args(["target", "add", "wasm32-wasip2"]).current_dir(root());
+            run(c)
+        }
+        Err(_) => bail!("rustup is not installed: install Rust with rustup, then `rustup target add wasm32-wasip2`"),
+    }
+}
+
+/// Builds every component once, for wasm32-wasip2, and copies them to target/plugins.
+fn build_components() -> anyhow::Result<PathBuf> {
+    ensure_wasm_target()?;
+    let mut build = cargo();
+    build.args(["build", "--profile", "plugin", "--target", "wasm32-wasip2"]);
+    for (package, _) in COMPONENTS {
+        build.args(["-p", package]);
+    }
+    run(build)?;
+    let out = target_dir().join("plugins");
+    std::fs::create_dir_all(&out)?;
+    for (package, file) in COMPONENTS {
+        let built = target_dir()
+            .join("wasm32-wasip2/plugin")
+            .join(format!("{}.wasm", package.replace('-', "_")));
+        std::fs::copy(&built, out.join(file)).with_context(|| format!("copying {}", built.display()))?;
+    }
+    Ok(out)
+}
+
+fn demo(args: &[String]) -> anyhow::Result<()> {
+    let plugins = build_components()?;
+    // Only the connector: the demo folder must not offer test components.
+    let demo_plugins = target_dir().join("demo-plugins");
+    std::fs::create_dir_all(&demo_plugins)?;
+    std::fs::copy(plugins.join("generic-sql.wasm"), demo_plugins.join("generic-sql.wasm"))?;
+    let mut c = cargo();
+    c.args(["run", "--quiet", "-p", "ferry", "--", "demo", "--plugins"]).arg(&demo_plugins);
+    c.args(args.iter().filter(|a| *a != "--"));
+    run(c)
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// Checks the test servers are installed; installs them with apt when run as root.
+fn ensure_servers() -> anyhow::Result<()> {
+    let missing: Vec<&str> = SERVER_PACKAGES
+        .iter()
+        .filter(|(_, file)| !Path::new(file).exists())
+        .map(|(package, _)| *package)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let have_apt = Path::new("/usr/bin/apt-get").exists();
+    if !(is_root() && have_apt) {
+        bail!(
+            "the tests need real servers from these Debian packages: {0}. Install them with \
+             `sudo apt-get install -y {0}` (run as root, cargo xtask test installs them itself)",
+            missing.join(" ")
+        );
+    }
+    eprintln!("xtask: installing {}", missing.join(" "));
+    let mut update = Command::new("apt-get");
+    update.arg("update").env("DEBIAN_FRONTEND", "noninteractive");
+    run(update)?;
+    let mut install = Command::new("apt-get");
+    install
+        .args(["install", "-y", "--no-install-recommends"])
+        .args(&missing)
+        .env("DEBIAN_FRONTEND", "noninteractive");
+    run(install)
+}
+
+fn test(args: &[String]) -> anyhow::Result<()> {
+    ensure_servers()?;
+    let plugins = build_components()?;
+    let mut fmt = cargo();
+    fmt.args(["fmt", "--all", "--check"]);
+    run(fmt)?;
+    let mut clippy = cargo();
+    clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+    run(clippy)?;
+    let mut wasm_clippy = cargo();
+    wasm_clippy.args(["clippy", "--target", "wasm32-wasip2", "--profile", "plugin"]);
+    for (package, _) in COMPONENTS {
+        wasm_clippy.args(["-p", package]);
+    }
+    wasm_clippy.args(["--", "-D", "warnings"]);
+    run(wasm_clippy)?;
+    let mut build = cargo();
+    build.args(["build", "-p", "ferry", "--bins"]);
+    run(build)?;
+    let mut tests = cargo();
+    tests
+        .args(["test", "--workspace"])
+        .args(args.iter().filter(|a| *a != "--"))
+        .env("FERRY_PLUGIN_DIR", &plugins)
+        .env("FERRY_BIN", target_dir().join("debug/ferry"))
+        .env("LDAPNOINIT", "1");
+    run(tests)
+}
