@@ -72,10 +72,12 @@ impl FromRequestParts<Arc<ScimState>> for AuthorizedApp {
             tracing::warn!(app = %name, "a request with a wrong bearer token was refused");
             return Err(unauthorized("the bearer token is not valid for this app"));
         }
+        // HTTP/2 carries the host in the URI's authority, HTTP/1.1 in the Host header.
         let host = parts
-            .headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
+            .uri
+            .authority()
+            .map(|a| a.as_str())
+            .or_else(|| parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()))
             .unwrap_or("localhost");
         Ok(Self {
             app: app.clone(),
