@@ -47,7 +47,10 @@ impl Catalog {
                     if let Some(other) = catalog.plugins.get(&name) {
                         catalog.refused.push(PluginError {
                             path: file,
-                            reason: format!("it is named '{name}' like {}, which was loaded first", other.path.display()),
+                            reason: format!(
+                                "it is named '{name}' like {}, which was loaded first",
+                                other.path.display()
+                            ),
                         });
                         continue;
                     }
@@ -93,7 +96,11 @@ pub async fn assemble(config: &LoadedConfig) -> Result<Ferry, ConfigError> {
         let app = build_app(config, &catalog, name)?;
         apps.insert(name.clone(), Arc::new(app));
     }
-    Ok(Ferry { runtime, catalog, apps })
+    Ok(Ferry {
+        runtime,
+        catalog,
+        apps,
+    })
 }
 
 fn build_app(config: &LoadedConfig, catalog: &Catalog, name: &str) -> Result<App, ConfigError> {
@@ -108,16 +115,29 @@ fn build_app(config: &LoadedConfig, catalog: &Catalog, name: &str) -> Result<App
                 "no plugin named '{}' in {} (loaded: {}{})",
                 app.plugin,
                 config.config.server.plugins.display(),
-                if known.is_empty() { "none".into() } else { known.join(", ") },
-                if refused.is_empty() { String::new() } else { format!("; refused: {}", refused.join("; ")) }
+                if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                },
+                if refused.is_empty() {
+                    String::new()
+                } else {
+                    format!("; refused: {}", refused.join("; "))
+                }
             ),
         )
     })?;
-    let settings = settings::build(&plugin.info.parameters, &app.settings, &config.base_dir, app.allow_inline_secrets)
-        .map_err(|SettingsError { offset, message }| match offset {
-            Some(at) => config.error_at(at, format!("app '{name}': {message}")),
-            None => config.app_error(name, message),
-        })?;
+    let settings = settings::build(
+        &plugin.info.parameters,
+        &app.settings,
+        &config.base_dir,
+        app.allow_inline_secrets,
+    )
+    .map_err(|SettingsError { offset, message }| match offset {
+        Some(at) => config.error_at(at, format!("app '{name}': {message}")),
+        None => config.app_error(name, message),
+    })?;
     let database = app
         .database
         .as_ref()

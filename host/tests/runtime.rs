@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ferry::runtime::Runtime;
-use ferry::runtime::bindings::types::{AddChange, Attribute, Change, ErrorKind, Setting, SettingValue, Value};
+use ferry::runtime::bindings::types::{
+    AddChange, Attribute, Change, ErrorKind, Setting, SettingValue, Value,
+};
 use ferry::runtime::engine::EngineSizing;
 use ferry::runtime::instance::FailureKind;
 use ferry::runtime::limits::Limits;
@@ -29,25 +31,46 @@ fn plugin_dir() -> PathBuf {
 }
 
 fn runtime(dir: &Path) -> Runtime {
-    Runtime::new(EngineSizing { total_instances: 16 }, dir.join("compiled")).unwrap()
+    Runtime::new(
+        EngineSizing {
+            total_instances: 16,
+        },
+        dir.join("compiled"),
+    )
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn loads_the_generic_sql_connector_and_reads_its_description() {
     let scratch = tempfile::tempdir().unwrap();
-    let plugin = runtime(scratch.path()).load_plugin(&plugin_dir().join("generic-sql.wasm")).await.unwrap();
+    let plugin = runtime(scratch.path())
+        .load_plugin(&plugin_dir().join("generic-sql.wasm"))
+        .await
+        .unwrap();
     assert_eq!(plugin.info.name, "generic-sql");
     assert_eq!(plugin.contract, "0.1.0");
-    assert!(plugin.info.parameters.iter().any(|p| p.name == "object-types" && p.required));
+    assert!(
+        plugin
+            .info
+            .parameters
+            .iter()
+            .any(|p| p.name == "object-types" && p.required)
+    );
 }
 
 async fn refusal(file_name: &str, bytes: &[u8]) -> String {
     let scratch = tempfile::tempdir().unwrap();
     let path = scratch.path().join(file_name);
     std::fs::write(&path, bytes).unwrap();
-    let e = runtime(scratch.path()).load_plugin(&path).await.unwrap_err();
+    let e = runtime(scratch.path())
+        .load_plugin(&path)
+        .await
+        .unwrap_err();
     let message = e.to_string();
-    assert!(message.contains(file_name), "the message names the file: {message}");
+    assert!(
+        message.contains(file_name),
+        "the message names the file: {message}"
+    );
     message
 }
 
@@ -77,10 +100,18 @@ async fn refuses_core_modules_foreign_imports_wrong_versions_and_truncated_files
     let m = refusal("truncated.wasm", &real[..real.len() / 2]).await;
     assert!(m.contains("truncated") || m.contains("not a valid"), "{m}");
 
-    let m = refusal("empty-instance.wasm", &wat::parse_str(
-        r#"(component (instance $i) (export "ferry:connector/connector@0.1.0" (instance $i)))"#,
-    ).unwrap()).await;
-    assert!(m.contains("cannot be linked"), "a component without the functions is refused: {m}");
+    let m = refusal(
+        "empty-instance.wasm",
+        &wat::parse_str(
+            r#"(component (instance $i) (export "ferry:connector/connector@0.1.0" (instance $i)))"#,
+        )
+        .unwrap(),
+    )
+    .await;
+    assert!(
+        m.contains("cannot be linked"),
+        "a component without the functions is refused: {m}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -101,15 +132,26 @@ async fn keeps_compiled_artifacts_and_recompiles_tampered_ones() {
     std::fs::write(&artifact, &tampered).unwrap();
     let plugin = runtime(scratch.path()).load_plugin(&file).await.unwrap();
     assert_eq!(plugin.info.name, "misbehave");
-    assert_eq!(std::fs::read(&artifact).unwrap(), original, "the tampered artifact was replaced");
+    assert_eq!(
+        std::fs::read(&artifact).unwrap(),
+        original,
+        "the tampered artifact was replaced"
+    );
 }
 
-fn pool(runtime_dir: &Path, limits: Limits, mode: &str) -> impl std::future::Future<Output = SessionPool> {
+fn pool(
+    runtime_dir: &Path,
+    limits: Limits,
+    mode: &str,
+) -> impl std::future::Future<Output = SessionPool> {
     let runtime_dir = runtime_dir.to_path_buf();
     let mode = mode.to_string();
     async move {
         let runtime = runtime(&runtime_dir);
-        let plugin = runtime.load_plugin(&plugin_dir().join("fixture-misbehave.wasm")).await.unwrap();
+        let plugin = runtime
+            .load_plugin(&plugin_dir().join("fixture-misbehave.wasm"))
+            .await
+            .unwrap();
         let grants = Grants {
             app: Arc::from("test"),
             plugin: Arc::from("misbehave"),
@@ -164,7 +206,10 @@ async fn traps_and_limits_discard_the_instance_and_the_pool_recovers() {
 
     let (kind, message) = failure(&pool, "panic").await;
     assert_eq!(kind, FailureKind::Trap);
-    assert!(message.contains("misbehave was asked to panic"), "the guest's panic message is reported: {message}");
+    assert!(
+        message.contains("misbehave was asked to panic"),
+        "the guest's panic message is reported: {message}"
+    );
     works(&pool).await;
 
     let (kind, message) = failure(&pool, "loop").await;
@@ -181,7 +226,10 @@ async fn traps_and_limits_discard_the_instance_and_the_pool_recovers() {
     assert_eq!(kind, FailureKind::Trap, "{message}");
     // Rust's shadow stack lives in linear memory: overflowing it is an out-of-bounds
     // access; the engine's own stack limit gives a stack-overflow trap.
-    assert!(message.contains("out of bounds") || message.contains("stack"), "{message}");
+    assert!(
+        message.contains("out of bounds") || message.contains("stack"),
+        "{message}"
+    );
     works(&pool).await;
 }
 
@@ -190,7 +238,10 @@ async fn a_connector_error_is_typed_and_keeps_the_instance() {
     let scratch = tempfile::tempdir().unwrap();
     let pool = pool(scratch.path(), tight(), "ok").await;
     let results = pool.export(vec![add("exists"), add("fine")]).await.unwrap();
-    assert_eq!(results[0].as_ref().unwrap_err().kind, ErrorKind::AlreadyExists);
+    assert_eq!(
+        results[0].as_ref().unwrap_err().kind,
+        ErrorKind::AlreadyExists
+    );
     assert!(results[1].is_ok());
 }
 
@@ -200,13 +251,23 @@ async fn the_sandbox_grants_nothing_by_default() {
     let pool = pool(scratch.path(), tight(), "ok").await;
     let results = pool.export(vec![add("probe")]).await.unwrap();
     let object = results.into_iter().next().unwrap().unwrap().unwrap();
-    let get = |name: &str| match &object.attributes.iter().find(|a| a.name == name).unwrap().values[0] {
+    let get = |name: &str| match &object
+        .attributes
+        .iter()
+        .find(|a| a.name == name)
+        .unwrap()
+        .values[0]
+    {
         Value::String(s) => s.clone(),
         other => panic!("{other:?}"),
     };
     assert_eq!(get("env"), "0", "no environment variables");
     assert_eq!(get("args"), "0", "no arguments");
-    assert!(get("file").starts_with("refused"), "no files: {}", get("file"));
+    assert!(
+        get("file").starts_with("refused"),
+        "no files: {}",
+        get("file")
+    );
     assert!(get("net").contains("Denied"), "no network: {}", get("net"));
 }
 

@@ -16,7 +16,10 @@ pub use scim::ScimClient;
 
 /// The workspace's root folder.
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the workspace")
+        .to_path_buf()
 }
 
 /// The `ferry` binary under test.
@@ -24,7 +27,11 @@ pub fn ferry_bin() -> PathBuf {
     let bin = std::env::var_os("FERRY_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace().join("target/debug/ferry"));
-    assert!(bin.exists(), "{} does not exist: run the tests with `cargo xtask test`", bin.display());
+    assert!(
+        bin.exists(),
+        "{} does not exist: run the tests with `cargo xtask test`",
+        bin.display()
+    );
     bin
 }
 
@@ -45,7 +52,11 @@ pub fn plugin_dir() -> PathBuf {
 pub fn sql_plugin_folder(root: &Path) -> PathBuf {
     let dir = root.join("plugins");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(plugin_dir().join("generic-sql.wasm"), dir.join("generic-sql.wasm")).unwrap();
+    std::fs::copy(
+        plugin_dir().join("generic-sql.wasm"),
+        dir.join("generic-sql.wasm"),
+    )
+    .unwrap();
     dir
 }
 
@@ -116,7 +127,11 @@ impl Ferry {
             if client.get("/ServiceProviderConfig").await.is_ok() {
                 return client;
             }
-            assert!(Instant::now() < deadline, "ferry did not serve within a minute:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "ferry did not serve within a minute:\n{}",
+                self.log()
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -130,14 +145,20 @@ impl Ferry {
             if status == 200 {
                 return client;
             }
-            assert!(Instant::now() < deadline, "app {app} not ready: {status} {body}\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "app {app} not ready: {status} {body}\n{}",
+                self.log()
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
     /// Stops the process (SIGTERM, then SIGKILL if it lingers) and waits for it.
     pub fn stop(&mut self) {
-        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(15);
         while Instant::now() < deadline {
             if self.child.try_wait().ok().flatten().is_some() {
@@ -158,8 +179,17 @@ impl Drop for Ferry {
 
 /// Runs `ferry` with arguments and returns (success, stdout + stderr).
 pub fn ferry_command(args: &[&str], dir: &Path) -> (bool, String) {
-    let output = Command::new(ferry_bin()).args(args).current_dir(dir).env("FERRY_LOG", "warn").output().unwrap();
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let output = Command::new(ferry_bin())
+        .args(args)
+        .current_dir(dir)
+        .env("FERRY_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     (output.status.success(), text)
 }
 

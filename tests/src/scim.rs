@@ -60,7 +60,13 @@ impl ScimClient {
     }
 
     /// Sends a request with the bearer token (when not empty) and an optional body.
-    pub async fn send(&self, method: Method, path: &str, body: Option<Vec<u8>>, content_type: &str) -> reqwest::Result<Reply> {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Vec<u8>>,
+        content_type: &str,
+    ) -> reqwest::Result<Reply> {
         let mut request = self.http.request(method, format!("{}{path}", self.base));
         if !self.token.is_empty() {
             request = request.bearer_auth(&self.token);
@@ -72,13 +78,29 @@ impl ScimClient {
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.bytes().await?;
-        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into())) };
-        Ok(Reply { status, headers, body })
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Ok(Reply {
+            status,
+            headers,
+            body,
+        })
     }
 
-    async fn json(&self, method: Method, path: &str, body: Option<&Value>) -> reqwest::Result<(u16, Value)> {
+    async fn json(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> reqwest::Result<(u16, Value)> {
         let body = body.map(|b| serde_json::to_vec(b).unwrap());
-        let r = self.send(method, path, body, "application/scim+json").await?;
+        let r = self
+            .send(method, path, body, "application/scim+json")
+            .await?;
         Ok((r.status.as_u16(), r.body))
     }
 

@@ -77,7 +77,10 @@ impl Target {
     /// A new SQLite file in `dir`.
     pub fn sqlite(dir: &Path) -> Target {
         let path = dir.join("target.db");
-        rusqlite::Connection::open(&path).unwrap().execute_batch(SQLITE_SCHEMA).unwrap();
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .execute_batch(SQLITE_SCHEMA)
+            .unwrap();
         Target::Sqlite(path)
     }
 
@@ -104,7 +107,9 @@ impl Target {
     }
 
     async fn pg(url: &str) -> tokio_postgres::Client {
-        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
         tokio::spawn(connection);
         client
     }
@@ -112,26 +117,45 @@ impl Target {
     /// Runs statements directly on the target, as an administrator would.
     pub async fn execute(&self, sql: &str) {
         match self {
-            Target::Sqlite(path) => rusqlite::Connection::open(path).unwrap().execute_batch(sql).unwrap(),
+            Target::Sqlite(path) => rusqlite::Connection::open(path)
+                .unwrap()
+                .execute_batch(sql)
+                .unwrap(),
             Target::Postgres(url) => Self::pg(url).await.batch_execute(sql).await.unwrap(),
         }
     }
 
     /// The row of the user with this exact user_name.
     pub async fn row(&self, user_name: &str) -> Option<Row> {
-        let select = COLUMNS.iter().map(|c| format!("CAST({c} AS TEXT)")).collect::<Vec<_>>().join(", ");
+        let select = COLUMNS
+            .iter()
+            .map(|c| format!("CAST({c} AS TEXT)"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let values: Option<Vec<Option<String>>> = match self {
             Target::Sqlite(path) => {
                 let c = rusqlite::Connection::open(path).unwrap();
                 let sql = format!("SELECT {select} FROM users WHERE user_name = ?1 COLLATE BINARY");
                 let mut stmt = c.prepare(&sql).unwrap();
                 let mut rows = stmt.query([user_name]).unwrap();
-                rows.next().unwrap().map(|r| (0..COLUMNS.len()).map(|i| r.get::<_, Option<String>>(i).unwrap()).collect())
+                rows.next().unwrap().map(|r| {
+                    (0..COLUMNS.len())
+                        .map(|i| r.get::<_, Option<String>>(i).unwrap())
+                        .collect()
+                })
             }
             Target::Postgres(url) => {
                 let sql = format!("SELECT {select} FROM users WHERE user_name = $1");
-                let rows = Self::pg(url).await.query(&sql, &[&user_name]).await.unwrap();
-                rows.first().map(|r| (0..COLUMNS.len()).map(|i| r.get::<_, Option<String>>(i)).collect())
+                let rows = Self::pg(url)
+                    .await
+                    .query(&sql, &[&user_name])
+                    .await
+                    .unwrap();
+                rows.first().map(|r| {
+                    (0..COLUMNS.len())
+                        .map(|i| r.get::<_, Option<String>>(i))
+                        .collect()
+                })
             }
         };
         values.map(|v| {
@@ -157,7 +181,12 @@ impl Target {
                 .unwrap()
                 .query_row("SELECT count(*) FROM users", [], |r| r.get(0))
                 .unwrap(),
-            Target::Postgres(url) => Self::pg(url).await.query_one("SELECT count(*) FROM users", &[]).await.unwrap().get(0),
+            Target::Postgres(url) => Self::pg(url)
+                .await
+                .query_one("SELECT count(*) FROM users", &[])
+                .await
+                .unwrap()
+                .get(0),
         }
     }
 }

@@ -26,7 +26,10 @@ fn entra_user(user_name: &str, external_id: &str) -> Value {
 }
 
 async fn find(scim: &ScimClient, filter: &str) -> Value {
-    let (status, body) = scim.get(&format!("/Users?filter={}", encode(filter))).await.unwrap();
+    let (status, body) = scim
+        .get(&format!("/Users?filter={}", encode(filter)))
+        .await
+        .unwrap();
     assert_eq!(status, 200, "{filter}: {body}");
     body
 }
@@ -46,12 +49,22 @@ async fn entra_sequence(target: Target, dir: &std::path::Path) {
     assert_eq!(probe["Resources"], json!([]));
 
     // Create.
-    let (status, created) = scim.post("/Users", &entra_user("grace@navy.example", "a1b2")).await.unwrap();
+    let (status, created) = scim
+        .post("/Users", &entra_user("grace@navy.example", "a1b2"))
+        .await
+        .unwrap();
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().expect("an id").to_string();
     assert_eq!(created["userName"], "grace@navy.example");
-    let row = target.row("grace@navy.example").await.expect("the row is in the target");
-    assert_eq!(col(&row, "id"), Some(id.as_str()), "the SCIM id is the anchor");
+    let row = target
+        .row("grace@navy.example")
+        .await
+        .expect("the row is in the target");
+    assert_eq!(
+        col(&row, "id"),
+        Some(id.as_str()),
+        "the SCIM id is the anchor"
+    );
     assert_eq!(col(&row, "external_id"), Some("a1b2"));
     assert_eq!(col(&row, "active"), Some("true"));
     assert_eq!(col(&row, "given_name"), Some("Grace"));
@@ -70,7 +83,10 @@ async fn entra_sequence(target: Target, dir: &std::path::Path) {
     assert_eq!(got[ENTERPRISE]["employeeNumber"], "1906");
 
     // A duplicate userName is a 409 uniqueness.
-    let (status, body) = scim.post("/Users", &entra_user("Grace@Navy.example", "other")).await.unwrap();
+    let (status, body) = scim
+        .post("/Users", &entra_user("Grace@Navy.example", "other"))
+        .await
+        .unwrap();
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["scimType"], "uniqueness");
     assert_eq!(target.count().await, 1);
@@ -95,7 +111,11 @@ async fn entra_sequence(target: Target, dir: &std::path::Path) {
     assert_eq!(col(&row, "department"), Some("Operations"));
     assert_eq!(col(&row, "given_name"), Some("Amazing Grace"));
     assert_eq!(col(&row, "display_name"), Some("Admiral Hopper"));
-    assert_eq!(col(&row, "family_name"), Some("Hopper"), "untouched attributes stay");
+    assert_eq!(
+        col(&row, "family_name"),
+        Some("Hopper"),
+        "untouched attributes stay"
+    );
 
     // PUT replaces: what it leaves out is cleared.
     let put = json!({
@@ -115,7 +135,11 @@ async fn entra_sequence(target: Target, dir: &std::path::Path) {
     assert_eq!(col(&row, "display_name"), None);
 
     // More users, then filtered lists with paging.
-    for (name, ext) in [("ada@example.org", "x1"), ("alan@example.org", "x2"), ("adele@example.org", "x3")] {
+    for (name, ext) in [
+        ("ada@example.org", "x1"),
+        ("alan@example.org", "x2"),
+        ("adele@example.org", "x3"),
+    ] {
         let mut u = entra_user(name, ext);
         u["emails"][0]["value"] = json!(name);
         let (status, body) = scim.post("/Users", &u).await.unwrap();
@@ -123,29 +147,50 @@ async fn entra_sequence(target: Target, dir: &std::path::Path) {
     }
     let ad = find(&scim, "userName sw \"ad\" and active eq true").await;
     assert_eq!(ad["totalResults"], 2);
-    let by_email = find(&scim, "emails[type eq \"work\"].value eq \"alan@example.org\"").await;
+    let by_email = find(
+        &scim,
+        "emails[type eq \"work\"].value eq \"alan@example.org\"",
+    )
+    .await;
     assert_eq!(by_email["Resources"][0]["userName"], "alan@example.org");
     let by_external = find(&scim, "externalId eq \"x3\"").await;
     assert_eq!(by_external["Resources"][0]["userName"], "adele@example.org");
-    assert_eq!(find(&scim, "externalId eq \"X3\"").await["totalResults"], 0, "externalId is case-exact");
-    let (status, page) = scim.get("/Users?startIndex=2&count=2&attributes=userName").await.unwrap();
+    assert_eq!(
+        find(&scim, "externalId eq \"X3\"").await["totalResults"],
+        0,
+        "externalId is case-exact"
+    );
+    let (status, page) = scim
+        .get("/Users?startIndex=2&count=2&attributes=userName")
+        .await
+        .unwrap();
     assert_eq!(status, 200);
     assert_eq!(page["totalResults"], 4);
     assert_eq!(page["itemsPerPage"], 2);
     assert_eq!(page["startIndex"], 2);
-    assert!(page["Resources"][0].get("emails").is_none(), "attributes= limits the response");
+    assert!(
+        page["Resources"][0].get("emails").is_none(),
+        "attributes= limits the response"
+    );
     let none = find(&scim, "not (userName pr) or (name.familyName co \"zzz\")").await;
     assert_eq!(none["totalResults"], 0);
 
     // Hostile values land literally.
     let mut hostile = entra_user("o'brien\"; DROP TABLE users; --", "h");
     let long = "é".repeat(5000);
-    let odd = if target.stores_nul() { "nul\0inside 𝔘𝔫𝔦😀" } else { "no nul 𝔘𝔫𝔦😀" };
+    let odd = if target.stores_nul() {
+        "nul\0inside 𝔘𝔫𝔦😀"
+    } else {
+        "no nul 𝔘𝔫𝔦😀"
+    };
     hostile["displayName"] = json!(long);
     hostile["name"]["givenName"] = json!(odd);
     let (status, body) = scim.post("/Users", &hostile).await.unwrap();
     assert_eq!(status, 201, "{body}");
-    let row = target.row("o'brien\"; DROP TABLE users; --").await.expect("stored literally");
+    let row = target
+        .row("o'brien\"; DROP TABLE users; --")
+        .await
+        .expect("stored literally");
     assert_eq!(col(&row, "display_name"), Some(long.as_str()));
     assert_eq!(col(&row, "given_name"), Some(odd));
     let found = find(&scim, "userName eq \"o'brien\\\"; DROP TABLE users; --\"").await;
@@ -157,7 +202,10 @@ async fn entra_sequence(target: Target, dir: &std::path::Path) {
     assert!(target.row("grace@navy.example").await.is_none());
     let (status, body) = scim.get(&format!("/Users/{id}")).await.unwrap();
     assert_eq!(status, 404);
-    assert_eq!(body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error");
+    assert_eq!(
+        body["schemas"][0],
+        "urn:ietf:params:scim:api:messages:2.0:Error"
+    );
     let (status, _) = scim.delete(&format!("/Users/{id}")).await.unwrap();
     assert_eq!(status, 404);
 
@@ -184,19 +232,34 @@ async fn entra_sequence(target: Target, dir: &std::path::Path) {
     ferry.stop();
     let unreachable = match &target {
         Target::Sqlite(_) => Target::Sqlite(dir.join("moved-away.db")),
-        Target::Postgres(_) => Target::Postgres(format!("postgres://postgres@127.0.0.1:{}/nothing", ferry_test_support::free_port())),
+        Target::Postgres(_) => Target::Postgres(format!(
+            "postgres://postgres@127.0.0.1:{}/nothing",
+            ferry_test_support::free_port()
+        )),
     };
     let mut ferry = Ferry::start(dir, &config(&plugins, &unreachable, ""));
     let scim = ferry.client("hr").await;
-    let (status, list) = scim.get(&format!("/Users?filter={}", encode("userName eq \"ada@example.org\""))).await.unwrap();
+    let (status, list) = scim
+        .get(&format!(
+            "/Users?filter={}",
+            encode("userName eq \"ada@example.org\"")
+        ))
+        .await
+        .unwrap();
     assert_eq!(status, 200, "{list}");
     assert_eq!(list["Resources"][0][ENTERPRISE]["department"], "Direct");
     // Writes need the target: a retryable 503.
-    let (status, body) = scim.post("/Users", &entra_user("new@example.org", "n")).await.unwrap();
+    let (status, body) = scim
+        .post("/Users", &entra_user("new@example.org", "n"))
+        .await
+        .unwrap();
     assert_eq!(status, 503, "{body}");
 
     ferry.stop();
-    assert!(!ferry.log().contains(TOKEN), "the bearer token never reaches the log");
+    assert!(
+        !ferry.log().contains(TOKEN),
+        "the bearer token never reaches the log"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

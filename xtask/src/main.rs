@@ -31,7 +31,9 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("plugins") => build_components().map(drop),
         _ => {
-            eprintln!("usage: cargo xtask demo [-- --listen ADDR --data DIR --token TOKEN]\n       cargo xtask test [-- CARGO TEST ARGS]\n       cargo xtask plugins");
+            eprintln!(
+                "usage: cargo xtask demo [-- --listen ADDR --data DIR --token TOKEN]\n       cargo xtask test [-- CARGO TEST ARGS]\n       cargo xtask plugins"
+            );
             return ExitCode::from(2);
         }
     };
@@ -45,7 +47,10 @@ fn main() -> ExitCode {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
 }
 
 fn target_dir() -> PathBuf {
@@ -60,7 +65,9 @@ fn cargo() -> Command {
 
 fn run(mut command: Command) -> anyhow::Result<()> {
     let shown = format!("{command:?}");
-    let status = command.status().with_context(|| format!("cannot run {shown}"))?;
+    let status = command
+        .status()
+        .with_context(|| format!("cannot run {shown}"))?;
     if !status.success() {
         bail!("{shown} failed ({status})");
     }
@@ -70,16 +77,28 @@ fn run(mut command: Command) -> anyhow::Result<()> {
 /// Makes sure the wasm32-wasip2 target is installed (rust-toolchain.toml names it, and
 /// rustup installs it on first use; this covers toolchains set up otherwise).
 fn ensure_wasm_target() -> anyhow::Result<()> {
-    let output = Command::new("rustup").args(["target", "list", "--installed"]).current_dir(root()).output();
+    let output = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .current_dir(root())
+        .output();
     match output {
-        Ok(o) if String::from_utf8_lossy(&o.stdout).lines().any(|l| l.trim() == "wasm32-wasip2") => Ok(()),
+        Ok(o)
+            if String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .any(|l| l.trim() == "wasm32-wasip2") =>
+        {
+            Ok(())
+        }
         Ok(_) => {
             eprintln!("xtask: installing the wasm32-wasip2 target");
             let mut c = Command::new("rustup");
-            c.args(["target", "add", "wasm32-wasip2"]).current_dir(root());
+            c.args(["target", "add", "wasm32-wasip2"])
+                .current_dir(root());
             run(c)
         }
-        Err(_) => bail!("rustup is not installed: install Rust with rustup, then `rustup target add wasm32-wasip2`"),
+        Err(_) => bail!(
+            "rustup is not installed: install Rust with rustup, then `rustup target add wasm32-wasip2`"
+        ),
     }
 }
 
@@ -98,7 +117,8 @@ fn build_components() -> anyhow::Result<PathBuf> {
         let built = target_dir()
             .join("wasm32-wasip2/plugin")
             .join(format!("{}.wasm", package.replace('-', "_")));
-        std::fs::copy(&built, out.join(file)).with_context(|| format!("copying {}", built.display()))?;
+        std::fs::copy(&built, out.join(file))
+            .with_context(|| format!("copying {}", built.display()))?;
     }
     Ok(out)
 }
@@ -108,9 +128,13 @@ fn demo(args: &[String]) -> anyhow::Result<()> {
     // Only the connector: the demo folder must not offer test components.
     let demo_plugins = target_dir().join("demo-plugins");
     std::fs::create_dir_all(&demo_plugins)?;
-    std::fs::copy(plugins.join("generic-sql.wasm"), demo_plugins.join("generic-sql.wasm"))?;
+    std::fs::copy(
+        plugins.join("generic-sql.wasm"),
+        demo_plugins.join("generic-sql.wasm"),
+    )?;
     let mut c = cargo();
-    c.args(["run", "--quiet", "-p", "ferry", "--", "demo", "--plugins"]).arg(&demo_plugins);
+    c.args(["run", "--quiet", "-p", "ferry", "--", "demo", "--plugins"])
+        .arg(&demo_plugins);
     c.args(args.iter().filter(|a| *a != "--"));
     run(c)
 }
@@ -142,7 +166,9 @@ fn ensure_servers() -> anyhow::Result<()> {
     }
     eprintln!("xtask: installing {}", missing.join(" "));
     let mut update = Command::new("apt-get");
-    update.arg("update").env("DEBIAN_FRONTEND", "noninteractive");
+    update
+        .arg("update")
+        .env("DEBIAN_FRONTEND", "noninteractive");
     run(update)?;
     let mut install = Command::new("apt-get");
     install
@@ -159,7 +185,14 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     fmt.args(["fmt", "--all", "--check"]);
     run(fmt)?;
     let mut clippy = cargo();
-    clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+    clippy.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
     run(clippy)?;
     let mut wasm_clippy = cargo();
     wasm_clippy.args(["clippy", "--target", "wasm32-wasip2", "--profile", "plugin"]);

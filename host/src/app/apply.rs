@@ -9,7 +9,11 @@ use crate::runtime::bindings::types::{Attribute, AttributeChange, Change, Object
 
 /// Records `change`, which the connector confirmed with `returned`; gives back the object
 /// as cached (`None` after a delete).
-pub async fn record(bound: &Bound, change: &Change, returned: Option<Object>) -> anyhow::Result<Option<Object>> {
+pub async fn record(
+    bound: &Bound,
+    change: &Change,
+    returned: Option<Object>,
+) -> anyhow::Result<Option<Object>> {
     let cache = &bound.cache;
     let object = match (change, returned) {
         (Change::Delete(target), _) => {
@@ -17,7 +21,9 @@ pub async fn record(bound: &Bound, change: &Change, returned: Option<Object>) ->
             return Ok(None);
         }
         (_, Some(object)) => object,
-        (Change::Add(_), None) => anyhow::bail!("the connector confirmed the add but did not return the new object"),
+        (Change::Add(_), None) => {
+            anyhow::bail!("the connector confirmed the add but did not return the new object")
+        }
         (Change::Update(update), None) => {
             let cached = cache
                 .get(&update.target.object_type, &update.target.anchor)
@@ -41,7 +47,11 @@ pub async fn record(bound: &Bound, change: &Change, returned: Option<Object>) ->
 
 /// `object` without the values of attributes the schema marks secret.
 pub fn without_secrets(schema: &Schema, mut object: Object) -> Object {
-    if let Some(t) = schema.object_types.iter().find(|t| t.name == object.object_type) {
+    if let Some(t) = schema
+        .object_types
+        .iter()
+        .find(|t| t.name == object.object_type)
+    {
         object
             .attributes
             .retain(|a| !t.attributes.iter().any(|s| s.secret && s.name == a.name));
@@ -60,8 +70,15 @@ pub fn apply_changes(attributes: &mut Vec<Attribute>, changes: &[AttributeChange
                 }
             }
             AttributeChange::Clear(name) => attributes.retain(|x| &x.name != name),
-            AttributeChange::AddValues(a) => match attributes.iter_mut().find(|x| x.name == a.name) {
-                Some(x) => x.values.extend(a.values.iter().filter(|v| !x.values.contains(v)).cloned().collect::<Vec<_>>()),
+            AttributeChange::AddValues(a) => match attributes.iter_mut().find(|x| x.name == a.name)
+            {
+                Some(x) => x.values.extend(
+                    a.values
+                        .iter()
+                        .filter(|v| !x.values.contains(v))
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                ),
                 None => attributes.push(a.clone()),
             },
             AttributeChange::RemoveValues(a) => {
@@ -82,13 +99,20 @@ mod tests {
     fn attr(name: &str, values: &[&str]) -> Attribute {
         Attribute {
             name: name.into(),
-            values: values.iter().map(|v| Value::String(v.to_string())).collect(),
+            values: values
+                .iter()
+                .map(|v| Value::String(v.to_string()))
+                .collect(),
         }
     }
 
     #[test]
     fn applies_every_kind_of_change() {
-        let mut attrs = vec![attr("a", &["1"]), attr("m", &["x", "y"]), attr("gone", &["z"])];
+        let mut attrs = vec![
+            attr("a", &["1"]),
+            attr("m", &["x", "y"]),
+            attr("gone", &["z"]),
+        ];
         apply_changes(
             &mut attrs,
             &[
@@ -99,8 +123,21 @@ mod tests {
                 AttributeChange::AddValues(attr("new", &["n"])),
             ],
         );
-        assert_eq!(attrs, vec![attr("m", &["y", "w"]), attr("a", &["2"]), attr("new", &["n"])]);
-        apply_changes(&mut attrs, &[AttributeChange::RemoveValues(attr("new", &["n"])), AttributeChange::Replace(attr("a", &[]))]);
+        assert_eq!(
+            attrs,
+            vec![
+                attr("m", &["y", "w"]),
+                attr("a", &["2"]),
+                attr("new", &["n"])
+            ]
+        );
+        apply_changes(
+            &mut attrs,
+            &[
+                AttributeChange::RemoveValues(attr("new", &["n"])),
+                AttributeChange::Replace(attr("a", &[])),
+            ],
+        );
         assert_eq!(attrs, vec![attr("m", &["y", "w"])]);
     }
 }

@@ -80,16 +80,26 @@ impl Run {
 impl App {
     /// Runs a full import. Reads keep being served from the cache while it runs.
     pub async fn full_import(&self) -> Result<ImportReport, ImportError> {
-        let bound = self.bind().await.map_err(|e| ImportError::NotBound(format!("{e:#}")))?;
+        let bound = self
+            .bind()
+            .await
+            .map_err(|e| ImportError::NotBound(format!("{e:#}")))?;
         let _running = self.import_lock.lock().await;
         let mut run = Run::start("full");
         let generation = bound.cache.begin_full_import().await?;
         let mut cursor = None;
         let watermark = loop {
-            let page = self.pool.full_import(cursor.take(), self.import.page_size).await?;
+            let page = self
+                .pool
+                .full_import(cursor.take(), self.import.page_size)
+                .await?;
             run.report.pages += 1;
             run.report.upserted += page.objects.len() as u64;
-            let objects = page.objects.into_iter().map(|o| without_secrets(&bound.schema, o)).collect();
+            let objects = page
+                .objects
+                .into_iter()
+                .map(|o| without_secrets(&bound.schema, o))
+                .collect();
             bound.cache.upsert(objects).await?;
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
@@ -102,7 +112,13 @@ impl App {
             None => bound.cache.set_state(WATERMARK, "").await?,
         }
         let report = run.finish();
-        bound.cache.set_state("last-full-import", &serde_json::to_string(&report).unwrap_or_default()).await?;
+        bound
+            .cache
+            .set_state(
+                "last-full-import",
+                &serde_json::to_string(&report).unwrap_or_default(),
+            )
+            .await?;
         tracing::info!(app = %self.name, objects = report.upserted, removed = report.removed, millis = report.millis, "full import done");
         Ok(report)
     }
@@ -110,14 +126,26 @@ impl App {
     /// Runs a delta import from the last watermark. Without one (no full import yet, or
     /// a connector that gave none), nothing happens.
     pub async fn delta_import(&self) -> Result<ImportReport, ImportError> {
-        let bound = self.bind().await.map_err(|e| ImportError::NotBound(format!("{e:#}")))?;
+        let bound = self
+            .bind()
+            .await
+            .map_err(|e| ImportError::NotBound(format!("{e:#}")))?;
         let _running = self.import_lock.lock().await;
         let mut run = Run::start("delta");
-        let Some(mut watermark) = bound.cache.state(WATERMARK).await?.filter(|w| !w.is_empty()) else {
+        let Some(mut watermark) = bound
+            .cache
+            .state(WATERMARK)
+            .await?
+            .filter(|w| !w.is_empty())
+        else {
             return Ok(run.finish());
         };
         loop {
-            let page = match self.pool.delta_import(watermark.clone(), self.import.page_size).await {
+            let page = match self
+                .pool
+                .delta_import(watermark.clone(), self.import.page_size)
+                .await
+            {
                 Err(CallError::Connector(e)) if e.kind == ErrorKind::Unsupported => {
                     return Err(ImportError::DeltaUnsupported(e.message));
                 }
@@ -146,7 +174,13 @@ impl App {
         if report.upserted + report.removed > 0 {
             tracing::info!(app = %self.name, changed = report.upserted, removed = report.removed, "delta import done");
         }
-        bound.cache.set_state("last-delta-import", &serde_json::to_string(&report).unwrap_or_default()).await?;
+        bound
+            .cache
+            .set_state(
+                "last-delta-import",
+                &serde_json::to_string(&report).unwrap_or_default(),
+            )
+            .await?;
         Ok(report)
     }
 }

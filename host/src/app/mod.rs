@@ -14,7 +14,9 @@ use tokio::sync::OnceCell;
 
 use crate::config::ImportConfig;
 use crate::config::secret::Secret;
-use crate::runtime::bindings::types::{Change, ErrorKind, Object, ObjectRef, ObjectTypeSchema, Schema};
+use crate::runtime::bindings::types::{
+    Change, ErrorKind, Object, ObjectRef, ObjectTypeSchema, Schema,
+};
 use crate::runtime::pool::{CallError, SessionPool};
 use crate::scim::mapping::Mapping;
 use crate::scim::schema::{ResourceSchema, user_resource};
@@ -107,7 +109,10 @@ impl App {
 
     /// Why the app is not ready, if it is not.
     pub fn last_error(&self) -> Option<String> {
-        self.last_error.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.last_error
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn set_error(&self, error: Option<String>) {
@@ -145,16 +150,26 @@ impl App {
             .map(|a| (users.object_type.clone(), a.to_string()))
             .collect();
         let cache = Cache::open(&self.cache_path, indexed)?;
-        cache.set_state("schema", &serde_json::to_string(&schema)?).await?;
-        Ok(Bound { schema, users, cache })
+        cache
+            .set_state("schema", &serde_json::to_string(&schema)?)
+            .await?;
+        Ok(Bound {
+            schema,
+            users,
+            cache,
+        })
     }
 
     /// The schema stored in the cache by an earlier run, read without opening the cache
     /// for writing.
     fn saved_schema(path: &Path) -> Option<Schema> {
-        let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).ok()?;
+        let conn =
+            rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .ok()?;
         let text: String = conn
-            .query_row("SELECT value FROM state WHERE key = 'schema'", [], |r| r.get(0))
+            .query_row("SELECT value FROM state WHERE key = 'schema'", [], |r| {
+                r.get(0)
+            })
             .ok()?;
         serde_json::from_str(&text).ok()
     }
@@ -191,14 +206,21 @@ impl App {
     }
 
     async fn export_now(&self, change: Change) -> Result<Option<Object>, ExportError> {
-        let results = self.pool.export(vec![change.clone()]).await.map_err(|e| match e {
-            CallError::Connector(e) => ExportError::Refused {
-                kind: e.kind,
-                message: e.message,
-            },
-            other => ExportError::Call(other),
-        })?;
-        let result = results.into_iter().next().expect("the pool checks one result per change");
+        let results = self
+            .pool
+            .export(vec![change.clone()])
+            .await
+            .map_err(|e| match e {
+                CallError::Connector(e) => ExportError::Refused {
+                    kind: e.kind,
+                    message: e.message,
+                },
+                other => ExportError::Call(other),
+            })?;
+        let result = results
+            .into_iter()
+            .next()
+            .expect("the pool checks one result per change");
         let returned = result.map_err(|e| ExportError::Refused {
             kind: e.kind,
             message: e.message,
@@ -215,14 +237,20 @@ impl App {
                 tracing::error!(app = %self.name, "the change was made in the target but could not be cached: {e:#}");
                 Err(ExportError::Refused {
                     kind: ErrorKind::Internal,
-                    message: format!("the change was made but Ferry's cache could not record it: {e:#}"),
+                    message: format!(
+                        "the change was made but Ferry's cache could not record it: {e:#}"
+                    ),
                 })
             }
         }
     }
 
     /// The cached object of a SCIM id's anchor.
-    pub async fn cached(&self, object_type: &str, anchor: &str) -> anyhow::Result<Option<crate::store::cache::CachedObject>> {
+    pub async fn cached(
+        &self,
+        object_type: &str,
+        anchor: &str,
+    ) -> anyhow::Result<Option<crate::store::cache::CachedObject>> {
         match self.bound() {
             Some(b) => b.cache.get(object_type, anchor).await,
             None => Ok(None),
@@ -239,14 +267,29 @@ impl App {
 }
 
 /// The object type SCIM Users map to: the configured one, else "user", else the first.
-fn pick_object_type<'s>(schema: &'s Schema, wanted: Option<&str>) -> anyhow::Result<&'s ObjectTypeSchema> {
-    let names = || schema.object_types.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ");
+fn pick_object_type<'s>(
+    schema: &'s Schema,
+    wanted: Option<&str>,
+) -> anyhow::Result<&'s ObjectTypeSchema> {
+    let names = || {
+        schema
+            .object_types
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match wanted {
         Some(w) => schema
             .object_types
             .iter()
             .find(|t| t.name == w)
-            .ok_or_else(|| anyhow::anyhow!("the connector has no object type '{w}' (it has: {})", names())),
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "the connector has no object type '{w}' (it has: {})",
+                    names()
+                )
+            }),
         None => schema
             .object_types
             .iter()

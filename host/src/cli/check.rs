@@ -21,7 +21,10 @@ pub async fn run(config_file: &Path) -> anyhow::Result<()> {
         let app = &ferry.apps[name];
         let plugin = &app.pool.plugin().info;
         if let Err(e) = app.pool.test_connection().await {
-            println!("{}", config.app_error(name, format!("test-connection failed: {e}")));
+            println!(
+                "{}",
+                config.app_error(name, format!("test-connection failed: {e}"))
+            );
             failures += 1;
             continue;
         }
@@ -39,6 +42,10 @@ pub async fn run(config_file: &Path) -> anyhow::Result<()> {
             }
         }
     }
-    anyhow::ensure!(failures == 0, "{failures} problem(s) found in {}", config_file.display());
+    anyhow::ensure!(
+        failures == 0,
+        "{failures} problem(s) found in {}",
+        config_file.display()
+    );
     Ok(())
 }

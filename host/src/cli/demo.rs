@@ -93,19 +93,26 @@ object-type = "user"
 fn random_token() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
     let mut rng = rand::rng();
-    (0..32).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    (0..32)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 /// Creates (or keeps) the demo's files and returns the configuration file.
 pub fn prepare(args: &DemoArgs) -> anyhow::Result<PathBuf> {
     let data = &args.data;
     std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
-    let target = rusqlite::Connection::open(data.join("target.db")).context("creating the target database")?;
-    target.execute_batch(TARGET_SCHEMA).context("creating the demo tables")?;
+    let target = rusqlite::Connection::open(data.join("target.db"))
+        .context("creating the target database")?;
+    target
+        .execute_batch(TARGET_SCHEMA)
+        .context("creating the demo tables")?;
     let token_file = data.join("token");
     match &args.token {
         Some(token) => crate::tls::write_private(&token_file, token.as_bytes())?,
-        None if !token_file.exists() => crate::tls::write_private(&token_file, random_token().as_bytes())?,
+        None if !token_file.exists() => {
+            crate::tls::write_private(&token_file, random_token().as_bytes())?
+        }
         None => {}
     }
     if !data.join("tls/cert.pem").exists() || !data.join("tls/key.pem").exists() {
@@ -126,20 +133,28 @@ pub fn prepare(args: &DemoArgs) -> anyhow::Result<PathBuf> {
         .replace("{listen}", &args.listen.to_string())
         .replace("{plugins}", &toml_path(&plugins));
     let config_file = data.join("ferry.toml");
-    std::fs::write(&config_file, config).with_context(|| format!("writing {}", config_file.display()))?;
+    std::fs::write(&config_file, config)
+        .with_context(|| format!("writing {}", config_file.display()))?;
     Ok(config_file)
 }
 
 /// A path as a TOML basic string's content.
 fn toml_path(path: &Path) -> String {
-    path.display().to_string().replace('\\', "\\\\").replace('"', "\\\"")
+    path.display()
+        .to_string()
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let config_file = prepare(&args)?;
     let config = LoadedConfig::load(&config_file)?;
     let token = std::fs::read_to_string(args.data.join("token"))?;
-    let host = if args.listen.ip().is_unspecified() { "127.0.0.1".to_string() } else { args.listen.ip().to_string() };
+    let host = if args.listen.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        args.listen.ip().to_string()
+    };
     let url = format!("https://{host}:{}/apps/demo/scim/v2", args.listen.port());
     let cert = std::path::absolute(args.data.join("tls/cert.pem"))?;
     println!(
@@ -181,10 +196,16 @@ mod tests {
         };
         let config_file = prepare(&args).unwrap();
         let config = LoadedConfig::load(&config_file).unwrap();
-        assert_eq!(config.token("demo").unwrap().expose(), "a-demo-token-of-32-characters!!!");
+        assert_eq!(
+            config.token("demo").unwrap().expose(),
+            "a-demo-token-of-32-characters!!!"
+        );
         let db = rusqlite::Connection::open(args.data.join("target.db")).unwrap();
-        db.execute("INSERT INTO users (user_name) VALUES ('x')", []).unwrap();
-        let changes: i64 = db.query_row("SELECT count(*) FROM user_changes", [], |r| r.get(0)).unwrap();
+        db.execute("INSERT INTO users (user_name) VALUES ('x')", [])
+            .unwrap();
+        let changes: i64 = db
+            .query_row("SELECT count(*) FROM user_changes", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(changes, 1);
         // A second run keeps what is there.
         prepare(&args).unwrap();

@@ -69,9 +69,15 @@ pub async fn run(cli: Cli) -> std::process::ExitCode {
         Command::Plugins {
             command: PluginsCommand::Inspect { file },
         } => inspect::run(&file).await,
-        Command::Cert { out, names } => crate::tls::generate_self_signed(&out, &names).map(|(cert, key)| {
-            println!("certificate: {}\nkey:         {}", cert.display(), key.display());
-        }),
+        Command::Cert { out, names } => {
+            crate::tls::generate_self_signed(&out, &names).map(|(cert, key)| {
+                println!(
+                    "certificate: {}\nkey:         {}",
+                    cert.display(),
+                    key.display()
+                );
+            })
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

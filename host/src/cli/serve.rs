@@ -27,7 +27,11 @@ pub async fn serve(config: LoadedConfig) -> anyhow::Result<()> {
         tokio::spawn(scheduler::run(app.clone()));
     }
     let server = &config.config.server;
-    let scheme = if server.insecure_http { "http" } else { "https" };
+    let scheme = if server.insecure_http {
+        "http"
+    } else {
+        "https"
+    };
     let state = Arc::new(ScimState {
         apps: ferry.apps.clone(),
         scheme,
@@ -45,7 +49,10 @@ pub async fn serve(config: LoadedConfig) -> anyhow::Result<()> {
     }
     let service = app.into_make_service();
     if server.insecure_http {
-        axum_server::from_tcp(listener)?.handle(handle).serve(service).await?;
+        axum_server::from_tcp(listener)?
+            .handle(handle)
+            .serve(service)
+            .await?;
     } else {
         let (cert, key) = (server.tls_cert.as_ref(), server.tls_key.as_ref());
         let tls = crate::tls::server_config(
@@ -53,7 +60,10 @@ pub async fn serve(config: LoadedConfig) -> anyhow::Result<()> {
             key.context("tls-key is not set")?,
         )
         .await?;
-        axum_server::from_tcp_rustls(listener, tls)?.handle(handle).serve(service).await?;
+        axum_server::from_tcp_rustls(listener, tls)?
+            .handle(handle)
+            .serve(service)
+            .await?;
     }
     Ok(())
 }
@@ -62,7 +72,8 @@ async fn shutdown_on_signal(handle: axum_server::Handle<std::net::SocketAddr>) {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

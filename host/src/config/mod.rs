@@ -205,7 +205,10 @@ impl LoadedConfig {
         for path in [&mut server.data, &mut server.plugins] {
             *path = base_dir.join(&*path);
         }
-        for path in [&mut server.tls_cert, &mut server.tls_key].into_iter().flatten() {
+        for path in [&mut server.tls_cert, &mut server.tls_key]
+            .into_iter()
+            .flatten()
+        {
             *path = base_dir.join(&*path);
         }
         let loaded = Self {
@@ -272,7 +275,9 @@ impl LoadedConfig {
                 ));
             }
             let app = app.get_ref();
-            app.limits.validate().map_err(|e| self.app_error(name, format!("[limits] {e}")))?;
+            app.limits
+                .validate()
+                .map_err(|e| self.app_error(name, format!("[limits] {e}")))?;
             if app.import.page_size == 0 {
                 return Err(self.app_error(name, "[import] page-size must be at least 1"));
             }
@@ -300,7 +305,9 @@ impl LoadedConfig {
 fn valid_app_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// The 1-based line of a byte offset.
@@ -362,7 +369,10 @@ token = { env = "HR_TOKEN" }
     fn app_errors_point_at_the_app() {
         let text = format!("{MINIMAL}\n[apps.hr.limits]\ninstances = 0\n");
         let e = parse(&text).unwrap_err();
-        assert!(e.message.contains("app 'hr'") && e.message.contains("instances"), "{e}");
+        assert!(
+            e.message.contains("app 'hr'") && e.message.contains("instances"),
+            "{e}"
+        );
         assert_eq!(e.line, 6);
         let bad_name = MINIMAL.replace("[apps.hr]", "[apps.\"h r\"]");
         assert!(parse(&bad_name).unwrap_err().message.contains("app names"));
@@ -370,8 +380,12 @@ token = { env = "HR_TOKEN" }
 
     #[test]
     fn short_tokens_are_refused() {
-        let text = MINIMAL.replace("{ env = \"HR_TOKEN\" }", "{ value = \"short\" }")
-            .replace("plugin = \"generic-sql\"", "plugin = \"generic-sql\"\nallow-inline-secrets = true");
+        let text = MINIMAL
+            .replace("{ env = \"HR_TOKEN\" }", "{ value = \"short\" }")
+            .replace(
+                "plugin = \"generic-sql\"",
+                "plugin = \"generic-sql\"\nallow-inline-secrets = true",
+            );
         let c = parse(&text).unwrap();
         assert!(c.token("hr").unwrap_err().message.contains("at least 16"));
     }

@@ -59,10 +59,12 @@ impl SecretSource {
             }
             (None, None, Some(value)) => {
                 if !allow_inline {
-                    return Err("a secret written in the configuration file is refused; use \
+                    return Err(
+                        "a secret written in the configuration file is refused; use \
                                 { env = \"VAR\" } or { file = \"path\" }, or set \
                                 allow-inline-secrets = true for this app"
-                        .into());
+                            .into(),
+                    );
                 }
                 value.clone()
             }
@@ -91,7 +93,9 @@ mod tests {
     fn reads_files_relative_to_the_config_and_trims_newlines() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("tok"), "s3cret-token\n").unwrap();
-        let s = source(None, Some("tok"), None).resolve(dir.path(), false).unwrap();
+        let s = source(None, Some("tok"), None)
+            .resolve(dir.path(), false)
+            .unwrap();
         assert_eq!(s.expose(), "s3cret-token");
         assert_eq!(format!("{s:?}"), "Secret(***)");
     }
@@ -99,10 +103,22 @@ mod tests {
     #[test]
     fn refuses_inline_unless_allowed_and_ambiguous_sources() {
         let inline = source(None, None, Some("abc"));
-        assert!(inline.resolve(Path::new("."), false).unwrap_err().contains("allow-inline-secrets"));
-        assert_eq!(inline.resolve(Path::new("."), true).unwrap().expose(), "abc");
+        assert!(
+            inline
+                .resolve(Path::new("."), false)
+                .unwrap_err()
+                .contains("allow-inline-secrets")
+        );
+        assert_eq!(
+            inline.resolve(Path::new("."), true).unwrap().expose(),
+            "abc"
+        );
         let both = source(Some("X"), None, Some("abc"));
-        assert!(both.resolve(Path::new("."), true).unwrap_err().contains("exactly one"));
+        assert!(
+            both.resolve(Path::new("."), true)
+                .unwrap_err()
+                .contains("exactly one")
+        );
         let missing = source(Some("FERRY_TEST_SURELY_UNSET_VAR"), None, None);
         let e = missing.resolve(Path::new("."), false).unwrap_err();
         assert!(e.contains("FERRY_TEST_SURELY_UNSET_VAR"));

@@ -28,13 +28,20 @@ pub fn build(
     base_dir: &Path,
     allow_inline: bool,
 ) -> Result<Vec<Setting>, SettingsError> {
-    if let Some((key, value)) = given.iter().find(|(k, _)| !parameters.iter().any(|p| &p.name == *k)) {
+    if let Some((key, value)) = given
+        .iter()
+        .find(|(k, _)| !parameters.iter().any(|p| &p.name == *k))
+    {
         let known: Vec<&str> = parameters.iter().map(|p| p.name.as_str()).collect();
         return Err(SettingsError {
             offset: Some(value.span().start),
             message: format!(
                 "settings: unknown parameter '{key}' (this connector takes: {})",
-                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
             ),
         });
     }
@@ -57,7 +64,10 @@ pub fn build(
                 None if p.required => {
                     return Err(SettingsError {
                         offset: None,
-                        message: format!("settings: the required parameter '{}' is missing ({})", p.name, p.description),
+                        message: format!(
+                            "settings: the required parameter '{}' is missing ({})",
+                            p.name, p.description
+                        ),
                     });
                 }
                 None => continue,
@@ -73,7 +83,11 @@ pub fn build(
 
 /// A secret parameter's value: from an env var or file, never from the file's text
 /// unless allowed.
-fn secret_value(value: &toml::Value, base_dir: &Path, allow_inline: bool) -> Result<SettingValue, String> {
+fn secret_value(
+    value: &toml::Value,
+    base_dir: &Path,
+    allow_inline: bool,
+) -> Result<SettingValue, String> {
     let source: SecretSource = value.clone().try_into().map_err(|_| {
         "this parameter is secret: give it as { env = \"VAR\" } or { file = \"path\" }".to_string()
     })?;
@@ -84,7 +98,10 @@ fn secret_value(value: &toml::Value, base_dir: &Path, allow_inline: bool) -> Res
 fn default_value(p: &Parameter, default: &str) -> Result<SettingValue, SettingsError> {
     let bad = |message: String| SettingsError {
         offset: None,
-        message: format!("the connector's default for '{}' is unusable: {message}", p.name),
+        message: format!(
+            "the connector's default for '{}' is unusable: {message}",
+            p.name
+        ),
     };
     // Defaults are written as TOML values; a bare word is taken as a string.
     let value = toml::from_str::<BTreeMap<String, toml::Value>>(&format!("v = {default}"))
@@ -128,7 +145,13 @@ fn convert(t: ParameterType, value: &toml::Value) -> Result<SettingValue, String
 mod tests {
     use super::*;
 
-    fn param(name: &str, t: ParameterType, required: bool, secret: bool, default: Option<&str>) -> Parameter {
+    fn param(
+        name: &str,
+        t: ParameterType,
+        required: bool,
+        secret: bool,
+        default: Option<&str>,
+    ) -> Parameter {
         Parameter {
             name: name.into(),
             description: format!("the {name}"),
@@ -151,7 +174,13 @@ mod tests {
             param("mode", ParameterType::String, false, false, Some("fast")),
             param("tags", ParameterType::StringList, false, false, None),
         ];
-        let s = build(&params, &given("tables = [{ name = \"user\" }]\ntags = [\"a\"]"), Path::new("."), false).unwrap();
+        let s = build(
+            &params,
+            &given("tables = [{ name = \"user\" }]\ntags = [\"a\"]"),
+            Path::new("."),
+            false,
+        )
+        .unwrap();
         assert_eq!(s.len(), 4);
         assert!(matches!(&s[0].value, SettingValue::Structured(j) if j == r#"[{"name":"user"}]"#));
         assert!(matches!(s[1].value, SettingValue::Integer(100)));
@@ -163,22 +192,49 @@ mod tests {
     fn names_unknown_missing_and_mistyped_keys() {
         let params = [param("page", ParameterType::Integer, true, false, None)];
         let e = build(&params, &given("pgae = 3"), Path::new("."), false).unwrap_err();
-        assert!(e.message.contains("'pgae'") && e.message.contains("page"), "{e:?}");
+        assert!(
+            e.message.contains("'pgae'") && e.message.contains("page"),
+            "{e:?}"
+        );
         assert!(e.offset.is_some());
         let e = build(&params, &given(""), Path::new("."), false).unwrap_err();
         assert!(e.message.contains("required parameter 'page'"), "{e:?}");
         let e = build(&params, &given("page = \"3\""), Path::new("."), false).unwrap_err();
-        assert!(e.message.contains("expected an integer, found string"), "{e:?}");
+        assert!(
+            e.message.contains("expected an integer, found string"),
+            "{e:?}"
+        );
     }
 
     #[test]
     fn secrets_must_come_from_outside_the_file() {
         let params = [param("password", ParameterType::String, true, true, None)];
-        let e = build(&params, &given("password = \"hunter2hunter2\""), Path::new("."), false).unwrap_err();
-        assert!(e.message.contains("secret") && !e.message.contains("hunter2"), "{e:?}");
-        let e = build(&params, &given("password = { value = \"hunter2hunter2\" }"), Path::new("."), false).unwrap_err();
+        let e = build(
+            &params,
+            &given("password = \"hunter2hunter2\""),
+            Path::new("."),
+            false,
+        )
+        .unwrap_err();
+        assert!(
+            e.message.contains("secret") && !e.message.contains("hunter2"),
+            "{e:?}"
+        );
+        let e = build(
+            &params,
+            &given("password = { value = \"hunter2hunter2\" }"),
+            Path::new("."),
+            false,
+        )
+        .unwrap_err();
         assert!(!e.message.contains("hunter2"), "{e:?}");
-        let s = build(&params, &given("password = { value = \"hunter2hunter2\" }"), Path::new("."), true).unwrap();
+        let s = build(
+            &params,
+            &given("password = { value = \"hunter2hunter2\" }"),
+            Path::new("."),
+            true,
+        )
+        .unwrap();
         assert!(matches!(&s[0].value, SettingValue::String(p) if p == "hunter2hunter2"));
     }
 }

@@ -35,12 +35,18 @@ impl CompileCache {
     }
 
     fn artifact_path(&self, wasm_sha256: &str) -> PathBuf {
-        self.dir.join(format!("{wasm_sha256}-{}.cwasm", self.engine_key))
+        self.dir
+            .join(format!("{wasm_sha256}-{}.cwasm", self.engine_key))
     }
 
     /// The compiled component for `wasm` (whose hash is `wasm_sha256`), from the cache
     /// when a verified artifact is there, else compiled now and stored.
-    pub fn load(&self, engine: &Engine, wasm: &[u8], wasm_sha256: &str) -> anyhow::Result<Component> {
+    pub fn load(
+        &self,
+        engine: &Engine,
+        wasm: &[u8],
+        wasm_sha256: &str,
+    ) -> anyhow::Result<Component> {
         let path = self.artifact_path(wasm_sha256);
         match read_verified(&path) {
             Ok(Some(bytes)) => {
@@ -49,7 +55,9 @@ impl CompileCache {
                 // written beside them, so they are what this process compiled.
                 match unsafe { Component::deserialize(engine, &bytes) } {
                     Ok(component) => return Ok(component),
-                    Err(e) => tracing::warn!(artifact = %path.display(), "cached artifact refused, recompiling: {e:#}"),
+                    Err(e) => {
+                        tracing::warn!(artifact = %path.display(), "cached artifact refused, recompiling: {e:#}")
+                    }
                 }
             }
             Ok(None) => {}
@@ -57,7 +65,10 @@ impl CompileCache {
                 tracing::warn!(artifact = %path.display(), "cached artifact not used, recompiling: {reason}")
             }
         }
-        let compiled = engine.precompile_component(wasm).map_err(anyhow::Error::from).context("compiling the component")?;
+        let compiled = engine
+            .precompile_component(wasm)
+            .map_err(anyhow::Error::from)
+            .context("compiling the component")?;
         if let Err(e) = write_atomically(&path, &compiled) {
             tracing::warn!(artifact = %path.display(), "could not cache the compiled component: {e:#}");
         }
@@ -106,6 +117,7 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 fn tempfile_in(dir: &Path) -> anyhow::Result<(PathBuf, std::fs::File)> {
     let path = dir.join(format!(".tmp-{}", uuid::Uuid::new_v4()));
-    let file = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    let file =
+        std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
     Ok((path, file))
 }

@@ -7,7 +7,8 @@ use super::bindings::types::Datetime;
 
 /// The contract's datetime as a `time` value; `None` when out of range.
 pub fn datetime_to_offset(dt: Datetime) -> Option<OffsetDateTime> {
-    let nanos = i128::from(dt.seconds) * 1_000_000_000 + i128::from(dt.nanoseconds.min(999_999_999));
+    let nanos =
+        i128::from(dt.seconds) * 1_000_000_000 + i128::from(dt.nanoseconds.min(999_999_999));
     OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
 }
 
@@ -44,6 +45,12 @@ mod tests {
         assert_eq!(dt.nanoseconds, 500_000_000);
         assert_eq!(datetime_to_rfc3339(dt).unwrap(), "2026-11-27T12:23:32.5Z");
         assert!(rfc3339_to_datetime("yesterday").is_none());
-        assert!(datetime_to_rfc3339(Datetime { seconds: i64::MAX, nanoseconds: 0 }).is_none());
+        assert!(
+            datetime_to_rfc3339(Datetime {
+                seconds: i64::MAX,
+                nanoseconds: 0
+            })
+            .is_none()
+        );
     }
 }

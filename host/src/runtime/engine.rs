@@ -58,7 +58,9 @@ pub fn build_engine(sizing: EngineSizing) -> anyhow::Result<Engine> {
         // Guest stack per call; a recursion past it traps instead of growing host memory.
         .max_wasm_stack(1 << 20)
         .async_stack_size(2 << 20);
-    let engine = Engine::new(&config).map_err(anyhow::Error::from).context("configuring the WebAssembly engine")?;
+    let engine = Engine::new(&config)
+        .map_err(anyhow::Error::from)
+        .context("configuring the WebAssembly engine")?;
     start_epoch_ticker(&engine).context("starting the epoch thread")?;
     Ok(engine)
 }

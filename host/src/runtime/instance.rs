@@ -88,7 +88,10 @@ pub struct Instance {
 
 impl Instance {
     /// Instantiates `pre` in a fresh store under `grants`.
-    pub async fn new(pre: &PluginPre<StoreState>, grants: &Grants) -> Result<Self, InstanceFailure> {
+    pub async fn new(
+        pre: &PluginPre<StoreState>,
+        grants: &Grants,
+    ) -> Result<Self, InstanceFailure> {
         let mut store = Store::new(pre.engine(), StoreState::new(grants));
         store.limiter(|s| &mut s.limiter);
         let limit_ms = grants.limits.cpu_ms_per_call;
@@ -133,7 +136,8 @@ impl Instance {
         &mut self,
         settings: &[types::Setting],
     ) -> Result<Result<ResourceAny, types::Error>, InstanceFailure> {
-        self.guarded(async |g, s| g.session().call_open(s, settings).await).await
+        self.guarded(async |g, s| g.session().call_open(s, settings).await)
+            .await
     }
 
     /// Rolls back a database transaction the last call left open.

@@ -108,11 +108,20 @@ mod tests {
 
     #[test]
     fn refuses_zero_and_huge() {
-        let l = Limits { memory_mib: 0, ..Limits::default() };
+        let l = Limits {
+            memory_mib: 0,
+            ..Limits::default()
+        };
         assert!(l.validate().unwrap_err().contains("memory-mib"));
-        let l = Limits { memory_mib: 5000, ..Limits::default() };
+        let l = Limits {
+            memory_mib: 5000,
+            ..Limits::default()
+        };
         assert!(l.validate().is_err());
-        let l = Limits { instances: 0, ..Limits::default() };
+        let l = Limits {
+            instances: 0,
+            ..Limits::default()
+        };
         assert!(l.validate().unwrap_err().contains("instances"));
     }
 }

@@ -40,7 +40,9 @@ impl Runtime {
     pub fn new(sizing: EngineSizing, compiled_dir: PathBuf) -> anyhow::Result<Self> {
         let engine = engine::build_engine(sizing)?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(anyhow::Error::from).context("linking WASI")?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(anyhow::Error::from)
+            .context("linking WASI")?;
         bindings::Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
             .map_err(anyhow::Error::from)
             .context("linking the ferry:connector imports")?;

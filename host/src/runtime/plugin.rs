@@ -63,7 +63,9 @@ pub async fn load(
         path: path.to_path_buf(),
         reason,
     };
-    let size = std::fs::metadata(path).map_err(|e| fail(format!("cannot read it: {e}")))?.len();
+    let size = std::fs::metadata(path)
+        .map_err(|e| fail(format!("cannot read it: {e}")))?
+        .len();
     if size > MAX_PLUGIN_BYTES {
         return Err(fail(format!(
             "it is {} MiB; connectors larger than {} MiB are refused",

@@ -63,30 +63,52 @@ impl SessionPool {
 
     /// `test-connection`.
     pub async fn test_connection(&self) -> Result<(), CallError> {
-        self.call(async |i, h| i.guarded(async |g, s| g.session().call_test_connection(s, h).await).await)
-            .await
-    }
-
-    /// `schema`.
-    pub async fn schema(&self) -> Result<Schema, CallError> {
-        self.call(async |i, h| i.guarded(async |g, s| g.session().call_schema(s, h).await).await)
-            .await
-    }
-
-    /// One page of a full import.
-    pub async fn full_import(&self, cursor: Option<String>, page_size: u32) -> Result<ImportPage, CallError> {
         self.call(async |i, h| {
-            i.guarded(async |g, s| g.session().call_full_import(s, h, cursor.as_deref(), page_size).await)
+            i.guarded(async |g, s| g.session().call_test_connection(s, h).await)
                 .await
         })
         .await
     }
 
-    /// One page of a delta import.
-    pub async fn delta_import(&self, watermark: String, page_size: u32) -> Result<DeltaPage, CallError> {
+    /// `schema`.
+    pub async fn schema(&self) -> Result<Schema, CallError> {
         self.call(async |i, h| {
-            i.guarded(async |g, s| g.session().call_delta_import(s, h, &watermark, page_size).await)
+            i.guarded(async |g, s| g.session().call_schema(s, h).await)
                 .await
+        })
+        .await
+    }
+
+    /// One page of a full import.
+    pub async fn full_import(
+        &self,
+        cursor: Option<String>,
+        page_size: u32,
+    ) -> Result<ImportPage, CallError> {
+        self.call(async |i, h| {
+            i.guarded(async |g, s| {
+                g.session()
+                    .call_full_import(s, h, cursor.as_deref(), page_size)
+                    .await
+            })
+            .await
+        })
+        .await
+    }
+
+    /// One page of a delta import.
+    pub async fn delta_import(
+        &self,
+        watermark: String,
+        page_size: u32,
+    ) -> Result<DeltaPage, CallError> {
+        self.call(async |i, h| {
+            i.guarded(async |g, s| {
+                g.session()
+                    .call_delta_import(s, h, &watermark, page_size)
+                    .await
+            })
+            .await
         })
         .await
     }
@@ -118,7 +140,10 @@ impl SessionPool {
     /// wrapping the connector's own result.
     async fn call<T>(
         &self,
-        f: impl AsyncFnOnce(&mut Instance, ResourceAny) -> Result<Result<T, types::Error>, InstanceFailure>,
+        f: impl AsyncFnOnce(
+            &mut Instance,
+            ResourceAny,
+        ) -> Result<Result<T, types::Error>, InstanceFailure>,
     ) -> Result<T, CallError> {
         let limits = &self.grants.limits;
         let _permit = tokio::time::timeout(limits.queue_timeout(), self.permits.acquire())
@@ -130,7 +155,11 @@ impl SessionPool {
             Some(s) => s,
             None => self.open_session().await?,
         };
-        let outcome = tokio::time::timeout(limits.call_timeout(), f(&mut session.instance, session.handle)).await;
+        let outcome = tokio::time::timeout(
+            limits.call_timeout(),
+            f(&mut session.instance, session.handle),
+        )
+        .await;
         let outcome = match outcome {
             Ok(outcome) => outcome,
             Err(_) => Err(InstanceFailure::timeout(limits.call_timeout_seconds)),
@@ -140,7 +169,10 @@ impl SessionPool {
                 if session.instance.rollback_abandoned().await {
                     tracing::warn!(app = %self.grants.app, "the connector left a transaction open; it was rolled back");
                 }
-                self.idle.lock().unwrap_or_else(|e| e.into_inner()).push(session);
+                self.idle
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(session);
                 result.map_err(CallError::Connector)
             }
             Err(failure) => {

@@ -50,7 +50,10 @@ impl SqlCapability {
                 .map_err(to_wit_error)?;
             self.connection = Some(connection);
         }
-        Ok(self.connection.as_mut().expect("connection was just opened"))
+        Ok(self
+            .connection
+            .as_mut()
+            .expect("connection was just opened"))
     }
 
     /// Runs `f` on the connection; a connection that failed or timed out is dropped, so
@@ -61,7 +64,10 @@ impl SqlCapability {
     ) -> Result<T, SqlError> {
         let result = f(self.connection().await?).await;
         if let Err(e) = &result
-            && matches!(e.kind, driver::SqlErrorKind::Unavailable | driver::SqlErrorKind::Timeout)
+            && matches!(
+                e.kind,
+                driver::SqlErrorKind::Unavailable | driver::SqlErrorKind::Timeout
+            )
         {
             self.connection = None;
         }
@@ -106,7 +112,10 @@ fn to_driver_value(v: SqlValue) -> Result<driver::SqlValue, SqlError> {
         SqlValue::Timestamp(t) => driver::SqlValue::Timestamp(
             crate::runtime::convert::datetime_to_offset(t).ok_or_else(|| SqlError {
                 kind: SqlErrorKind::InvalidValue,
-                message: format!("timestamp {}s {}ns is out of range", t.seconds, t.nanoseconds),
+                message: format!(
+                    "timestamp {}s {}ns is out of range",
+                    t.seconds, t.nanoseconds
+                ),
             })?,
         ),
     })
@@ -120,7 +129,9 @@ fn to_wit_value(v: driver::SqlValue) -> SqlValue {
         driver::SqlValue::Real(r) => SqlValue::Real(r),
         driver::SqlValue::Text(t) => SqlValue::Text(t),
         driver::SqlValue::Blob(b) => SqlValue::Blob(b),
-        driver::SqlValue::Timestamp(t) => SqlValue::Timestamp(crate::runtime::convert::offset_to_datetime(t)),
+        driver::SqlValue::Timestamp(t) => {
+            SqlValue::Timestamp(crate::runtime::convert::offset_to_datetime(t))
+        }
     }
 }
 

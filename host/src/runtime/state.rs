@@ -86,7 +86,9 @@ pub struct Limiter {
 
 /// The error a call ends with when its instance tried to grow past its memory limit.
 #[derive(Debug, thiserror::Error)]
-#[error("the connector exceeded its memory limit of {limit_mib} MiB (it asked for {asked_mib} MiB)")]
+#[error(
+    "the connector exceeded its memory limit of {limit_mib} MiB (it asked for {asked_mib} MiB)"
+)]
 pub struct MemoryLimitExceeded {
     /// The app's limit.
     pub limit_mib: usize,
@@ -103,7 +105,12 @@ pub struct TableLimitExceeded {
 }
 
 impl wasmtime::ResourceLimiter for Limiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.memory_bytes {
             return Err(MemoryLimitExceeded {
                 limit_mib: self.memory_bytes >> 20,
@@ -114,7 +121,12 @@ impl wasmtime::ResourceLimiter for Limiter {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > MAX_TABLE_ELEMENTS {
             return Err(TableLimitExceeded { asked: desired }.into());
         }
@@ -171,7 +183,13 @@ pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
         return text.into();
     }
     text.chars()
-        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() })
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
         .collect::<String>()
         .into()
 }
@@ -184,7 +202,10 @@ mod tests {
     fn truncates_on_char_boundaries_and_escapes_controls() {
         assert_eq!(truncate("héllo", 2), "h");
         assert_eq!(truncate("abc", 10), "abc");
-        assert_eq!(printable("a\nINFO forged\r\u{1b}[31m"), "a\\nINFO forged\\r\\u{1b}[31m");
+        assert_eq!(
+            printable("a\nINFO forged\r\u{1b}[31m"),
+            "a\\nINFO forged\\r\\u{1b}[31m"
+        );
         assert_eq!(printable("plain 😀"), "plain 😀");
     }
 }

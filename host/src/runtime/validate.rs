@@ -46,9 +46,11 @@ pub fn surface(bytes: &[u8]) -> Result<Surface, String> {
         match payload {
             Payload::Version { encoding, .. } => {
                 if depth == 0 && encoding == Encoding::Module {
-                    return Err("this is a core WebAssembly module, not a component: build it \
+                    return Err(
+                        "this is a core WebAssembly module, not a component: build it \
                                 for wasm32-wasip2, or wrap it with `wasm-tools component new`"
-                        .into());
+                            .into(),
+                    );
                 }
                 depth += 1;
             }
@@ -148,7 +150,11 @@ mod tests {
     #[test]
     fn accepts_the_contract_and_wasi() {
         let s = surface_of(
-            &["wasi:io/streams@0.2.6", "ferry:connector/sql@0.1.0", "ferry:connector/types@0.1.0"],
+            &[
+                "wasi:io/streams@0.2.6",
+                "ferry:connector/sql@0.1.0",
+                "ferry:connector/types@0.1.0",
+            ],
             &["ferry:connector/connector@0.1.0"],
         );
         assert_eq!(check(&s).unwrap(), "0.1.0");
@@ -156,7 +162,14 @@ mod tests {
 
     #[test]
     fn refuses_foreign_imports_naming_them() {
-        for bad in ["wasi:http/outgoing-handler@0.2.0", "evil:x/y@1.0.0", "ferry:connector/secrets@0.1.0", "ferry:connector/sql@0.2.0", "wasi:io/streams@0.3.0", "plain-name"] {
+        for bad in [
+            "wasi:http/outgoing-handler@0.2.0",
+            "evil:x/y@1.0.0",
+            "ferry:connector/secrets@0.1.0",
+            "ferry:connector/sql@0.2.0",
+            "wasi:io/streams@0.3.0",
+            "plain-name",
+        ] {
             let s = surface_of(&[bad], &["ferry:connector/connector@0.1.0"]);
             let e = check(&s).unwrap_err();
             assert!(e.contains(bad), "{e}");
@@ -174,7 +187,11 @@ mod tests {
     #[test]
     fn reads_modules_and_garbage_as_errors() {
         let module = b"\0asm\x01\0\0\0";
-        assert!(surface(module).unwrap_err().contains("core WebAssembly module"));
+        assert!(
+            surface(module)
+                .unwrap_err()
+                .contains("core WebAssembly module")
+        );
         assert!(surface(b"hello").unwrap_err().contains("not a valid"));
         let component_header = b"\0asm\x0d\0\x01\0";
         assert_eq!(surface(component_header).unwrap(), surface_of(&[], &[]));

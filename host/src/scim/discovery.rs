@@ -65,7 +65,11 @@ pub fn resource_types(types: &[&ResourceSchema], base_url: &str) -> Value {
 }
 
 /// `GET /ResourceTypes/{name}`.
-pub fn one_resource_type(types: &[&ResourceSchema], name: &str, base_url: &str) -> Result<Value, ScimError> {
+pub fn one_resource_type(
+    types: &[&ResourceSchema],
+    name: &str,
+    base_url: &str,
+) -> Result<Value, ScimError> {
     types
         .iter()
         .find(|t| t.resource_type.eq_ignore_ascii_case(name))
@@ -87,11 +91,20 @@ fn all_schemas<'a>(types: &[&'a ResourceSchema]) -> Vec<&'a SchemaDef> {
 
 /// `GET /Schemas`.
 pub fn schemas(types: &[&ResourceSchema], base_url: &str) -> Value {
-    list_response(all_schemas(types).into_iter().map(|s| s.to_json(base_url)).collect())
+    list_response(
+        all_schemas(types)
+            .into_iter()
+            .map(|s| s.to_json(base_url))
+            .collect(),
+    )
 }
 
 /// `GET /Schemas/{urn}`.
-pub fn one_schema(types: &[&ResourceSchema], urn: &str, base_url: &str) -> Result<Value, ScimError> {
+pub fn one_schema(
+    types: &[&ResourceSchema],
+    urn: &str,
+    base_url: &str,
+) -> Result<Value, ScimError> {
     all_schemas(types)
         .into_iter()
         .find(|s| s.id.eq_ignore_ascii_case(urn))
@@ -109,12 +122,27 @@ mod tests {
         let users = user_resource(None);
         let types = resource_types(&[&users], "https://h/apps/a/scim/v2");
         assert_eq!(types["totalResults"], 1);
-        assert_eq!(types["Resources"][0]["schemaExtensions"][0]["schema"], ENTERPRISE_USER_SCHEMA);
+        assert_eq!(
+            types["Resources"][0]["schemaExtensions"][0]["schema"],
+            ENTERPRISE_USER_SCHEMA
+        );
         let schemas = schemas(&[&users], "https://h");
         assert_eq!(schemas["totalResults"], 2);
         let user = one_schema(&[&users], USER_SCHEMA, "https://h").unwrap();
-        assert!(user["attributes"].as_array().unwrap().iter().any(|a| a["name"] == "userName"));
-        assert_eq!(one_schema(&[&users], "urn:nope", "https://h").unwrap_err().status.as_u16(), 404);
+        assert!(
+            user["attributes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["name"] == "userName")
+        );
+        assert_eq!(
+            one_schema(&[&users], "urn:nope", "https://h")
+                .unwrap_err()
+                .status
+                .as_u16(),
+            404
+        );
         assert!(one_resource_type(&[&users], "user", "https://h").is_ok());
     }
 }

@@ -47,7 +47,10 @@ fn number(params: &HashMap<String, String>, name: &str, default: i64) -> Result<
     match param(params, name) {
         None => Ok(default),
         Some(v) => v.trim().parse().map_err(|_| {
-            ScimError::bad_request(ScimType::InvalidValue, format!("{name} must be a whole number, not '{v}'"))
+            ScimError::bad_request(
+                ScimType::InvalidValue,
+                format!("{name} must be a whole number, not '{v}'"),
+            )
         }),
     }
 }
@@ -58,7 +61,10 @@ impl ListQuery {
         let filter = param(params, "filter").map(parse_filter).transpose()?;
         let start_index = number(params, "startIndex", 1)?.max(1) as usize;
         let count = number(params, "count", MAX_COUNT as i64)?.clamp(0, MAX_COUNT as i64) as usize;
-        let projection = Projection::parse(param(params, "attributes"), param(params, "excludedAttributes"))?;
+        let projection = Projection::parse(
+            param(params, "attributes"),
+            param(params, "excludedAttributes"),
+        )?;
         Ok(Self {
             filter,
             start_index,
@@ -69,8 +75,14 @@ impl ListQuery {
 }
 
 /// Runs a list query over the cache and builds the ListResponse.
-pub async fn list(cache: &Cache, mapping: &Mapping, query: &ListQuery, endpoint: &str) -> Result<Value, ScimError> {
-    let internal = |e: anyhow::Error| ScimError::internal(format!("reading the cache failed: {e:#}"));
+pub async fn list(
+    cache: &Cache,
+    mapping: &Mapping,
+    query: &ListQuery,
+    endpoint: &str,
+) -> Result<Value, ScimError> {
+    let internal =
+        |e: anyhow::Error| ScimError::internal(format!("reading the cache failed: {e:#}"));
     let render = |c: &CachedObject| {
         mapping.render(
             &c.object,
@@ -84,33 +96,40 @@ pub async fn list(cache: &Cache, mapping: &Mapping, query: &ListQuery, endpoint:
     let skip = query.start_index - 1;
     let mut total = 0usize;
     let mut page = Vec::new();
-    let mut take = |resource: Value| {
+    // Renders a candidate, keeps it if the filter matches, and pages it.
+    let mut consider = |c: &CachedObject| {
+        let resource = render(c);
+        if query
+            .filter
+            .as_ref()
+            .is_some_and(|f| !f.matches(&resource, &mapping.schema))
+        {
+            return;
+        }
         if total >= skip && page.len() < query.count {
             page.push(query.projection.apply(resource, &mapping.schema));
         }
         total += 1;
     };
-    match candidates(cache, mapping, query.filter.as_ref()).await.map_err(internal)? {
+    match candidates(cache, mapping, query.filter.as_ref())
+        .await
+        .map_err(internal)?
+    {
         Some(found) => {
-            for c in &found {
-                let resource = render(c);
-                if query.filter.as_ref().is_none_or(|f| f.matches(&resource, &mapping.schema)) {
-                    take(resource);
-                }
-            }
+            found.iter().for_each(&mut consider);
         }
         None => {
             let mut after = None;
             loop {
-                let batch = cache.scan(&mapping.object_type, after.take(), SCAN_BATCH).await.map_err(internal)?;
-                for c in &batch {
-                    let resource = render(c);
-                    if query.filter.as_ref().is_none_or(|f| f.matches(&resource, &mapping.schema)) {
-                        take(resource);
-                    }
-                }
+                let batch = cache
+                    .scan(&mapping.object_type, after.take(), SCAN_BATCH)
+                    .await
+                    .map_err(internal)?;
+                batch.iter().for_each(&mut consider);
                 match batch.last() {
-                    Some(last) if batch.len() == SCAN_BATCH => after = Some(last.object.anchor.clone()),
+                    Some(last) if batch.len() == SCAN_BATCH => {
+                        after = Some(last.object.anchor.clone())
+                    }
                     _ => break,
                 }
             }
@@ -127,14 +146,22 @@ pub async fn list(cache: &Cache, mapping: &Mapping, query: &ListQuery, endpoint:
 
 /// The objects that may match, found through an index; `None` when no equality the
 /// filter requires can use one (the caller scans).
-async fn candidates(cache: &Cache, mapping: &Mapping, filter: Option<&Filter>) -> anyhow::Result<Option<Vec<CachedObject>>> {
+async fn candidates(
+    cache: &Cache,
+    mapping: &Mapping,
+    filter: Option<&Filter>,
+) -> anyhow::Result<Option<Vec<CachedObject>>> {
     let Some(filter) = filter else {
         return Ok(None);
     };
     for (path, value) in filter.required_equalities() {
         if path.schema.is_none() && path.sub.is_none() && path.name.eq_ignore_ascii_case("id") {
             let found = match id::decode(&value) {
-                Some(anchor) => cache.get(&mapping.object_type, &anchor).await?.into_iter().collect(),
+                Some(anchor) => cache
+                    .get(&mapping.object_type, &anchor)
+                    .await?
+                    .into_iter()
+                    .collect(),
                 None => vec![],
             };
             return Ok(Some(found));
@@ -143,7 +170,9 @@ async fn candidates(cache: &Cache, mapping: &Mapping, filter: Option<&Filter>) -
             && cache.is_indexed(&mapping.object_type, attribute)
         {
             let key = reference_aware_key(mapping, attribute, &value);
-            return Ok(Some(cache.find(&mapping.object_type, attribute, &key).await?));
+            return Ok(Some(
+                cache.find(&mapping.object_type, attribute, &key).await?,
+            ));
         }
     }
     Ok(None)
@@ -152,10 +181,9 @@ async fn candidates(cache: &Cache, mapping: &Mapping, filter: Option<&Filter>) -
 /// The lookup key of a filter value: lower-cased, and for reference attributes the
 /// anchor the SCIM id stands for.
 fn reference_aware_key(mapping: &Mapping, attribute: &str, value: &str) -> String {
-    let is_reference = mapping
-        .attributes
-        .iter()
-        .any(|a| a.name == attribute && a.value_type == crate::runtime::bindings::types::ValueType::Reference);
+    let is_reference = mapping.attributes.iter().any(|a| {
+        a.name == attribute && a.value_type == crate::runtime::bindings::types::ValueType::Reference
+    });
     match is_reference.then(|| id::decode(value)).flatten() {
         Some(anchor) => anchor.to_lowercase(),
         None => value.to_lowercase(),

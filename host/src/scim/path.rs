@@ -32,7 +32,10 @@ impl AttrPath {
     /// unambiguous for attribute paths. (A bare schema URN with no attribute is resolved
     /// against the known schemas by the caller.)
     pub fn parse(text: &str) -> Result<Self, ScimError> {
-        let (schema, rest) = if text.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")) {
+        let (schema, rest) = if text
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
+        {
             match text.rfind(':') {
                 Some(i) => (Some(text[..i].to_string()), &text[i + 1..]),
                 None => unreachable!("text starts with urn:"),
@@ -100,7 +103,10 @@ mod tests {
 
     #[test]
     fn parses_plain_sub_and_urn_paths() {
-        assert_eq!(AttrPath::parse("userName").unwrap(), AttrPath::new("userName", None));
+        assert_eq!(
+            AttrPath::parse("userName").unwrap(),
+            AttrPath::new("userName", None)
+        );
         assert_eq!(
             AttrPath::parse("name.givenName").unwrap(),
             AttrPath::new("name", Some("givenName"))
@@ -113,13 +119,21 @@ mod tests {
             p.schema.as_deref(),
             Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")
         );
-        assert_eq!((p.name.as_str(), p.sub.as_deref()), ("manager", Some("value")));
-        assert_eq!(AttrPath::parse("members.$ref").unwrap().sub.as_deref(), Some("$ref"));
+        assert_eq!(
+            (p.name.as_str(), p.sub.as_deref()),
+            ("manager", Some("value"))
+        );
+        assert_eq!(
+            AttrPath::parse("members.$ref").unwrap().sub.as_deref(),
+            Some("$ref")
+        );
     }
 
     #[test]
     fn refuses_bad_names() {
-        for bad in ["", "1abc", "a b", "name.", ".x", "a.b.c", "ü", "urn:x:", "abcü", "urnü:x"] {
+        for bad in [
+            "", "1abc", "a b", "name.", ".x", "a.b.c", "ü", "urn:x:", "abcü", "urnü:x",
+        ] {
             assert!(AttrPath::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

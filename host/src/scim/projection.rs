@@ -77,7 +77,12 @@ fn container(path: &AttrPath, schema: &ResourceSchema) -> Option<String> {
     }
 }
 
-fn copy_path(from: &Map<String, Value>, to: &mut Map<String, Value>, path: &AttrPath, schema: &ResourceSchema) {
+fn copy_path(
+    from: &Map<String, Value>,
+    to: &mut Map<String, Value>,
+    path: &AttrPath,
+    schema: &ResourceSchema,
+) {
     // `attributes=urn:…:enterprise:2.0:User` asks for the whole extension.
     let whole_urn = format!("{}:{}", path.schema.as_deref().unwrap_or(""), path.name);
     if let Some(key) = find_key(from, &whole_urn) {
@@ -85,7 +90,10 @@ fn copy_path(from: &Map<String, Value>, to: &mut Map<String, Value>, path: &Attr
         return;
     }
     let (source, target) = match container(path, schema) {
-        Some(urn) => match (find_key(from, &urn), from.get(&urn).or_else(|| get(from, &urn))) {
+        Some(urn) => match (
+            find_key(from, &urn),
+            from.get(&urn).or_else(|| get(from, &urn)),
+        ) {
             (Some(key), Some(Value::Object(ext))) => {
                 let target = to.entry(key).or_insert_with(|| Value::Object(Map::new()));
                 (ext, target.as_object_mut().expect("inserted as object"))
@@ -103,7 +111,9 @@ fn copy_path(from: &Map<String, Value>, to: &mut Map<String, Value>, path: &Attr
         }
         (Some(sub), Value::Object(inner)) => {
             if let Some(sub_key) = find_key(inner, sub) {
-                let slot = target.entry(key).or_insert_with(|| Value::Object(Map::new()));
+                let slot = target
+                    .entry(key)
+                    .or_insert_with(|| Value::Object(Map::new()));
                 if let Some(slot) = slot.as_object_mut() {
                     slot.insert(sub_key.clone(), inner[&sub_key].clone());
                 }
@@ -176,7 +186,13 @@ mod tests {
 
     #[test]
     fn attributes_keeps_only_what_is_asked_plus_id_and_schemas() {
-        let p = Projection::parse(Some(&format!("userName,name.givenName,emails.value,{ENTERPRISE_USER_SCHEMA}:department")), None).unwrap();
+        let p = Projection::parse(
+            Some(&format!(
+                "userName,name.givenName,emails.value,{ENTERPRISE_USER_SCHEMA}:department"
+            )),
+            None,
+        )
+        .unwrap();
         let r = p.apply(resource(), &user_resource(None));
         assert_eq!(
             r,
@@ -193,7 +209,11 @@ mod tests {
         assert_eq!(r["id"], "1");
         assert_eq!(r["name"], json!({"givenName": "A"}));
         let p = Projection::parse(None, Some(ENTERPRISE_USER_SCHEMA)).unwrap();
-        assert!(p.apply(resource(), &user_resource(None)).get(ENTERPRISE_USER_SCHEMA).is_none());
+        assert!(
+            p.apply(resource(), &user_resource(None))
+                .get(ENTERPRISE_USER_SCHEMA)
+                .is_none()
+        );
     }
 
     #[test]

@@ -55,15 +55,23 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 impl FromRequestParts<Arc<ScimState>> for AuthorizedApp {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<ScimState>) -> Result<Self, Response> {
-        let Path(params): Path<HashMap<String, String>> =
-            Path::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<ScimState>,
+    ) -> Result<Self, Response> {
+        let Path(params): Path<HashMap<String, String>> = Path::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
         let name = params.get("app").map(String::as_str).unwrap_or_default();
         let Some(app) = state.apps.get(name) else {
-            return Err(ScimError::not_found(format!("there is no app named '{name}'")).into_response());
+            return Err(
+                ScimError::not_found(format!("there is no app named '{name}'")).into_response(),
+            );
         };
         let Some(token) = bearer(&parts.headers) else {
-            return Err(unauthorized("a bearer token is required (Authorization: Bearer <token>)"));
+            return Err(unauthorized(
+                "a bearer token is required (Authorization: Bearer <token>)",
+            ));
         };
         let expected = app.token.expose().as_bytes();
         // ct_eq compares in time independent of where the bytes differ; the length check
@@ -77,7 +85,12 @@ impl FromRequestParts<Arc<ScimState>> for AuthorizedApp {
             .uri
             .authority()
             .map(|a| a.as_str())
-            .or_else(|| parts.headers.get(header::HOST).and_then(|h| h.to_str().ok()))
+            .or_else(|| {
+                parts
+                    .headers
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+            })
             .unwrap_or("localhost");
         Ok(Self {
             app: app.clone(),
@@ -109,13 +122,15 @@ impl FromRequest<Arc<ScimState>> for ScimJson {
             ));
         }
         let limit = state.max_body_bytes;
-        let bytes: Bytes = axum::body::to_bytes(request.into_body(), limit).await.map_err(|_| {
-            ScimError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                None,
-                format!("the request body is larger than {limit} bytes"),
-            )
-        })?;
+        let bytes: Bytes = axum::body::to_bytes(request.into_body(), limit)
+            .await
+            .map_err(|_| {
+                ScimError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    None,
+                    format!("the request body is larger than {limit} bytes"),
+                )
+            })?;
         let value: Value = serde_json::from_slice(&bytes)
             .map_err(|e| ScimError::invalid_syntax(format!("the body is not valid JSON: {e}")))?;
         if !value.is_object() {
@@ -128,7 +143,9 @@ impl FromRequest<Arc<ScimState>> for ScimJson {
 /// A SCIM JSON response with a status.
 pub fn scim_response(status: StatusCode, body: &Value) -> Response {
     let mut r = (status, serde_json::to_vec(body).unwrap_or_default()).into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(super::error::SCIM_JSON));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(super::error::SCIM_JSON),
+    );
     r
 }

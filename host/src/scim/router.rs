@@ -42,29 +42,54 @@ async fn not_found(uri: Uri) -> ScimError {
 }
 
 async fn method_not_allowed() -> ScimError {
-    ScimError::new(StatusCode::METHOD_NOT_ALLOWED, None, "this method is not allowed here")
+    ScimError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        None,
+        "this method is not allowed here",
+    )
 }
 
 async fn service_provider_config(auth: AuthorizedApp) -> Response {
-    scim_response(StatusCode::OK, &discovery::service_provider_config(&auth.base_url))
+    scim_response(
+        StatusCode::OK,
+        &discovery::service_provider_config(&auth.base_url),
+    )
 }
 
 async fn resource_types(auth: AuthorizedApp) -> Result<Response, ScimError> {
     let users = &bound(&auth.app)?.users.schema;
-    Ok(scim_response(StatusCode::OK, &discovery::resource_types(&[users], &auth.base_url)))
+    Ok(scim_response(
+        StatusCode::OK,
+        &discovery::resource_types(&[users], &auth.base_url),
+    ))
 }
 
-async fn resource_type(auth: AuthorizedApp, Path((_, name)): Path<(String, String)>) -> Result<Response, ScimError> {
+async fn resource_type(
+    auth: AuthorizedApp,
+    Path((_, name)): Path<(String, String)>,
+) -> Result<Response, ScimError> {
     let users = &bound(&auth.app)?.users.schema;
-    Ok(scim_response(StatusCode::OK, &discovery::one_resource_type(&[users], &name, &auth.base_url)?))
+    Ok(scim_response(
+        StatusCode::OK,
+        &discovery::one_resource_type(&[users], &name, &auth.base_url)?,
+    ))
 }
 
 async fn schemas(auth: AuthorizedApp) -> Result<Response, ScimError> {
     let users = &bound(&auth.app)?.users.schema;
-    Ok(scim_response(StatusCode::OK, &discovery::schemas(&[users], &auth.base_url)))
+    Ok(scim_response(
+        StatusCode::OK,
+        &discovery::schemas(&[users], &auth.base_url),
+    ))
 }
 
-async fn schema(auth: AuthorizedApp, Path((_, urn)): Path<(String, String)>) -> Result<Response, ScimError> {
+async fn schema(
+    auth: AuthorizedApp,
+    Path((_, urn)): Path<(String, String)>,
+) -> Result<Response, ScimError> {
     let users = &bound(&auth.app)?.users.schema;
-    Ok(scim_response(StatusCode::OK, &discovery::one_schema(&[users], &urn, &auth.base_url)?))
+    Ok(scim_response(
+        StatusCode::OK,
+        &discovery::one_schema(&[users], &urn, &auth.base_url)?,
+    ))
 }

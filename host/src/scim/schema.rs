@@ -179,7 +179,8 @@ impl AttrDef {
             "uniqueness": if self.unique { "server" } else { "none" },
         });
         if !self.sub_attributes.is_empty() {
-            v["subAttributes"] = Value::Array(self.sub_attributes.iter().map(AttrDef::to_json).collect());
+            v["subAttributes"] =
+                Value::Array(self.sub_attributes.iter().map(AttrDef::to_json).collect());
         }
         v
     }
@@ -249,9 +250,13 @@ pub struct ResourceSchema {
 /// Attributes every resource has (RFC 7643 §3.1); they belong to no schema's list.
 fn common_attributes() -> Vec<AttrDef> {
     vec![
-        AttrDef::new("id", AttrType::String, "Ferry's identifier: the target's anchor")
-            .case_exact()
-            .mutability(Mutability::ReadOnly),
+        AttrDef::new(
+            "id",
+            AttrType::String,
+            "Ferry's identifier: the target's anchor",
+        )
+        .case_exact()
+        .mutability(Mutability::ReadOnly),
         AttrDef::new("externalId", AttrType::String, "The IdP's identifier").case_exact(),
         AttrDef::complex(
             "meta",
@@ -274,7 +279,8 @@ impl ResourceSchema {
     /// common attributes, then the extensions (RFC 7644 §3.10 allows the short form when
     /// unambiguous).
     pub fn resolve(&self, path: &AttrPath) -> Option<Resolved<'_>> {
-        let schemas = std::iter::once((&self.core, true)).chain(self.extensions.iter().map(|e| (e, false)));
+        let schemas =
+            std::iter::once((&self.core, true)).chain(self.extensions.iter().map(|e| (e, false)));
         let found = match &path.schema {
             Some(urn) => schemas
                 .filter(|(s, _)| s.id.eq_ignore_ascii_case(urn))
@@ -289,9 +295,7 @@ impl ResourceSchema {
             None => schemas
                 .take(1)
                 .find_map(|(s, core)| s.attr(&path.name).map(|a| (s, core, a)))
-                .or_else(|| {
-                    common().attr(&path.name).map(|a| (common(), true, a))
-                })
+                .or_else(|| common().attr(&path.name).map(|a| (common(), true, a)))
                 .or_else(|| {
                     self.extensions
                         .iter()
@@ -303,12 +307,19 @@ impl ResourceSchema {
             Some(name) => Some(attr.sub(name)?),
             None => None,
         };
-        Some(Resolved { schema, is_core, attr, sub })
+        Some(Resolved {
+            schema,
+            is_core,
+            attr,
+            sub,
+        })
     }
 
     /// The extension schema with this URN.
     pub fn extension(&self, urn: &str) -> Option<&SchemaDef> {
-        self.extensions.iter().find(|s| s.id.eq_ignore_ascii_case(urn))
+        self.extensions
+            .iter()
+            .find(|s| s.id.eq_ignore_ascii_case(urn))
     }
 
     /// The URNs a resource of this type lists in `schemas`.
@@ -353,9 +364,12 @@ pub fn user_schema() -> SchemaDef {
         name: "User".into(),
         description: "User Account".into(),
         attributes: vec![
-            s("userName", "Unique identifier for the user, typically used to sign in")
-                .required()
-                .unique(),
+            s(
+                "userName",
+                "Unique identifier for the user, typically used to sign in",
+            )
+            .required()
+            .unique(),
             AttrDef::complex(
                 "name",
                 "The components of the user's real name",
@@ -372,7 +386,10 @@ pub fn user_schema() -> SchemaDef {
             s("nickName", "The casual name"),
             AttrDef::new("profileUrl", Reference, "A URL of the user's profile"),
             s("title", "The user's title, such as Vice President"),
-            s("userType", "The relationship to the organisation, e.g. Employee"),
+            s(
+                "userType",
+                "The relationship to the organisation, e.g. Employee",
+            ),
             s("preferredLanguage", "Preferred written or spoken language"),
             s("locale", "Default location for localisation"),
             s("timezone", "Time zone in Olson format"),
@@ -403,7 +420,8 @@ pub fn user_schema() -> SchemaDef {
                 "Groups the user belongs to (maintained by the server)",
                 vec![
                     s("value", "The group's id").mutability(Mutability::ReadOnly),
-                    AttrDef::new("$ref", Reference, "The group's URI").mutability(Mutability::ReadOnly),
+                    AttrDef::new("$ref", Reference, "The group's URI")
+                        .mutability(Mutability::ReadOnly),
                     s("display", "The group's displayName").mutability(Mutability::ReadOnly),
                     s("type", "direct or indirect").mutability(Mutability::ReadOnly),
                 ],
@@ -425,7 +443,10 @@ pub fn enterprise_user_schema() -> SchemaDef {
         name: "EnterpriseUser".into(),
         description: "Enterprise User".into(),
         attributes: vec![
-            s("employeeNumber", "Numeric or alphanumeric identifier assigned by the organisation"),
+            s(
+                "employeeNumber",
+                "Numeric or alphanumeric identifier assigned by the organisation",
+            ),
             s("costCenter", "Cost center"),
             s("organization", "Organisation"),
             s("division", "Division"),
@@ -457,10 +478,14 @@ pub fn group_schema() -> SchemaDef {
                 "members",
                 "Members of the group",
                 vec![
-                    AttrDef::new("value", AttrType::String, "The member's id").mutability(Mutability::Immutable),
-                    AttrDef::new("$ref", AttrType::Reference, "The member's URI").mutability(Mutability::Immutable),
-                    AttrDef::new("type", AttrType::String, "User or Group").mutability(Mutability::Immutable),
-                    AttrDef::new("display", AttrType::String, "The member's name").mutability(Mutability::ReadOnly),
+                    AttrDef::new("value", AttrType::String, "The member's id")
+                        .mutability(Mutability::Immutable),
+                    AttrDef::new("$ref", AttrType::Reference, "The member's URI")
+                        .mutability(Mutability::Immutable),
+                    AttrDef::new("type", AttrType::String, "User or Group")
+                        .mutability(Mutability::Immutable),
+                    AttrDef::new("display", AttrType::String, "The member's name")
+                        .mutability(Mutability::ReadOnly),
                 ],
             )
             .multi(),
@@ -475,7 +500,9 @@ pub fn user_resource(target: Option<SchemaDef>) -> ResourceSchema {
         resource_type: "User".into(),
         endpoint: "/Users".into(),
         core: user_schema(),
-        extensions: std::iter::once(enterprise_user_schema()).chain(target).collect(),
+        extensions: std::iter::once(enterprise_user_schema())
+            .chain(target)
+            .collect(),
     }
 }
 
@@ -486,21 +513,33 @@ mod tests {
     #[test]
     fn resolves_core_common_and_extension_paths() {
         let users = user_resource(None);
-        let r = users.resolve(&AttrPath::parse("name.givenName").unwrap()).unwrap();
+        let r = users
+            .resolve(&AttrPath::parse("name.givenName").unwrap())
+            .unwrap();
         assert!(r.is_core);
         assert_eq!(r.sub.unwrap().name, "givenName");
-        let r = users.resolve(&AttrPath::parse("EXTERNALID").unwrap()).unwrap();
+        let r = users
+            .resolve(&AttrPath::parse("EXTERNALID").unwrap())
+            .unwrap();
         assert!(r.attr.case_exact);
         let r = users
             .resolve(&AttrPath::parse(&format!("{ENTERPRISE_USER_SCHEMA}:employeeNumber")).unwrap())
             .unwrap();
         assert!(!r.is_core);
         // the short form of an extension attribute, when no core attribute has the name
-        let r = users.resolve(&AttrPath::parse("department").unwrap()).unwrap();
+        let r = users
+            .resolve(&AttrPath::parse("department").unwrap())
+            .unwrap();
         assert_eq!(r.schema.id, ENTERPRISE_USER_SCHEMA);
         assert!(users.resolve(&AttrPath::parse("nosuch").unwrap()).is_none());
-        assert!(users.resolve(&AttrPath::parse("name.nosuch").unwrap()).is_none());
-        let r = users.resolve(&AttrPath::parse(&format!("{USER_SCHEMA}:externalId")).unwrap()).unwrap();
+        assert!(
+            users
+                .resolve(&AttrPath::parse("name.nosuch").unwrap())
+                .is_none()
+        );
+        let r = users
+            .resolve(&AttrPath::parse(&format!("{USER_SCHEMA}:externalId")).unwrap())
+            .unwrap();
         assert_eq!(r.attr.name, "externalId");
         let wrong_urn = AttrPath::parse(&format!("{USER_SCHEMA}:employeeNumber")).unwrap();
         assert!(users.resolve(&wrong_urn).is_none());

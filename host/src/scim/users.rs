@@ -31,7 +31,8 @@ pub(crate) fn bound(app: &App) -> Result<&Bound, ScimError> {
         ScimError::unavailable(
             format!(
                 "the app is starting: {}",
-                app.last_error().unwrap_or_else(|| "connecting to its connector".into())
+                app.last_error()
+                    .unwrap_or_else(|| "connecting to its connector".into())
             ),
             RETRY_AFTER_SECONDS,
         )
@@ -47,7 +48,9 @@ async fn ready_for_reads(bound: &Bound) -> Result<(), ScimError> {
             "the first import from the target is still running",
             RETRY_AFTER_SECONDS,
         )),
-        Err(e) => Err(ScimError::internal(format!("reading the cache failed: {e:#}"))),
+        Err(e) => Err(ScimError::internal(format!(
+            "reading the cache failed: {e:#}"
+        ))),
     }
 }
 
@@ -138,12 +141,18 @@ pub async fn get_user(
     )?;
     ready_for_reads(bound).await?;
     let cached = find(bound, &params["id"]).await?;
-    let resource = projection.apply(render(bound, &cached, &endpoint(&auth)), &bound.users.schema);
+    let resource = projection.apply(
+        render(bound, &cached, &endpoint(&auth)),
+        &bound.users.schema,
+    );
     Ok(scim_response(StatusCode::OK, &resource))
 }
 
 /// `POST /Users`.
-pub async fn create_user(auth: AuthorizedApp, ScimJson(body): ScimJson) -> Result<Response, ScimError> {
+pub async fn create_user(
+    auth: AuthorizedApp,
+    ScimJson(body): ScimJson,
+) -> Result<Response, ScimError> {
     let bound = bound(&auth.app)?;
     refuse_taken_user_name(bound, &body, &endpoint(&auth)).await?;
     let attributes = bound.users.attributes_for_add(&body)?;
@@ -154,15 +163,26 @@ pub async fn create_user(auth: AuthorizedApp, ScimJson(body): ScimJson) -> Resul
     let object = auth.app.export(change).await.map_err(export_error)?;
     let cached = written(bound, object).await?;
     tracing::info!(app = %auth.app.name, id = %id::encode(&cached.object.anchor), "user created");
-    Ok(scim_response(StatusCode::CREATED, &render(bound, &cached, &endpoint(&auth))))
+    Ok(scim_response(
+        StatusCode::CREATED,
+        &render(bound, &cached, &endpoint(&auth)),
+    ))
 }
 
 /// A 409 when the cache already holds a user with this userName (compared without
 /// case, as the attribute's `caseExact: false` says). The target's own unique constraint
 /// is the final word; this check answers Entra ID's expectation even for targets without
 /// one.
-async fn refuse_taken_user_name(bound: &Bound, body: &Value, endpoint: &str) -> Result<(), ScimError> {
-    let Some(name) = body.as_object().and_then(|o| crate::scim::attr_json::get(o, "userName")).and_then(Value::as_str) else {
+async fn refuse_taken_user_name(
+    bound: &Bound,
+    body: &Value,
+    endpoint: &str,
+) -> Result<(), ScimError> {
+    let Some(name) = body
+        .as_object()
+        .and_then(|o| crate::scim::attr_json::get(o, "userName"))
+        .and_then(Value::as_str)
+    else {
         return Ok(());
     };
     if !bound.cache.is_complete().await.unwrap_or(false) {
@@ -177,15 +197,25 @@ async fn refuse_taken_user_name(bound: &Bound, body: &Value, endpoint: &str) -> 
     };
     let found = list(&bound.cache, &bound.users, &query, endpoint).await?;
     if found["totalResults"].as_u64().unwrap_or(0) > 0 {
-        return Err(ScimError::conflict(format!("a user with userName '{name}' already exists")));
+        return Err(ScimError::conflict(format!(
+            "a user with userName '{name}' already exists"
+        )));
     }
     Ok(())
 }
 
 /// Exports the difference between the cached user and `after`, and answers with the
 /// user as it now is.
-async fn update(auth: &AuthorizedApp, bound: &Bound, cached: CachedObject, before: Value, after: Value) -> Result<Response, ScimError> {
-    let changes = bound.users.changes(&before, &after, &cached.object.attributes)?;
+async fn update(
+    auth: &AuthorizedApp,
+    bound: &Bound,
+    cached: CachedObject,
+    before: Value,
+    after: Value,
+) -> Result<Response, ScimError> {
+    let changes = bound
+        .users
+        .changes(&before, &after, &cached.object.attributes)?;
     if changes.is_empty() {
         return Ok(scim_response(StatusCode::OK, &before));
     }
@@ -195,7 +225,10 @@ async fn update(auth: &AuthorizedApp, bound: &Bound, cached: CachedObject, befor
     });
     let object = auth.app.export(change).await.map_err(export_error)?;
     let cached = written(bound, object).await?;
-    Ok(scim_response(StatusCode::OK, &render(bound, &cached, &endpoint(auth))))
+    Ok(scim_response(
+        StatusCode::OK,
+        &render(bound, &cached, &endpoint(auth)),
+    ))
 }
 
 /// `PUT /Users/{id}`: the body replaces the user's attributes.
@@ -228,11 +261,17 @@ pub async fn patch_user(
 }
 
 /// `DELETE /Users/{id}`.
-pub async fn delete_user(auth: AuthorizedApp, Path(params): Path<HashMap<String, String>>) -> Result<Response, ScimError> {
+pub async fn delete_user(
+    auth: AuthorizedApp,
+    Path(params): Path<HashMap<String, String>>,
+) -> Result<Response, ScimError> {
     let bound = bound(&auth.app)?;
     ready_for_reads(bound).await?;
     let cached = find(bound, &params["id"]).await?;
-    let change = Change::Delete(App::object_ref(&cached.object.object_type, &cached.object.anchor));
+    let change = Change::Delete(App::object_ref(
+        &cached.object.object_type,
+        &cached.object.anchor,
+    ));
     auth.app.export(change).await.map_err(export_error)?;
     tracing::info!(app = %auth.app.name, id = %params["id"], "user deleted");
     Ok(StatusCode::NO_CONTENT.into_response())

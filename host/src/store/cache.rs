@@ -105,19 +105,25 @@ impl Cache {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         let open = || -> anyhow::Result<Connection> {
-            let c = Connection::open(path).with_context(|| format!("opening the cache {}", path.display()))?;
+            let c = Connection::open(path)
+                .with_context(|| format!("opening the cache {}", path.display()))?;
             c.busy_timeout(std::time::Duration::from_secs(30))?;
-            c.execute_batch(SCHEMA).context("preparing the cache tables")?;
+            c.execute_batch(SCHEMA)
+                .context("preparing the cache tables")?;
             Ok(c)
         };
         let writer = open()?;
-        let generation: i64 = read_state(&writer, "generation")?.and_then(|g| g.parse().ok()).unwrap_or(0);
+        let generation: i64 = read_state(&writer, "generation")?
+            .and_then(|g| g.parse().ok())
+            .unwrap_or(0);
         let indexed_text = serde_json::to_string(&indexed)?;
         if read_state(&writer, "indexed")?.as_deref() != Some(indexed_text.as_str()) {
             rebuild_lookup(&writer, &indexed)?;
             write_state(&writer, "indexed", &indexed_text)?;
         }
-        let readers = (0..READERS).map(|_| open().map(Mutex::new)).collect::<anyhow::Result<Vec<_>>>()?;
+        let readers = (0..READERS)
+            .map(|_| open().map(Mutex::new))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Self {
             writer: Arc::new(Mutex::new(writer)),
             readers: Arc::new(readers),
@@ -155,7 +161,11 @@ impl Cache {
     }
 
     /// The object with this anchor.
-    pub async fn get(&self, object_type: &str, anchor: &str) -> anyhow::Result<Option<CachedObject>> {
+    pub async fn get(
+        &self,
+        object_type: &str,
+        anchor: &str,
+    ) -> anyhow::Result<Option<CachedObject>> {
         let (t, a) = (object_type.to_string(), anchor.to_string());
         self.read(move |c| {
             c.query_row(
@@ -171,13 +181,23 @@ impl Cache {
 
     /// Whether lookups are kept for this attribute.
     pub fn is_indexed(&self, object_type: &str, attribute: &str) -> bool {
-        self.indexed.contains(&(object_type.to_string(), attribute.to_string()))
+        self.indexed
+            .contains(&(object_type.to_string(), attribute.to_string()))
     }
 
     /// The objects whose `attribute` has a value whose lookup key is `key` (see
     /// [`lookup_key`]); a superset of the exact matches when values are long.
-    pub async fn find(&self, object_type: &str, attribute: &str, key: &str) -> anyhow::Result<Vec<CachedObject>> {
-        let (t, attr, key) = (object_type.to_string(), attribute.to_string(), lookup_prefix(key));
+    pub async fn find(
+        &self,
+        object_type: &str,
+        attribute: &str,
+        key: &str,
+    ) -> anyhow::Result<Vec<CachedObject>> {
+        let (t, attr, key) = (
+            object_type.to_string(),
+            attribute.to_string(),
+            lookup_prefix(key),
+        );
         self.read(move |c| {
             let mut stmt = c.prepare_cached(
                 "SELECT o.anchor, o.attributes, o.created, o.modified FROM lookup l \
@@ -192,16 +212,22 @@ impl Cache {
 
     /// Up to `limit` objects of a type in anchor order, after `after` (for scans in
     /// batches).
-    pub async fn scan(&self, object_type: &str, after: Option<String>, limit: usize) -> anyhow::Result<Vec<CachedObject>> {
+    pub async fn scan(
+        &self,
+        object_type: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<CachedObject>> {
         let t = object_type.to_string();
         self.read(move |c| {
             let mut stmt = c.prepare_cached(
                 "SELECT anchor, attributes, created, modified FROM objects \
                  WHERE object_type = ?1 AND anchor > ?2 ORDER BY anchor LIMIT ?3",
             )?;
-            let rows = stmt.query_map(params![t, after.unwrap_or_default(), limit as i64], |row| {
-                row_to_object(&t, row)
-            })?;
+            let rows = stmt
+                .query_map(params![t, after.unwrap_or_default(), limit as i64], |row| {
+                    row_to_object(&t, row)
+                })?;
             rows.map(|r| r?).collect()
         })
         .await
@@ -211,7 +237,11 @@ impl Cache {
     pub async fn count(&self, object_type: &str) -> anyhow::Result<u64> {
         let t = object_type.to_string();
         self.read(move |c| {
-            let n: i64 = c.query_row("SELECT count(*) FROM objects WHERE object_type = ?1", [t], |r| r.get(0))?;
+            let n: i64 = c.query_row(
+                "SELECT count(*) FROM objects WHERE object_type = ?1",
+                [t],
+                |r| r.get(0),
+            )?;
             Ok(n as u64)
         })
         .await
@@ -238,8 +268,14 @@ impl Cache {
         self.write(move |c| {
             let tx = c.transaction()?;
             for r in &refs {
-                tx.execute("DELETE FROM objects WHERE object_type = ?1 AND anchor = ?2", params![r.object_type, r.anchor])?;
-                tx.execute("DELETE FROM lookup WHERE object_type = ?1 AND anchor = ?2", params![r.object_type, r.anchor])?;
+                tx.execute(
+                    "DELETE FROM objects WHERE object_type = ?1 AND anchor = ?2",
+                    params![r.object_type, r.anchor],
+                )?;
+                tx.execute(
+                    "DELETE FROM lookup WHERE object_type = ?1 AND anchor = ?2",
+                    params![r.object_type, r.anchor],
+                )?;
             }
             tx.commit()?;
             Ok(())
@@ -251,7 +287,8 @@ impl Cache {
     /// generation. Returns it, for [`Cache::finish_full_import`].
     pub async fn begin_full_import(&self) -> anyhow::Result<i64> {
         let generation = self.write_generation.fetch_add(1, Ordering::SeqCst) + 1;
-        self.set_state("generation", &generation.to_string()).await?;
+        self.set_state("generation", &generation.to_string())
+            .await?;
         Ok(generation)
     }
 
@@ -292,7 +329,12 @@ impl Cache {
 }
 
 fn read_state(c: &Connection, key: &str) -> anyhow::Result<Option<String>> {
-    Ok(c.query_row("SELECT value FROM state WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    Ok(
+        c.query_row("SELECT value FROM state WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })
+        .optional()?,
+    )
 }
 
 fn write_state(c: &Connection, key: &str, value: &str) -> anyhow::Result<()> {
@@ -303,7 +345,10 @@ fn write_state(c: &Connection, key: &str, value: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn row_to_object(object_type: &str, row: &rusqlite::Row<'_>) -> rusqlite::Result<anyhow::Result<CachedObject>> {
+fn row_to_object(
+    object_type: &str,
+    row: &rusqlite::Row<'_>,
+) -> rusqlite::Result<anyhow::Result<CachedObject>> {
     let anchor: String = row.get(0)?;
     let attributes: String = row.get(1)?;
     let (created, modified): (i64, i64) = (row.get(2)?, row.get(3)?);
@@ -341,7 +386,11 @@ fn upsert_one(
     insert_lookups(tx, object, indexed)
 }
 
-fn insert_lookups(tx: &Connection, object: &Object, indexed: &BTreeSet<(String, String)>) -> anyhow::Result<()> {
+fn insert_lookups(
+    tx: &Connection,
+    object: &Object,
+    indexed: &BTreeSet<(String, String)>,
+) -> anyhow::Result<()> {
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO lookup (object_type, attribute, value, anchor) VALUES (?1, ?2, ?3, ?4)",
     )?;
@@ -350,7 +399,12 @@ fn insert_lookups(tx: &Connection, object: &Object, indexed: &BTreeSet<(String, 
             continue;
         }
         for key in attribute.values.iter().filter_map(lookup_key) {
-            insert.execute(params![object.object_type, attribute.name, key, object.anchor])?;
+            insert.execute(params![
+                object.object_type,
+                attribute.name,
+                key,
+                object.anchor
+            ])?;
         }
     }
     Ok(())
@@ -361,7 +415,8 @@ fn rebuild_lookup(c: &Connection, indexed: &BTreeSet<(String, String)>) -> anyho
     let mut stmt = c.prepare("SELECT object_type, anchor, attributes FROM objects")?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
-        let (object_type, anchor, attributes): (String, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        let (object_type, anchor, attributes): (String, String, String) =
+            (row.get(0)?, row.get(1)?, row.get(2)?);
         let attributes: Vec<Attribute> = serde_json::from_str(&attributes)?;
         insert_lookups(
             c,
@@ -385,8 +440,14 @@ mod tests {
             object_type: "user".into(),
             anchor: anchor.into(),
             attributes: vec![
-                Attribute { name: "user_name".into(), values: vec![Value::String(name.into())] },
-                Attribute { name: "active".into(), values: vec![Value::Boolean(true)] },
+                Attribute {
+                    name: "user_name".into(),
+                    values: vec![Value::String(name.into())],
+                },
+                Attribute {
+                    name: "active".into(),
+                    values: vec![Value::Boolean(true)],
+                },
             ],
         }
     }
@@ -400,14 +461,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cache.db");
         let cache = Cache::open(&path, indexed()).unwrap();
-        cache.upsert(vec![user("1", "Alice"), user("2", "bob")]).await.unwrap();
+        cache
+            .upsert(vec![user("1", "Alice"), user("2", "bob")])
+            .await
+            .unwrap();
         let found = cache.find("user", "user_name", "alice").await.unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].object, user("1", "Alice"));
         assert_eq!(cache.count("user").await.unwrap(), 2);
         drop(cache);
         let cache = Cache::open(&path, indexed()).unwrap();
-        assert_eq!(cache.get("user", "2").await.unwrap().unwrap().object, user("2", "bob"));
+        assert_eq!(
+            cache.get("user", "2").await.unwrap().unwrap().object,
+            user("2", "bob")
+        );
         assert!(cache.get("user", "3").await.unwrap().is_none());
     }
 
@@ -415,14 +482,27 @@ mod tests {
     async fn full_import_removes_unseen_objects_only_when_complete() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::open(&dir.path().join("c.db"), indexed()).unwrap();
-        cache.upsert(vec![user("1", "a"), user("2", "b")]).await.unwrap();
+        cache
+            .upsert(vec![user("1", "a"), user("2", "b")])
+            .await
+            .unwrap();
         assert!(!cache.is_complete().await.unwrap());
         let generation = cache.begin_full_import().await.unwrap();
         cache.upsert(vec![user("1", "a")]).await.unwrap();
-        assert_eq!(cache.count("user").await.unwrap(), 2, "nothing removed mid-import");
+        assert_eq!(
+            cache.count("user").await.unwrap(),
+            2,
+            "nothing removed mid-import"
+        );
         assert_eq!(cache.finish_full_import(generation).await.unwrap(), 1);
         assert!(cache.get("user", "2").await.unwrap().is_none());
-        assert!(cache.find("user", "user_name", "b").await.unwrap().is_empty());
+        assert!(
+            cache
+                .find("user", "user_name", "b")
+                .await
+                .unwrap()
+                .is_empty()
+        );
         assert!(cache.is_complete().await.unwrap());
     }
 
@@ -433,7 +513,10 @@ mod tests {
         cache.upsert(vec![user("1", "a")]).await.unwrap();
         let first = cache.get("user", "1").await.unwrap().unwrap();
         cache.upsert(vec![user("1", "a")]).await.unwrap();
-        assert_eq!(cache.get("user", "1").await.unwrap().unwrap().modified, first.modified);
+        assert_eq!(
+            cache.get("user", "1").await.unwrap().unwrap().modified,
+            first.modified
+        );
         cache.upsert(vec![user("1", "A2")]).await.unwrap();
         let changed = cache.get("user", "1").await.unwrap().unwrap();
         assert!(changed.modified > first.modified);
@@ -446,10 +529,19 @@ mod tests {
         let path = dir.path().join("c.db");
         let cache = Cache::open(&path, BTreeSet::new()).unwrap();
         cache.upsert(vec![user("1", "Zed")]).await.unwrap();
-        assert!(cache.find("user", "user_name", "zed").await.unwrap().is_empty());
+        assert!(
+            cache
+                .find("user", "user_name", "zed")
+                .await
+                .unwrap()
+                .is_empty()
+        );
         drop(cache);
         let cache = Cache::open(&path, indexed()).unwrap();
-        assert_eq!(cache.find("user", "user_name", "zed").await.unwrap().len(), 1);
+        assert_eq!(
+            cache.find("user", "user_name", "zed").await.unwrap().len(),
+            1
+        );
     }
 
     #[tokio::test]
@@ -458,6 +550,9 @@ mod tests {
         let cache = Cache::open(&dir.path().join("c.db"), indexed()).unwrap();
         let long = "x".repeat(10_000);
         cache.upsert(vec![user("1", &long)]).await.unwrap();
-        assert_eq!(cache.find("user", "user_name", &long).await.unwrap().len(), 1);
+        assert_eq!(
+            cache.find("user", "user_name", &long).await.unwrap().len(),
+            1
+        );
     }
 }

@@ -6,7 +6,16 @@
 /// SCIM attribute paths and the connector attribute names that fill them by default, in
 /// order of preference.
 pub const DEFAULTS: &[(&str, &[&str])] = &[
-    ("userName", &["username", "login", "uid", "samaccountname", "userprincipalname"]),
+    (
+        "userName",
+        &[
+            "username",
+            "login",
+            "uid",
+            "samaccountname",
+            "userprincipalname",
+        ],
+    ),
     ("externalId", &["externalid", "immutableid", "objectid"]),
     ("active", &["active", "enabled", "isactive"]),
     ("displayName", &["displayname"]),
@@ -18,23 +27,65 @@ pub const DEFAULTS: &[(&str, &[&str])] = &[
     ("timezone", &["timezone"]),
     ("password", &["password", "userpassword"]),
     ("name.givenName", &["givenname", "firstname"]),
-    ("name.familyName", &["familyname", "lastname", "surname", "sn"]),
+    (
+        "name.familyName",
+        &["familyname", "lastname", "surname", "sn"],
+    ),
     ("name.formatted", &["formattedname", "fullname"]),
     ("name.middleName", &["middlename"]),
-    ("emails[type eq \"work\"].value", &["email", "mail", "workemail", "emailaddress"]),
-    ("phoneNumbers[type eq \"work\"].value", &["phone", "telephonenumber", "workphone", "phonenumber"]),
-    ("phoneNumbers[type eq \"mobile\"].value", &["mobile", "mobilephone"]),
-    ("addresses[type eq \"work\"].streetAddress", &["streetaddress", "street"]),
-    ("addresses[type eq \"work\"].locality", &["locality", "city", "l"]),
-    ("addresses[type eq \"work\"].region", &["region", "state", "st"]),
-    ("addresses[type eq \"work\"].postalCode", &["postalcode", "zip"]),
+    (
+        "emails[type eq \"work\"].value",
+        &["email", "mail", "workemail", "emailaddress"],
+    ),
+    (
+        "phoneNumbers[type eq \"work\"].value",
+        &["phone", "telephonenumber", "workphone", "phonenumber"],
+    ),
+    (
+        "phoneNumbers[type eq \"mobile\"].value",
+        &["mobile", "mobilephone"],
+    ),
+    (
+        "addresses[type eq \"work\"].streetAddress",
+        &["streetaddress", "street"],
+    ),
+    (
+        "addresses[type eq \"work\"].locality",
+        &["locality", "city", "l"],
+    ),
+    (
+        "addresses[type eq \"work\"].region",
+        &["region", "state", "st"],
+    ),
+    (
+        "addresses[type eq \"work\"].postalCode",
+        &["postalcode", "zip"],
+    ),
     ("addresses[type eq \"work\"].country", &["country", "c"]),
-    ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber", &["employeenumber", "employeeid"]),
-    ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", &["department"]),
-    ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter", &["costcenter"]),
-    ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:organization", &["organization", "organisation", "o"]),
-    ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:division", &["division"]),
-    ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", &["manager", "managerid"]),
+    (
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
+        &["employeenumber", "employeeid"],
+    ),
+    (
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+        &["department"],
+    ),
+    (
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter",
+        &["costcenter"],
+    ),
+    (
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:organization",
+        &["organization", "organisation", "o"],
+    ),
+    (
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:division",
+        &["division"],
+    ),
+    (
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+        &["manager", "managerid"],
+    ),
 ];
 
 /// The comparison form of an attribute name.

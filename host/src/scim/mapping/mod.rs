@@ -85,7 +85,8 @@ impl Mapping {
                     object_type.attributes.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join(", ")
                 )
             })?;
-            let entry = locate(&resource, key, target.clone()).map_err(|e| format!("mapping '{key}': {e}"))?;
+            let entry = locate(&resource, key, target.clone())
+                .map_err(|e| format!("mapping '{key}': {e}"))?;
             add_entry(&mut entries, entry)?;
         }
         if use_defaults {
@@ -103,7 +104,11 @@ impl Mapping {
                 kept
             });
         let mut schema = resource;
-        schema.extensions.push(target_schema(&target_urn, &object_type.name, &target_attributes));
+        schema.extensions.push(target_schema(
+            &target_urn,
+            &object_type.name,
+            &target_attributes,
+        ));
         Ok(Self {
             object_type: object_type.name.clone(),
             anchor_attributes: object_type.anchor_attributes.clone(),
@@ -119,9 +124,7 @@ impl Mapping {
     /// holds it: `userName`, `emails.value`, `urn:…:ferry:2.0:User:mail`. Used to find
     /// candidates through the cache's lookup table.
     pub fn attribute_for(&self, path: &AttrPath) -> Option<&str> {
-        let Some(resolved) = self.schema.resolve(path) else {
-            return None;
-        };
+        let resolved = self.schema.resolve(path)?;
         if resolved.schema.id == self.target_urn {
             return self
                 .target_attributes
@@ -132,11 +135,15 @@ impl Mapping {
         let sub = resolved.sub.map(|s| s.name.as_str());
         let mut found = self.entries.iter().filter(|e| {
             e.name == resolved.attr.name
-                && e.container.as_deref() == (!resolved.is_core).then_some(resolved.schema.id.as_str())
+                && e.container.as_deref()
+                    == (!resolved.is_core).then_some(resolved.schema.id.as_str())
                 && (e.sub.as_deref() == sub || (sub.is_none() && e.sub.as_deref() == Some("value")))
         });
         let first = found.next()?;
-        found.next().is_none().then_some(first.attribute.name.as_str())
+        found
+            .next()
+            .is_none()
+            .then_some(first.attribute.name.as_str())
     }
 
     /// The connector attributes SCIM clients can filter on, for the cache's lookups.
@@ -149,27 +156,43 @@ impl Mapping {
     }
 
     fn is_secret(&self, attribute: &str) -> bool {
-        self.attributes.iter().any(|a| a.name == attribute && a.secret)
+        self.attributes
+            .iter()
+            .any(|a| a.name == attribute && a.secret)
     }
 }
 
-fn find_attribute<'a>(object_type: &'a ObjectTypeSchema, name: &str) -> Option<&'a AttributeSchema> {
+fn find_attribute<'a>(
+    object_type: &'a ObjectTypeSchema,
+    name: &str,
+) -> Option<&'a AttributeSchema> {
     object_type
         .attributes
         .iter()
         .find(|a| a.name == name)
-        .or_else(|| object_type.attributes.iter().find(|a| a.name.eq_ignore_ascii_case(name)))
+        .or_else(|| {
+            object_type
+                .attributes
+                .iter()
+                .find(|a| a.name.eq_ignore_ascii_case(name))
+        })
 }
 
 fn add_entry(entries: &mut Vec<MapEntry>, entry: MapEntry) -> Result<(), String> {
-    if let Some(other) = entries.iter().find(|e| e.attribute.name == entry.attribute.name) {
+    if let Some(other) = entries
+        .iter()
+        .find(|e| e.attribute.name == entry.attribute.name)
+    {
         return Err(format!(
             "the attribute '{}' is mapped from both '{}' and '{}'; map it once",
             entry.attribute.name, other.key, entry.key
         ));
     }
     if let Some(other) = entries.iter().find(|e| same_location(e, &entry)) {
-        return Err(format!("'{}' and '{}' name the same SCIM attribute", other.key, entry.key));
+        return Err(format!(
+            "'{}' and '{}' name the same SCIM attribute",
+            other.key, entry.key
+        ));
     }
     entries.push(entry);
     Ok(())
@@ -179,22 +202,29 @@ fn same_location(a: &MapEntry, b: &MapEntry) -> bool {
     a.container == b.container
         && a.name == b.name
         && a.sub == b.sub
-        && a.type_filter.as_deref().map(str::to_lowercase) == b.type_filter.as_deref().map(str::to_lowercase)
+        && a.type_filter.as_deref().map(str::to_lowercase)
+            == b.type_filter.as_deref().map(str::to_lowercase)
 }
 
-fn add_defaults(resource: &ResourceSchema, object_type: &ObjectTypeSchema, entries: &mut Vec<MapEntry>) {
+fn add_defaults(
+    resource: &ResourceSchema,
+    object_type: &ObjectTypeSchema,
+    entries: &mut Vec<MapEntry>,
+) {
     for (key, candidates) in defaults::DEFAULTS {
         let Some(target) = candidates.iter().find_map(|c| {
-            object_type
-                .attributes
-                .iter()
-                .find(|a| defaults::normalise(&a.name) == *c && !object_type.anchor_attributes.contains(&a.name))
+            object_type.attributes.iter().find(|a| {
+                defaults::normalise(&a.name) == *c
+                    && !object_type.anchor_attributes.contains(&a.name)
+            })
         }) else {
             continue;
         };
         // Defaults never override or duplicate what the configuration says.
         if let Ok(entry) = locate(resource, key, target.clone())
-            && !entries.iter().any(|e| same_location(e, &entry) || e.attribute.name == target.name)
+            && !entries
+                .iter()
+                .any(|e| same_location(e, &entry) || e.attribute.name == target.name)
         {
             entries.push(entry);
         }
@@ -203,29 +233,60 @@ fn add_defaults(resource: &ResourceSchema, object_type: &ObjectTypeSchema, entri
 
 /// Resolves a mapping key (`name.givenName`, `emails[type eq "work"].value`, an
 /// enterprise URN path) against the resource type's schema.
-fn locate(resource: &ResourceSchema, key: &str, attribute: AttributeSchema) -> Result<MapEntry, String> {
+fn locate(
+    resource: &ResourceSchema,
+    key: &str,
+    attribute: AttributeSchema,
+) -> Result<MapEntry, String> {
     let path = PatchPath::parse(key).map_err(|e| e.detail)?;
     let resolved = resource
-        .resolve(&AttrPath { sub: None, ..path.attr.clone() })
-        .ok_or_else(|| format!("{} has no attribute '{}'", resource.resource_type, path.attr))?;
+        .resolve(&AttrPath {
+            sub: None,
+            ..path.attr.clone()
+        })
+        .ok_or_else(|| {
+            format!(
+                "{} has no attribute '{}'",
+                resource.resource_type, path.attr
+            )
+        })?;
     let attr: &AttrDef = resolved.attr;
     if attr.mutability == Mutability::ReadOnly || attr.name == "id" {
-        return Err(format!("'{}' is read-only in SCIM and cannot be mapped", attr.name));
+        return Err(format!(
+            "'{}' is read-only in SCIM and cannot be mapped",
+            attr.name
+        ));
     }
     let type_filter = match &path.filter {
         None => None,
-        Some(f) if attr.multi_valued => Some(type_equality(f).ok_or("only filters of the form [type eq \"work\"] are supported in a mapping")?),
-        Some(_) => return Err(format!("'{}' is not multi-valued; it takes no filter", attr.name)),
+        Some(f) if attr.multi_valued => Some(
+            type_equality(f)
+                .ok_or("only filters of the form [type eq \"work\"] are supported in a mapping")?,
+        ),
+        Some(_) => {
+            return Err(format!(
+                "'{}' is not multi-valued; it takes no filter",
+                attr.name
+            ));
+        }
     };
     let sub_def = match (&path.attr.sub, attr.ty) {
-        (Some(sub), AttrType::Complex) => Some(attr.sub(sub).ok_or_else(|| format!("'{}' has no sub-attribute '{sub}'", attr.name))?),
+        (Some(sub), AttrType::Complex) => Some(
+            attr.sub(sub)
+                .ok_or_else(|| format!("'{}' has no sub-attribute '{sub}'", attr.name))?,
+        ),
         (Some(_), _) => return Err(format!("'{}' has no sub-attributes", attr.name)),
-        (None, AttrType::Complex) => Some(attr.sub("value").ok_or_else(|| format!("name a sub-attribute of '{}'", attr.name))?),
+        (None, AttrType::Complex) => Some(
+            attr.sub("value")
+                .ok_or_else(|| format!("name a sub-attribute of '{}'", attr.name))?,
+        ),
         (None, _) => None,
     };
     Ok(MapEntry {
         key: key.to_string(),
-        container: (!resolved.is_core).then(|| resolved.schema.id.clone()).filter(|id| !id.is_empty()),
+        container: (!resolved.is_core)
+            .then(|| resolved.schema.id.clone())
+            .filter(|id| !id.is_empty()),
         name: attr.name.clone(),
         sub: sub_def.map(|s| s.name.clone()),
         multi: attr.multi_valued,
@@ -238,7 +299,11 @@ fn locate(resource: &ResourceSchema, key: &str, attribute: AttributeSchema) -> R
 /// `type eq "X"` → X.
 fn type_equality(filter: &Filter) -> Option<String> {
     match filter {
-        Filter::Compare { path, op: CompareOp::Eq, value } if path.name.eq_ignore_ascii_case("type") && path.sub.is_none() => {
+        Filter::Compare {
+            path,
+            op: CompareOp::Eq,
+            value,
+        } if path.name.eq_ignore_ascii_case("type") && path.sub.is_none() => {
             value.as_str().map(str::to_string)
         }
         _ => None,
@@ -320,12 +385,18 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn mapping(extra: &[(&str, &str)]) -> Mapping {
-        let config = extra.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let config = extra
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Mapping::build(user_resource(None), &users_table(), &config, true).unwrap()
     }
 
     fn key_of<'m>(m: &'m Mapping, attribute: &str) -> Option<&'m str> {
-        m.entries.iter().find(|e| e.attribute.name == attribute).map(|e| e.key.as_str())
+        m.entries
+            .iter()
+            .find(|e| e.attribute.name == attribute)
+            .map(|e| e.key.as_str())
     }
 
     #[test]
@@ -335,21 +406,45 @@ pub(crate) mod tests {
         assert_eq!(key_of(&m, "email"), Some("emails[type eq \"work\"].value"));
         assert_eq!(key_of(&m, "given_name"), Some("name.givenName"));
         assert!(key_of(&m, "manager_id").unwrap().ends_with(":manager"));
-        assert!(key_of(&m, "id").is_none(), "the anchor is the id, not a mapped attribute");
+        assert!(
+            key_of(&m, "id").is_none(),
+            "the anchor is the id, not a mapped attribute"
+        );
         assert!(key_of(&m, "cost_centre_code").is_none());
-        let email = m.entries.iter().find(|e| e.attribute.name == "email").unwrap();
-        assert_eq!((email.name.as_str(), email.sub.as_deref(), email.type_filter.as_deref()), ("emails", Some("value"), Some("work")));
+        let email = m
+            .entries
+            .iter()
+            .find(|e| e.attribute.name == "email")
+            .unwrap();
+        assert_eq!(
+            (
+                email.name.as_str(),
+                email.sub.as_deref(),
+                email.type_filter.as_deref()
+            ),
+            ("emails", Some("value"), Some("work"))
+        );
     }
 
     #[test]
     fn configuration_overrides_defaults() {
         let m = mapping(&[
-            ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter", "cost_centre_code"),
+            (
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter",
+                "cost_centre_code",
+            ),
             ("userName", "email"),
         ]);
         assert_eq!(key_of(&m, "email"), Some("userName"));
-        assert!(key_of(&m, "user_name").is_none(), "userName is taken by the configuration");
-        assert!(key_of(&m, "cost_centre_code").unwrap().ends_with(":costCenter"));
+        assert!(
+            key_of(&m, "user_name").is_none(),
+            "userName is taken by the configuration"
+        );
+        assert!(
+            key_of(&m, "cost_centre_code")
+                .unwrap()
+                .ends_with(":costCenter")
+        );
     }
 
     #[test]
@@ -373,7 +468,12 @@ pub(crate) mod tests {
         assert_eq!(m.attribute_for(&p("USERNAME")), Some("user_name"));
         assert_eq!(m.attribute_for(&p("emails.value")), Some("email"));
         assert_eq!(m.attribute_for(&p("emails")), Some("email"));
-        assert_eq!(m.attribute_for(&p("urn:ietf:params:scim:schemas:extension:ferry:2.0:User:cost_centre_code")), Some("cost_centre_code"));
+        assert_eq!(
+            m.attribute_for(&p(
+                "urn:ietf:params:scim:schemas:extension:ferry:2.0:User:cost_centre_code"
+            )),
+            Some("cost_centre_code")
+        );
         assert_eq!(m.attribute_for(&p("title")), None);
         assert!(m.filterable_attributes().all(|a| a != "password"));
     }

@@ -37,7 +37,11 @@ impl Mapping {
             if entry.attribute.secret {
                 continue;
             }
-            if let Some(attribute) = object.attributes.iter().find(|a| a.name == entry.attribute.name) {
+            if let Some(attribute) = object
+                .attributes
+                .iter()
+                .find(|a| a.name == entry.attribute.name)
+            {
                 place(&mut resource, entry, attribute);
             }
         }
@@ -54,7 +58,9 @@ impl Mapping {
         }
         resource.insert("schemas".into(), Json::Array(schemas));
         let version = crate::runtime::compile_cache::sha256_hex(
-            serde_json::to_string(&object.attributes).unwrap_or_default().as_bytes(),
+            serde_json::to_string(&object.attributes)
+                .unwrap_or_default()
+                .as_bytes(),
         );
         resource.insert(
             "meta".into(),
@@ -75,7 +81,11 @@ impl Mapping {
             let Some(attribute) = object.attributes.iter().find(|a| a.name == schema.name) else {
                 continue;
             };
-            let values: Vec<Json> = attribute.values.iter().filter_map(to_natural_json).collect();
+            let values: Vec<Json> = attribute
+                .values
+                .iter()
+                .filter_map(to_natural_json)
+                .collect();
             let value = if schema.multi_valued {
                 Json::Array(values)
             } else {
@@ -94,7 +104,11 @@ impl Mapping {
 
 /// Puts one mapped attribute's values where the entry says.
 fn place(resource: &mut Map<String, Json>, entry: &MapEntry, attribute: &Attribute) {
-    let values: Vec<Json> = attribute.values.iter().filter_map(|v| to_scim(v, entry.leaf)).collect();
+    let values: Vec<Json> = attribute
+        .values
+        .iter()
+        .filter_map(|v| to_scim(v, entry.leaf))
+        .collect();
     if values.is_empty() {
         return;
     }
@@ -104,13 +118,19 @@ fn place(resource: &mut Map<String, Json>, entry: &MapEntry, attribute: &Attribu
     };
     match (&entry.sub, entry.multi) {
         (None, _) => {
-            holder.insert(entry.name.clone(), values.into_iter().next().unwrap_or(Json::Null));
+            holder.insert(
+                entry.name.clone(),
+                values.into_iter().next().unwrap_or(Json::Null),
+            );
         }
         (Some(sub), false) => {
-            object_mut(holder, &entry.name).insert(sub.clone(), values.into_iter().next().unwrap_or(Json::Null));
+            object_mut(holder, &entry.name)
+                .insert(sub.clone(), values.into_iter().next().unwrap_or(Json::Null));
         }
         (Some(sub), true) => {
-            let list = holder.entry(entry.name.clone()).or_insert_with(|| json!([]));
+            let list = holder
+                .entry(entry.name.clone())
+                .or_insert_with(|| json!([]));
             if let Json::Array(list) = list {
                 for value in values {
                     let mut element = Map::new();
@@ -133,7 +153,10 @@ mod tests {
     use crate::scim::schema::ENTERPRISE_USER_SCHEMA;
 
     pub(crate) fn alice() -> Object {
-        let a = |n: &str, v: Value| Attribute { name: n.into(), values: vec![v] };
+        let a = |n: &str, v: Value| Attribute {
+            name: n.into(),
+            values: vec![v],
+        };
         Object {
             object_type: "user".into(),
             anchor: "7".into(),
@@ -146,7 +169,10 @@ mod tests {
                 a("employee_number", Value::String("0042".into())),
                 a("manager_id", Value::Reference("3".into())),
                 a("password", Value::String("never shown".into())),
-                Attribute { name: "nicknames".into(), values: vec![Value::String("al".into()), Value::String("ali".into())] },
+                Attribute {
+                    name: "nicknames".into(),
+                    values: vec![Value::String("al".into()), Value::String("ali".into())],
+                },
             ],
         }
     }
@@ -155,18 +181,31 @@ mod tests {
     fn renders_mapped_extension_and_meta() {
         let m = mapping(&[]);
         let t = OffsetDateTime::UNIX_EPOCH;
-        let r = m.render(&alice(), &Meta { created: t, modified: t, endpoint: "https://h/apps/a/scim/v2/Users" });
+        let r = m.render(
+            &alice(),
+            &Meta {
+                created: t,
+                modified: t,
+                endpoint: "https://h/apps/a/scim/v2/Users",
+            },
+        );
         assert_eq!(r["id"], "7");
         assert_eq!(r["userName"], "alice@example.org");
         assert_eq!(r["active"], true);
         assert_eq!(r["name"]["givenName"], "Alice");
-        assert_eq!(r["emails"], json!([{"type": "work", "value": "alice@example.org"}]));
+        assert_eq!(
+            r["emails"],
+            json!([{"type": "work", "value": "alice@example.org"}])
+        );
         assert_eq!(r[ENTERPRISE_USER_SCHEMA]["employeeNumber"], "0042");
         assert_eq!(r[ENTERPRISE_USER_SCHEMA]["manager"]["value"], "3");
         let target = &r[&m.target_urn];
         assert_eq!(target["nicknames"], json!(["al", "ali"]));
         assert_eq!(target["active"], 1);
-        assert!(!r.to_string().contains("never shown"), "secrets are never rendered");
+        assert!(
+            !r.to_string().contains("never shown"),
+            "secrets are never rendered"
+        );
         assert_eq!(r["meta"]["location"], "https://h/apps/a/scim/v2/Users/7");
         assert_eq!(r["meta"]["resourceType"], "User");
         let schemas = r["schemas"].as_array().unwrap();

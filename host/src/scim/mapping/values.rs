@@ -24,9 +24,11 @@ pub fn to_connector(json: &Json, ty: ValueType, path: &str) -> Result<Value, Sci
         (ValueType::Integer, Json::Number(n)) => {
             Value::Integer(n.as_i64().ok_or_else(|| wrong("expected a whole number"))?)
         }
-        (ValueType::Integer, Json::String(s)) => {
-            Value::Integer(s.trim().parse().map_err(|_| wrong("expected a whole number"))?)
-        }
+        (ValueType::Integer, Json::String(s)) => Value::Integer(
+            s.trim()
+                .parse()
+                .map_err(|_| wrong("expected a whole number"))?,
+        ),
         (ValueType::Integer, Json::Bool(b)) => Value::Integer(i64::from(*b)),
         (ValueType::Boolean, Json::Bool(b)) => Value::Boolean(*b),
         (ValueType::Boolean, Json::String(s)) => {
@@ -38,18 +40,22 @@ pub fn to_connector(json: &Json, ty: ValueType, path: &str) -> Result<Value, Sci
             _ => return Err(wrong("expected true or false")),
         },
         (ValueType::Datetime, Json::String(s)) => Value::Datetime(
-            rfc3339_to_datetime(s).ok_or_else(|| wrong("expected a date and time such as 2026-11-27T10:00:00Z"))?,
+            rfc3339_to_datetime(s)
+                .ok_or_else(|| wrong("expected a date and time such as 2026-11-27T10:00:00Z"))?,
         ),
         (ValueType::Binary, Json::String(s)) => {
             Value::Binary(STANDARD.decode(s).map_err(|_| wrong("expected base64"))?)
         }
         (ValueType::Reference, Json::String(s)) => Value::Reference(
-            id::decode(s).ok_or_else(|| wrong(&format!("'{s}' is not the id of a resource here")))?,
+            id::decode(s)
+                .ok_or_else(|| wrong(&format!("'{s}' is not the id of a resource here")))?,
         ),
-        (ValueType::Reference, Json::Object(o)) => match o.iter().find(|(k, _)| k.eq_ignore_ascii_case("value")) {
-            Some((_, v)) => return to_connector(v, ty, path),
-            None => return Err(wrong("a reference needs a value (the id of a resource)")),
-        },
+        (ValueType::Reference, Json::Object(o)) => {
+            match o.iter().find(|(k, _)| k.eq_ignore_ascii_case("value")) {
+                Some((_, v)) => return to_connector(v, ty, path),
+                None => return Err(wrong("a reference needs a value (the id of a resource)")),
+            }
+        }
         (_, Json::Array(_) | Json::Object(_)) => return Err(wrong("expected a single value")),
         _ => return Err(wrong(&format!("expected {}", type_word(ty)))),
     })
@@ -74,7 +80,9 @@ pub fn to_scim(value: &Value, leaf: AttrType) -> Option<Json> {
         (AttrType::Boolean, Value::Integer(i)) => json!(*i != 0),
         (AttrType::Boolean, Value::String(s)) => json!(parse_bool(s)?),
         (AttrType::Integer | AttrType::Decimal, Value::Integer(i)) => json!(i),
-        (AttrType::Integer | AttrType::Decimal, Value::String(s)) => json!(s.trim().parse::<i64>().ok()?),
+        (AttrType::Integer | AttrType::Decimal, Value::String(s)) => {
+            json!(s.trim().parse::<i64>().ok()?)
+        }
         (_, Value::Datetime(dt)) => json!(datetime_to_rfc3339(*dt)?),
         (_, Value::Binary(b)) => json!(STANDARD.encode(b)),
         (_, Value::Reference(anchor)) => json!(id::encode(anchor)),
@@ -114,11 +122,26 @@ mod tests {
 
     #[test]
     fn accepts_what_entra_sends() {
-        assert_eq!(to_connector(&json!("False"), ValueType::Boolean, "active").unwrap(), Value::Boolean(false));
-        assert_eq!(to_connector(&json!(1), ValueType::Boolean, "active").unwrap(), Value::Boolean(true));
-        assert_eq!(to_connector(&json!(true), ValueType::Integer, "active").unwrap(), Value::Integer(1));
-        assert_eq!(to_connector(&json!("42"), ValueType::Integer, "n").unwrap(), Value::Integer(42));
-        assert_eq!(to_connector(&json!(42), ValueType::String, "n").unwrap(), Value::String("42".into()));
+        assert_eq!(
+            to_connector(&json!("False"), ValueType::Boolean, "active").unwrap(),
+            Value::Boolean(false)
+        );
+        assert_eq!(
+            to_connector(&json!(1), ValueType::Boolean, "active").unwrap(),
+            Value::Boolean(true)
+        );
+        assert_eq!(
+            to_connector(&json!(true), ValueType::Integer, "active").unwrap(),
+            Value::Integer(1)
+        );
+        assert_eq!(
+            to_connector(&json!("42"), ValueType::Integer, "n").unwrap(),
+            Value::Integer(42)
+        );
+        assert_eq!(
+            to_connector(&json!(42), ValueType::String, "n").unwrap(),
+            Value::String("42".into())
+        );
         assert_eq!(
             to_connector(&json!({"value": "17"}), ValueType::Reference, "manager").unwrap(),
             Value::Reference("17".into())
@@ -143,9 +166,18 @@ mod tests {
 
     #[test]
     fn shows_target_values_in_the_scim_type() {
-        assert_eq!(to_scim(&Value::Integer(1), AttrType::Boolean), Some(json!(true)));
-        assert_eq!(to_scim(&Value::Integer(7), AttrType::String), Some(json!("7")));
+        assert_eq!(
+            to_scim(&Value::Integer(1), AttrType::Boolean),
+            Some(json!(true))
+        );
+        assert_eq!(
+            to_scim(&Value::Integer(7), AttrType::String),
+            Some(json!("7"))
+        );
         assert_eq!(to_scim(&Value::String("x".into()), AttrType::Boolean), None);
-        assert_eq!(to_scim(&Value::Reference("uid=a,dc=x".into()), AttrType::String), Some(json!(id::encode("uid=a,dc=x"))));
+        assert_eq!(
+            to_scim(&Value::Reference("uid=a,dc=x".into()), AttrType::String),
+            Some(json!(id::encode("uid=a,dc=x")))
+        );
     }
 }

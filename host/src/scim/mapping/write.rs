@@ -30,7 +30,11 @@ impl Mapping {
         let mut attributes = Vec::new();
         for schema in self.writable() {
             let mapped = stated.mapped.get(&schema.name).filter(|v| !v.is_empty());
-            let target = stated.target.as_ref().and_then(|t| t.get(&schema.name)).filter(|v| !v.is_empty());
+            let target = stated
+                .target
+                .as_ref()
+                .and_then(|t| t.get(&schema.name))
+                .filter(|v| !v.is_empty());
             let values = match (mapped, target) {
                 (Some(m), Some(t)) if m != t => return Err(disagree(&schema.name)),
                 (Some(v), _) | (None, Some(v)) => v.clone(),
@@ -48,14 +52,20 @@ impl Mapping {
     /// object holds `current`) into `after` (the same resource after a PATCH, or a PUT
     /// body). Only attributes whose SCIM form changed are touched; multi-valued ones
     /// change by value (add / remove), so a large list is never rewritten whole.
-    pub fn changes(&self, before: &Json, after: &Json, current: &[Attribute]) -> Result<Changes, ScimError> {
+    pub fn changes(
+        &self,
+        before: &Json,
+        after: &Json,
+        current: &[Attribute],
+    ) -> Result<Changes, ScimError> {
         let (old, new) = (self.stated(before)?, self.stated(after)?);
         let mut changes = Vec::new();
         for schema in self.writable() {
             let name = &schema.name;
             let mapped_changed = old.mapped.get(name) != new.mapped.get(name);
             let target_new = new.target.as_ref().map(|t| t.get(name));
-            let target_changed = target_new.is_some_and(|n| n != old.target.as_ref().and_then(|t| t.get(name)));
+            let target_changed =
+                target_new.is_some_and(|n| n != old.target.as_ref().and_then(|t| t.get(name)));
             let wanted: Vec<Value> = match (mapped_changed, target_changed) {
                 (false, false) => continue,
                 (true, false) => new.mapped.get(name).cloned().unwrap_or_default(),
@@ -68,7 +78,10 @@ impl Mapping {
                     m.cloned().unwrap_or_default()
                 }
             };
-            let have = current.iter().find(|a| &a.name == name).map_or(&[][..], |a| &a.values[..]);
+            let have = current
+                .iter()
+                .find(|a| &a.name == name)
+                .map_or(&[][..], |a| &a.values[..]);
             changes.extend(change_for(schema, have, wanted));
         }
         Ok(changes)
@@ -86,32 +99,45 @@ impl Mapping {
         let mut mapped = BTreeMap::new();
         for entry in &self.entries {
             let values = extract(root, entry)?;
-            let values = if entry.attribute.multi_valued { values } else { values.into_iter().take(1).collect() };
+            let values = if entry.attribute.multi_valued {
+                values
+            } else {
+                values.into_iter().take(1).collect()
+            };
             mapped.insert(entry.attribute.name.clone(), values);
         }
         let target = match get(root, &self.target_urn) {
             Some(Json::Object(ext)) => Some(self.stated_target(ext)?),
             Some(Json::Null) | None => None,
             Some(_) => {
-                return Err(ScimError::invalid_syntax(format!("'{}' must be an object", self.target_urn)));
+                return Err(ScimError::invalid_syntax(format!(
+                    "'{}' must be an object",
+                    self.target_urn
+                )));
             }
         };
         Ok(Stated { mapped, target })
     }
 
-    fn stated_target(&self, ext: &Map<String, Json>) -> Result<BTreeMap<String, Vec<Value>>, ScimError> {
+    fn stated_target(
+        &self,
+        ext: &Map<String, Json>,
+    ) -> Result<BTreeMap<String, Vec<Value>>, ScimError> {
         let mut stated = BTreeMap::new();
         for schema in &self.target_attributes {
             let path = format!("{}:{}", self.target_urn, schema.name);
             let values = match get(ext, &schema.name) {
                 None | Some(Json::Null) => vec![],
-                Some(Json::Array(items)) => {
-                    items.iter().map(|i| to_connector(i, schema.value_type, &path)).collect::<Result<_, _>>()?
-                }
+                Some(Json::Array(items)) => items
+                    .iter()
+                    .map(|i| to_connector(i, schema.value_type, &path))
+                    .collect::<Result<_, _>>()?,
                 Some(v) => vec![to_connector(v, schema.value_type, &path)?],
             };
             if !schema.multi_valued && values.len() > 1 {
-                return Err(ScimError::invalid_value(format!("'{path}' takes one value")));
+                return Err(ScimError::invalid_value(format!(
+                    "'{path}' takes one value"
+                )));
             }
             stated.insert(schema.name.clone(), values);
         }
@@ -162,7 +188,10 @@ fn extract(root: &Map<String, Json>, entry: &MapEntry) -> Result<Vec<Value>, Sci
         }
         (Some(_), _, Json::Null) => vec![],
         (Some(_), _, _) => {
-            return Err(ScimError::invalid_value(format!("'{}' has the wrong shape", entry.key)));
+            return Err(ScimError::invalid_value(format!(
+                "'{}' has the wrong shape",
+                entry.key
+            )));
         }
     };
     let mut values = Vec::new();
@@ -177,7 +206,9 @@ fn extract(root: &Map<String, Json>, entry: &MapEntry) -> Result<Vec<Value>, Sci
 fn type_matches(element: &Map<String, Json>, wanted: Option<&str>) -> bool {
     match wanted {
         None => true,
-        Some(w) => get(element, "type").and_then(Json::as_str).is_some_and(|t| t.eq_ignore_ascii_case(w)),
+        Some(w) => get(element, "type")
+            .and_then(Json::as_str)
+            .is_some_and(|t| t.eq_ignore_ascii_case(w)),
     }
 }
 
@@ -190,27 +221,51 @@ fn is_primary(element: &Map<String, Json>) -> bool {
 }
 
 /// The change that makes an attribute hold `wanted` when it holds `have`.
-fn change_for(schema: &AttributeSchema, have: &[Value], wanted: Vec<Value>) -> Option<AttributeChange> {
+fn change_for(
+    schema: &AttributeSchema,
+    have: &[Value],
+    wanted: Vec<Value>,
+) -> Option<AttributeChange> {
     let name = schema.name.clone();
     if !schema.multi_valued {
         return match wanted.is_empty() {
             true if have.is_empty() => None,
             true => Some(AttributeChange::Clear(name)),
             false if have == &wanted[..] => None,
-            false => Some(AttributeChange::Replace(Attribute { name, values: wanted })),
+            false => Some(AttributeChange::Replace(Attribute {
+                name,
+                values: wanted,
+            })),
         };
     }
     if wanted.is_empty() {
         return (!have.is_empty()).then_some(AttributeChange::Clear(name));
     }
-    let added: Vec<Value> = wanted.iter().filter(|v| !have.contains(v)).cloned().collect();
-    let removed: Vec<Value> = have.iter().filter(|v| !wanted.contains(v)).cloned().collect();
+    let added: Vec<Value> = wanted
+        .iter()
+        .filter(|v| !have.contains(v))
+        .cloned()
+        .collect();
+    let removed: Vec<Value> = have
+        .iter()
+        .filter(|v| !wanted.contains(v))
+        .cloned()
+        .collect();
     match (added.is_empty(), removed.is_empty()) {
         (true, true) => None,
-        (false, true) => Some(AttributeChange::AddValues(Attribute { name, values: added })),
-        (true, false) => Some(AttributeChange::RemoveValues(Attribute { name, values: removed })),
+        (false, true) => Some(AttributeChange::AddValues(Attribute {
+            name,
+            values: added,
+        })),
+        (true, false) => Some(AttributeChange::RemoveValues(Attribute {
+            name,
+            values: removed,
+        })),
         // Both at once: one replace keeps the change a single target operation.
-        (false, false) => Some(AttributeChange::Replace(Attribute { name, values: wanted })),
+        (false, false) => Some(AttributeChange::Replace(Attribute {
+            name,
+            values: wanted,
+        })),
     }
 }
 
@@ -228,11 +283,21 @@ mod tests {
 
     fn rendered(m: &Mapping, object: &Object) -> Json {
         let t = OffsetDateTime::UNIX_EPOCH;
-        m.render(object, &Meta { created: t, modified: t, endpoint: "https://h/Users" })
+        m.render(
+            object,
+            &Meta {
+                created: t,
+                modified: t,
+                endpoint: "https://h/Users",
+            },
+        )
     }
 
     fn bob() -> Object {
-        let a = |n: &str, v: Value| Attribute { name: n.into(), values: vec![v] };
+        let a = |n: &str, v: Value| Attribute {
+            name: n.into(),
+            values: vec![v],
+        };
         Object {
             object_type: "user".into(),
             anchor: "9".into(),
@@ -241,7 +306,10 @@ mod tests {
                 a("user_name", Value::String("bob".into())),
                 a("active", Value::Integer(1)),
                 a("email", Value::String("bob@x.org".into())),
-                Attribute { name: "nicknames".into(), values: vec![Value::String("b".into())] },
+                Attribute {
+                    name: "nicknames".into(),
+                    values: vec![Value::String("b".into())],
+                },
             ],
         }
     }
@@ -264,7 +332,10 @@ mod tests {
         assert_eq!(get("active"), Some(vec![Value::Integer(1)]));
         assert_eq!(get("email"), Some(vec![Value::String("c@work".into())]));
         assert_eq!(get("manager_id"), Some(vec![Value::Reference("9".into())]));
-        assert_eq!(get("password"), Some(vec![Value::String("P@ssw0rd!".into())]));
+        assert_eq!(
+            get("password"),
+            Some(vec![Value::String("P@ssw0rd!".into())])
+        );
         assert_eq!(get("id"), None, "read-only attributes are never written");
     }
 
@@ -272,7 +343,10 @@ mod tests {
     fn a_post_that_states_one_attribute_twice_must_agree() {
         let m = mapping(&[]);
         let body = json!({"userName": "a", m.target_urn.clone(): {"user_name": "b"}});
-        assert_eq!(m.attributes_for_add(&body).unwrap_err().status.as_u16(), 400);
+        assert_eq!(
+            m.attributes_for_add(&body).unwrap_err().status.as_u16(),
+            400
+        );
         let body = json!({"userName": "a", m.target_urn.clone(): {"user_name": "a", "cost_centre_code": "CC"}});
         let attrs = m.attributes_for_add(&body).unwrap();
         assert!(attrs.iter().any(|a| a.name == "cost_centre_code"));
@@ -296,11 +370,23 @@ mod tests {
         apply_patch(&mut after, &ops, &m.schema).unwrap();
         let changes = m.changes(&before, &after, &object.attributes).unwrap();
         for expected in [
-            AttributeChange::Replace(Attribute { name: "active".into(), values: vec![Value::Integer(0)] }),
-            AttributeChange::Replace(Attribute { name: "family_name".into(), values: vec![Value::String("Smith".into())] }),
-            AttributeChange::Replace(Attribute { name: "email".into(), values: vec![Value::String("robert@x.org".into())] }),
+            AttributeChange::Replace(Attribute {
+                name: "active".into(),
+                values: vec![Value::Integer(0)],
+            }),
+            AttributeChange::Replace(Attribute {
+                name: "family_name".into(),
+                values: vec![Value::String("Smith".into())],
+            }),
+            AttributeChange::Replace(Attribute {
+                name: "email".into(),
+                values: vec![Value::String("robert@x.org".into())],
+            }),
         ] {
-            assert!(changes.contains(&expected), "{expected:?} missing from {changes:?}");
+            assert!(
+                changes.contains(&expected),
+                "{expected:?} missing from {changes:?}"
+            );
         }
         assert_eq!(changes.len(), 3);
     }
@@ -313,7 +399,13 @@ mod tests {
         let mut after = before.clone();
         after[&m.target_urn]["nicknames"] = json!(["b", "bobby"]);
         let changes = m.changes(&before, &after, &object.attributes).unwrap();
-        assert_eq!(changes, vec![AttributeChange::AddValues(Attribute { name: "nicknames".into(), values: vec![Value::String("bobby".into())] })]);
+        assert_eq!(
+            changes,
+            vec![AttributeChange::AddValues(Attribute {
+                name: "nicknames".into(),
+                values: vec![Value::String("bobby".into())]
+            })]
+        );
         after[&m.target_urn]["nicknames"] = json!([]);
         let changes = m.changes(&before, &after, &object.attributes).unwrap();
         assert_eq!(changes, vec![AttributeChange::Clear("nicknames".into())]);
@@ -334,6 +426,10 @@ mod tests {
         let m = mapping(&[]);
         let object = bob();
         let before = rendered(&m, &object);
-        assert!(m.changes(&before, &before.clone(), &object.attributes).unwrap().is_empty());
+        assert!(
+            m.changes(&before, &before.clone(), &object.attributes)
+                .unwrap()
+                .is_empty()
+        );
     }
 }
