@@ -5,6 +5,8 @@
 //! from its cache in [`store`]. [`server`] assembles it all from a [`config`], and
 //! [`cli`] is the `ferry` command.
 
+#![warn(missing_docs)]
+
 pub mod app;
 pub mod cli;
 pub mod config;

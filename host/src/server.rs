@@ -10,6 +10,7 @@ use crate::config::settings::{self, SettingsError};
 use crate::config::{ConfigError, LoadedConfig};
 use crate::runtime::Runtime;
 use crate::runtime::engine::EngineSizing;
+use crate::runtime::net::{NetConfigError, NetPolicy};
 use crate::runtime::plugin::{LoadedPlugin, PluginError};
 use crate::runtime::pool::SessionPool;
 use crate::runtime::sql::SqlTarget;
@@ -157,11 +158,30 @@ fn build_app(config: &LoadedConfig, catalog: &Catalog, name: &str) -> Result<App
             .map_err(|e| config.app_error(name, format!("[database] {e}")))
         })
         .transpose()?;
+    let network = app
+        .network
+        .as_ref()
+        .map(|net| {
+            // The span puts the app's name on what building the policy logs (an
+            // insecure-verification warning, unreadable system certificates).
+            tracing::warn_span!("network", app = name)
+                .in_scope(|| NetPolicy::from_config(net, &config.base_dir))
+                .map(Arc::new)
+                .map_err(|NetConfigError { entry, message }| match entry {
+                    Some(i) => config.error_at(
+                        net.allow[i].span().start,
+                        format!("app '{name}': [network] {message}"),
+                    ),
+                    None => config.app_error(name, format!("[network] {message}")),
+                })
+        })
+        .transpose()?;
     let grants = Grants {
         app: Arc::from(name),
         plugin: Arc::from(plugin.info.name.as_str()),
         limits: app.limits.clone(),
         database,
+        network,
     };
     let token = config.token(name)?;
     let users = app.users.as_ref();

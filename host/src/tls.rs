@@ -99,6 +99,6 @@ mod tests {
                 0o600
             );
         }
-        assert!(generate_self_signed(dir.path(), &["not a name".into()]).is_err());
+        assert!(generate_self_signed(dir.path(), &["bücher.example".into()]).is_err());
     }
 }

@@ -5,30 +5,18 @@
 //! The components are built by `cargo xtask test` into `target/plugins` (or the folder
 //! in `FERRY_PLUGIN_DIR`).
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::sync::Arc;
 
 use ferry::runtime::Runtime;
-use ferry::runtime::bindings::types::{
-    AddChange, Attribute, Change, ErrorKind, Setting, SettingValue, Value,
-};
+use ferry::runtime::bindings::types::{ErrorKind, Setting, SettingValue, Value};
 use ferry::runtime::engine::EngineSizing;
 use ferry::runtime::instance::FailureKind;
 use ferry::runtime::limits::Limits;
 use ferry::runtime::pool::{CallError, SessionPool};
 use ferry::runtime::state::Grants;
-
-fn plugin_dir() -> PathBuf {
-    let dir = std::env::var_os("FERRY_PLUGIN_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/plugins"));
-    assert!(
-        dir.join("generic-sql.wasm").exists(),
-        "no components in {}: run `cargo xtask test` (or `cargo xtask plugins` first)",
-        dir.display()
-    );
-    dir
-}
 
 fn runtime(dir: &Path) -> Runtime {
     Runtime::new(
@@ -44,7 +32,7 @@ fn runtime(dir: &Path) -> Runtime {
 async fn loads_the_generic_sql_connector_and_reads_its_description() {
     let scratch = tempfile::tempdir().unwrap();
     let plugin = runtime(scratch.path())
-        .load_plugin(&plugin_dir().join("generic-sql.wasm"))
+        .load_plugin(&common::component("generic-sql.wasm"))
         .await
         .unwrap();
     assert_eq!(plugin.info.name, "generic-sql");
@@ -96,7 +84,7 @@ async fn refuses_core_modules_foreign_imports_wrong_versions_and_truncated_files
     let m = refusal("future.wasm", &future).await;
     assert!(m.contains("0.9.0") && m.contains("0.1.0"), "{m}");
 
-    let real = std::fs::read(plugin_dir().join("generic-sql.wasm")).unwrap();
+    let real = std::fs::read(common::component("generic-sql.wasm")).unwrap();
     let m = refusal("truncated.wasm", &real[..real.len() / 2]).await;
     assert!(m.contains("truncated") || m.contains("not a valid"), "{m}");
 
@@ -117,7 +105,7 @@ async fn refuses_core_modules_foreign_imports_wrong_versions_and_truncated_files
 #[tokio::test(flavor = "multi_thread")]
 async fn keeps_compiled_artifacts_and_recompiles_tampered_ones() {
     let scratch = tempfile::tempdir().unwrap();
-    let file = plugin_dir().join("fixture-misbehave.wasm");
+    let file = common::component("fixture-misbehave.wasm");
     runtime(scratch.path()).load_plugin(&file).await.unwrap();
     let compiled = scratch.path().join("compiled");
     let artifact = std::fs::read_dir(&compiled)
@@ -149,7 +137,7 @@ fn pool(
     async move {
         let runtime = runtime(&runtime_dir);
         let plugin = runtime
-            .load_plugin(&plugin_dir().join("fixture-misbehave.wasm"))
+            .load_plugin(&common::component("fixture-misbehave.wasm"))
             .await
             .unwrap();
         let grants = Grants {
@@ -157,6 +145,7 @@ fn pool(
             plugin: Arc::from("misbehave"),
             limits,
             database: None,
+            network: None,
         };
         let settings = vec![Setting {
             name: "mode".into(),
@@ -164,16 +153,6 @@ fn pool(
         }];
         SessionPool::new(plugin, grants, settings)
     }
-}
-
-fn add(name: &str) -> Change {
-    Change::Add(AddChange {
-        object_type: "thing".into(),
-        attributes: vec![Attribute {
-            name: "name".into(),
-            values: vec![Value::String(name.into())],
-        }],
-    })
 }
 
 fn tight() -> Limits {
@@ -186,14 +165,14 @@ fn tight() -> Limits {
 }
 
 async fn failure(pool: &SessionPool, name: &str) -> (FailureKind, String) {
-    match pool.export(vec![add(name)]).await {
+    match pool.export(vec![common::add_thing(name)]).await {
         Err(CallError::Failed(f)) => (f.kind, f.message),
         other => panic!("'{name}' should fail the instance, got {other:?}"),
     }
 }
 
 async fn works(pool: &SessionPool) {
-    let results = pool.export(vec![add("fine")]).await.unwrap();
+    let results = pool.export(vec![common::add_thing("fine")]).await.unwrap();
     let object = results.into_iter().next().unwrap().unwrap().unwrap();
     assert_eq!(object.anchor, "fine");
 }
@@ -237,7 +216,10 @@ async fn traps_and_limits_discard_the_instance_and_the_pool_recovers() {
 async fn a_connector_error_is_typed_and_keeps_the_instance() {
     let scratch = tempfile::tempdir().unwrap();
     let pool = pool(scratch.path(), tight(), "ok").await;
-    let results = pool.export(vec![add("exists"), add("fine")]).await.unwrap();
+    let results = pool
+        .export(vec![common::add_thing("exists"), common::add_thing("fine")])
+        .await
+        .unwrap();
     assert_eq!(
         results[0].as_ref().unwrap_err().kind,
         ErrorKind::AlreadyExists
@@ -249,7 +231,7 @@ async fn a_connector_error_is_typed_and_keeps_the_instance() {
 async fn the_sandbox_grants_nothing_by_default() {
     let scratch = tempfile::tempdir().unwrap();
     let pool = pool(scratch.path(), tight(), "ok").await;
-    let results = pool.export(vec![add("probe")]).await.unwrap();
+    let results = pool.export(vec![common::add_thing("probe")]).await.unwrap();
     let object = results.into_iter().next().unwrap().unwrap().unwrap();
     let get = |name: &str| match &object
         .attributes

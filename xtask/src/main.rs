@@ -1,6 +1,7 @@
 //! `cargo xtask`: the project's own automation.
 //!
-//! * `cargo xtask demo [-- ARGS]` — build the connector and run `ferry demo`.
+//! * `cargo xtask demo [-- ARGS]` — build the connectors and run `ferry demo`; with
+//!   `-- --ldap`, against a throwaway OpenLDAP directory it starts and stops itself.
 //! * `cargo xtask test` — check or install what the tests need, build the components
 //!   once, then run formatting and lint checks and every test.
 //! * `cargo xtask plugins` — build the connectors and test components into
@@ -14,6 +15,7 @@ use anyhow::{Context, bail};
 /// The components built for wasm32-wasip2: (package, file name in target/plugins).
 const COMPONENTS: &[(&str, &str)] = &[
     ("generic-sql", "generic-sql.wasm"),
+    ("generic-ldap", "generic-ldap.wasm"),
     ("fixture-misbehave", "fixture-misbehave.wasm"),
 ];
 
@@ -125,18 +127,63 @@ fn build_components() -> anyhow::Result<PathBuf> {
 
 fn demo(args: &[String]) -> anyhow::Result<()> {
     let plugins = build_components()?;
-    // Only the connector: the demo folder must not offer test components.
+    let mut args: Vec<String> = args.iter().filter(|a| *a != "--").cloned().collect();
+    let ldap = args.iter().any(|a| a == "--ldap");
+    args.retain(|a| a != "--ldap");
+    // Only the connectors: the demo folder must not offer test components.
     let demo_plugins = target_dir().join("demo-plugins");
     std::fs::create_dir_all(&demo_plugins)?;
-    std::fs::copy(
-        plugins.join("generic-sql.wasm"),
-        demo_plugins.join("generic-sql.wasm"),
-    )?;
+    for file in ["generic-sql.wasm", "generic-ldap.wasm"] {
+        std::fs::copy(plugins.join(file), demo_plugins.join(file))?;
+    }
     let mut c = cargo();
     c.args(["run", "--quiet", "-p", "ferry", "--", "demo", "--plugins"])
         .arg(&demo_plugins);
-    c.args(args.iter().filter(|a| *a != "--"));
+    // Kept alive until ferry exits; its watchdog stops it even if xtask is killed.
+    let _directory = if ldap {
+        let directory = ldap_demo_directory(&mut c, &mut args)?;
+        Some(directory)
+    } else {
+        None
+    };
+    c.args(&args);
     run(c)
+}
+
+/// Starts a throwaway OpenLDAP for `demo --ldap` and passes its coordinates to `ferry demo`.
+/// The directory is new each time, so the demo's cache is too.
+fn ldap_demo_directory(
+    c: &mut Command,
+    args: &mut Vec<String>,
+) -> anyhow::Result<ferry_test_support::TempSlapd> {
+    ensure_servers()?;
+    if !args.iter().any(|a| a == "--data") {
+        args.extend(["--data".to_string(), "ferry-demo-ldap".to_string()]);
+    }
+    let data = args
+        .iter()
+        .position(|a| a == "--data")
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_default();
+    let _ = std::fs::remove_dir_all(root().join(&data).join("apps"));
+    eprintln!("xtask: starting a throwaway OpenLDAP directory");
+    let directory = ferry_test_support::TempSlapd::start();
+    let password_file = directory.folder().join("admin.password");
+    std::fs::write(&password_file, directory.admin_password())?;
+    c.args([
+        "--ldap-url",
+        &directory.url(),
+        "--ldap-base-dn",
+        directory.base_dn(),
+        "--ldap-bind-dn",
+        directory.admin_dn(),
+    ])
+    .arg("--ldap-password-file")
+    .arg(&password_file)
+    .arg("--ldap-ca")
+    .arg(directory.ca_pem_path());
+    Ok(directory)
 }
 
 fn is_root() -> bool {

@@ -174,7 +174,9 @@ impl App {
         serde_json::from_str(&text).ok()
     }
 
-    fn users_mapping(&self, schema: &Schema) -> anyhow::Result<Mapping> {
+    /// The mapping of SCIM Users for a connector schema (what `ferry check` verifies
+    /// without touching the cache).
+    pub fn users_mapping(&self, schema: &Schema) -> anyhow::Result<Mapping> {
         let object_type = pick_object_type(schema, self.users_config.object_type.as_deref())?;
         Mapping::build(
             user_resource(None),
@@ -221,11 +223,26 @@ impl App {
             .into_iter()
             .next()
             .expect("the pool checks one result per change");
-        let returned = result.map_err(|e| ExportError::Refused {
-            kind: e.kind,
-            message: e.message,
-        })?;
-        let Some(bound) = self.bound() else {
+        let bound = self.bound();
+        let returned = match result {
+            Ok(returned) => returned,
+            Err(e) => {
+                if let (ErrorKind::NotFound, Some(bound), Some(target)) =
+                    (e.kind, bound, changed_object(&change))
+                {
+                    // The target no longer has it (deleted there directly): neither
+                    // should the cache.
+                    if let Err(err) = bound.cache.delete(vec![target.clone()]).await {
+                        tracing::warn!(app = %self.name, "could not drop a vanished object from the cache: {err:#}");
+                    }
+                }
+                return Err(ExportError::Refused {
+                    kind: e.kind,
+                    message: e.message,
+                });
+            }
+        };
+        let Some(bound) = bound else {
             return Ok(returned);
         };
         let recorded = apply::record(bound, &change, returned).await;
@@ -263,6 +280,16 @@ impl App {
             object_type: object_type.to_string(),
             anchor: anchor.to_string(),
         }
+    }
+}
+
+/// The existing object a change is about (none for an add).
+fn changed_object(change: &Change) -> Option<&ObjectRef> {
+    match change {
+        Change::Add(_) => None,
+        Change::Update(u) => Some(&u.target),
+        Change::Delete(r) => Some(r),
+        Change::Rename(r) => Some(&r.target),
     }
 }
 

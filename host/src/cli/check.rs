@@ -28,13 +28,19 @@ pub async fn run(config_file: &Path) -> anyhow::Result<()> {
             failures += 1;
             continue;
         }
-        match app.bind().await {
-            Ok(bound) => println!(
+        // The mapping is built from the live schema without opening the app's cache:
+        // `check` changes nothing on disk.
+        let mapping = match app.pool.schema().await {
+            Ok(schema) => app.users_mapping(&schema),
+            Err(e) => Err(anyhow::anyhow!("schema() failed: {e}")),
+        };
+        match mapping {
+            Ok(users) => println!(
                 "app '{name}': ok — {} {}, SCIM Users ↔ '{}' ({} mapped attributes)",
                 plugin.name,
                 plugin.version,
-                bound.users.object_type,
-                bound.users.entries.len()
+                users.object_type,
+                users.entries.len()
             ),
             Err(e) => {
                 println!("{}", config.app_error(name, format!("{e:#}")));

@@ -92,6 +92,8 @@ pub struct AppConfig {
     pub allow_inline_secrets: bool,
     /// The database the connector's `sql` capability reaches.
     pub database: Option<DatabaseConfig>,
+    /// What the connector's `net` capability may reach; nothing without it.
+    pub network: Option<NetworkConfig>,
     /// Sandbox limits.
     #[serde(default)]
     pub limits: Limits,
@@ -116,6 +118,53 @@ pub struct DatabaseConfig {
     /// Accept a password inside `url` (refused by default, because URLs end up in logs).
     #[serde(default)]
     pub allow_password_in_url: bool,
+}
+
+/// `[apps.NAME.network]`: the hosts and ports the connector may connect to, and how TLS
+/// to them is verified. The host resolves names, checks every address, and does TLS
+/// itself, so a connector can neither reach what is not listed nor skip verification.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct NetworkConfig {
+    /// Allowed destinations: `host:port`, `*.example.org:636`, `10.1.2.3:389`,
+    /// `10.0.0.0/8:389`, `[::1]:389`. Loopback, link-local, metadata and other special
+    /// addresses are refused unless an entry names them by address or range.
+    #[serde(default)]
+    pub allow: Vec<Spanned<String>>,
+    /// Extra trusted CA certificates (PEM), e.g. the directory's internal CA.
+    pub ca_file: Option<PathBuf>,
+    /// Also trust the system's CA store. Default true.
+    #[serde(default = "yes")]
+    pub system_roots: bool,
+    /// A client certificate chain (PEM) presented in TLS handshakes (SASL EXTERNAL).
+    pub client_cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    pub client_key: Option<PathBuf>,
+    /// Turns certificate verification off for this app. Never in production: anyone on
+    /// the path can read and change the traffic, credentials included.
+    #[serde(default)]
+    pub insecure_skip_certificate_verification: bool,
+    /// Seconds to wait for a connection (resolution included). Default 10.
+    #[serde(default = "ten")]
+    pub connect_timeout_seconds: u32,
+    /// Seconds a read or write may wait. Default 60.
+    #[serde(default = "sixty")]
+    pub io_timeout_seconds: u32,
+    /// Connections open at once across the app's instances. Default 16.
+    #[serde(default = "sixteen")]
+    pub max_connections: u32,
+}
+
+fn ten() -> u32 {
+    10
+}
+
+fn sixty() -> u32 {
+    60
+}
+
+fn sixteen() -> u32 {
+    16
 }
 
 /// `[apps.NAME.import]`.

@@ -4,6 +4,11 @@
 //! that is not the guest's fault, such as a lost resource, stops the call instead of
 //! being reported as a guest-visible error).
 
+#![allow(
+    missing_docs,
+    reason = "generated from the WIT, which carries the documentation"
+)]
+
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "ferry:connector/plugin",
@@ -16,5 +21,5 @@ wasmtime::component::bindgen!({
     },
 });
 
-pub use exports::ferry::connector::connector as guest;
-pub use ferry::connector::{log, net, sql, types};
+pub use self::exports::ferry::connector::connector as guest;
+pub use self::ferry::connector::{log, net, sql, types};

@@ -95,6 +95,7 @@ pub async fn load(
         plugin: Arc::from(file_stem(path)),
         limits: Limits::default(),
         database: None,
+        network: None,
     };
     let mut instance = Instance::new(&pre, &grants)
         .await

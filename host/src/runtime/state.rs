@@ -10,6 +10,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use super::bindings::{log, types};
 use super::guest_output::GuestOutput;
 use super::limits::Limits;
+use super::net::NetPolicy;
 use super::sql::SqlTarget;
 use super::sql_host::SqlCapability;
 
@@ -25,6 +26,9 @@ pub struct Grants {
     pub limits: Limits,
     /// The database the `sql` capability reaches, if any.
     pub database: Option<SqlTarget>,
+    /// What the `net` capability may reach, shared by the app's instances so the
+    /// connection cap holds across them; `None` denies every connect.
+    pub network: Option<Arc<NetPolicy>>,
 }
 
 /// A store's data. One per instance; never shared between apps.
@@ -37,6 +41,7 @@ pub struct StoreState {
     pub(crate) table: ResourceTable,
     pub(crate) limiter: Limiter,
     pub(crate) sql: SqlCapability,
+    pub(crate) network: Option<Arc<NetPolicy>>,
     pub(crate) output: GuestOutput,
     /// Epoch ticks the current call has run for.
     pub(crate) ticks_used: u64,
@@ -66,6 +71,7 @@ impl StoreState {
                 memory_bytes: grants.limits.memory_bytes(),
             },
             sql: SqlCapability::new(grants.database.clone()),
+            network: grants.network.clone(),
             output,
             ticks_used: 0,
             ticks_allowed: grants.limits.cpu_ticks(),

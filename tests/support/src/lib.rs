@@ -9,10 +9,16 @@
 //! its folder when the server is dropped *or* when the test process ends in any way
 //! (normal exit with the server still in a `static`, panic, `SIGKILL`).
 
+mod certs;
+mod daemon;
+mod ldif;
 mod lifeline;
 mod postgres;
+mod process;
+mod slapd;
 
 pub use postgres::{TempPostgres, shared_postgres};
+pub use slapd::{TempSlapd, shared_slapd};
 
 /// A TCP port on 127.0.0.1 that was free a moment ago, for a server a test starts.
 ///

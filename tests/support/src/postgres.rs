@@ -17,12 +17,13 @@
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::free_port;
 use crate::lifeline::Lifeline;
+use crate::process::{describe, run};
 
 /// Where Debian installs one folder per PostgreSQL major version.
 const INSTALL_ROOT: &str = "/usr/lib/postgresql";
@@ -272,26 +273,4 @@ fn command(argv: &[OsString]) -> Command {
     let mut command = Command::new(&argv[0]);
     command.args(&argv[1..]);
     command
-}
-
-/// Runs `command` to completion, panicking with its output when it fails.
-fn run(command: &mut Command, what: &str) {
-    let output = command
-        .output()
-        .unwrap_or_else(|error| panic!("cannot run {what}: {error}"));
-    assert!(
-        output.status.success(),
-        "{what} failed: {}",
-        describe(&output)
-    );
-}
-
-/// A failed command's status and output, for a panic message.
-fn describe(output: &Output) -> String {
-    format!(
-        "{}\n{}{}",
-        output.status,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
 }

@@ -226,10 +226,10 @@ fn map_error(error: tokio_postgres::Error) -> SqlError {
             }
             _ => SqlErrorKind::Other,
         };
-        let message = match db.detail() {
-            Some(detail) => format!("{} ({detail})", db.message()),
-            None => db.message().to_owned(),
-        };
+        // The server's DETAIL is left out: it can quote a whole row ("Failing row
+        // contains ...") or a key's value, and rows may hold secrets. The message names
+        // the constraint or column, which is what an operator needs.
+        let message = db.message().to_owned();
         return SqlError::new(kind, message);
     }
     let broken = error.is_closed()

@@ -31,7 +31,7 @@ pub const DEFAULTS: &[(&str, &[&str])] = &[
         "name.familyName",
         &["familyname", "lastname", "surname", "sn"],
     ),
-    ("name.formatted", &["formattedname", "fullname"]),
+    ("name.formatted", &["formattedname", "fullname", "cn"]),
     ("name.middleName", &["middlename"]),
     (
         "emails[type eq \"work\"].value",
@@ -68,7 +68,7 @@ pub const DEFAULTS: &[(&str, &[&str])] = &[
     ),
     (
         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
-        &["department"],
+        &["department", "departmentnumber"],
     ),
     (
         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter",

@@ -1,7 +1,10 @@
 //! `ferry demo`: one command to see the whole path work. It creates, in a data folder, a
-//! SQLite target database holding what Entra ID sends by default, a self-signed
-//! certificate, a token and a real configuration file (`ferry.toml`, to read and copy),
-//! then serves it and prints a ready-to-paste curl command.
+//! self-signed certificate, a token, the target (a SQLite database holding what Entra ID
+//! sends by default, or an app on a given LDAP directory) and a real configuration file
+//! (`ferry.toml`, to read and copy), then serves it and prints ready-to-paste commands.
+
+mod ldap;
+mod sql;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -23,44 +26,31 @@ pub struct DemoArgs {
     /// The bearer token (default: a random one, kept in DATA/token).
     #[arg(long)]
     token: Option<String>,
-    /// The folder holding generic-sql.wasm (`cargo xtask demo` passes the one it built).
+    /// The folder holding the connectors (`cargo xtask demo` passes the ones it built).
     #[arg(long, default_value = "plugins")]
     plugins: PathBuf,
+    /// Provision into this LDAP directory instead of SQLite (`ldap://HOST:PORT`; StartTLS
+    /// is used). `cargo xtask demo -- --ldap` starts a directory and fills these in.
+    #[command(flatten)]
+    ldap: ldap::LdapArgs,
 }
 
-/// The demo's target table: the attributes Entra ID sends by default, plus a change table
-/// kept by triggers so delta imports see direct edits, deletes included.
-const TARGET_SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS users (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    user_name TEXT NOT NULL UNIQUE COLLATE NOCASE,
-    external_id TEXT,
-    active BOOLEAN NOT NULL DEFAULT 1,
-    display_name TEXT,
-    given_name TEXT,
-    family_name TEXT,
-    formatted_name TEXT,
-    email TEXT,
-    employee_number TEXT,
-    department TEXT,
-    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-);
-CREATE TABLE IF NOT EXISTS user_changes (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    user_id INTEGER NOT NULL
-);
-CREATE TRIGGER IF NOT EXISTS users_added AFTER INSERT ON users
-BEGIN INSERT INTO user_changes (user_id) VALUES (NEW.id); END;
-CREATE TRIGGER IF NOT EXISTS users_changed AFTER UPDATE ON users
-BEGIN
-    UPDATE users SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = NEW.id;
-    INSERT INTO user_changes (user_id) VALUES (NEW.id);
-END;
-CREATE TRIGGER IF NOT EXISTS users_deleted AFTER DELETE ON users
-BEGIN INSERT INTO user_changes (user_id) VALUES (OLD.id); END;
-";
+/// What the demo provisions into: the app's configuration tables and how to look at
+/// the result.
+#[derive(Debug)]
+pub(crate) struct Target {
+    /// The plugin file the app needs.
+    plugin_file: &'static str,
+    /// The `[apps.demo.*]` tables after `plugin` and `token`.
+    app_config: String,
+    /// The banner line saying what the target is.
+    describe: String,
+    /// The banner line showing how to look into the target.
+    look: String,
+}
 
-/// The demo's configuration; `{listen}` and `{plugins}` are filled in.
+/// The demo's configuration; `{listen}`, `{plugins}`, `{plugin}` and `{app}` are filled
+/// in.
 const CONFIG_TEMPLATE: &str = r#"# Written by `ferry demo`. A complete, working configuration: copy it as a start.
 [server]
 listen = "{listen}"
@@ -70,25 +60,12 @@ tls-cert = "tls/cert.pem"
 tls-key = "tls/key.pem"
 
 [apps.demo]
-plugin = "generic-sql"
+plugin = "{plugin}"
 token = { file = "token" }
-
-[apps.demo.database]
-url = "sqlite:target.db"
 
 [apps.demo.import]
 delta-interval-seconds = 10
-
-[[apps.demo.settings.object-types]]
-name = "user"
-table = "users"
-anchor = "id"
-read-only = ["updated_at"]
-change-table = { table = "user_changes", sequence = "seq", anchor = "user_id" }
-
-[apps.demo.users]
-object-type = "user"
-"#;
+{app}"#;
 
 fn random_token() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
@@ -98,15 +75,14 @@ fn random_token() -> String {
         .collect()
 }
 
-/// Creates (or keeps) the demo's files and returns the configuration file.
-pub fn prepare(args: &DemoArgs) -> anyhow::Result<PathBuf> {
+/// Creates (or keeps) the demo's files and returns the configuration file and the target.
+pub fn prepare(args: &DemoArgs) -> anyhow::Result<(PathBuf, Target)> {
     let data = &args.data;
     std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
-    let target = rusqlite::Connection::open(data.join("target.db"))
-        .context("creating the target database")?;
-    target
-        .execute_batch(TARGET_SCHEMA)
-        .context("creating the demo tables")?;
+    let target = match args.ldap.target()? {
+        Some(ldap) => ldap,
+        None => sql::target(data)?,
+    };
     let token_file = data.join("token");
     match &args.token {
         Some(token) => crate::tls::write_private(&token_file, token.as_bytes())?,
@@ -125,21 +101,24 @@ pub fn prepare(args: &DemoArgs) -> anyhow::Result<PathBuf> {
     }
     let plugins = std::path::absolute(&args.plugins)?;
     anyhow::ensure!(
-        plugins.join("generic-sql.wasm").exists(),
-        "{} has no generic-sql.wasm: run `cargo xtask demo` (it builds the connector), or pass --plugins",
-        plugins.display()
+        plugins.join(target.plugin_file).exists(),
+        "{} has no {}: run `cargo xtask demo` (it builds the connectors), or pass --plugins",
+        plugins.display(),
+        target.plugin_file
     );
     let config = CONFIG_TEMPLATE
         .replace("{listen}", &args.listen.to_string())
-        .replace("{plugins}", &toml_path(&plugins));
+        .replace("{plugins}", &toml_path(&plugins))
+        .replace("{plugin}", target.plugin_file.trim_end_matches(".wasm"))
+        .replace("{app}", &target.app_config);
     let config_file = data.join("ferry.toml");
     std::fs::write(&config_file, config)
         .with_context(|| format!("writing {}", config_file.display()))?;
-    Ok(config_file)
+    Ok((config_file, target))
 }
 
 /// A path as a TOML basic string's content.
-fn toml_path(path: &Path) -> String {
+pub(crate) fn toml_path(path: &Path) -> String {
     path.display()
         .to_string()
         .replace('\\', "\\\\")
@@ -147,7 +126,7 @@ fn toml_path(path: &Path) -> String {
 }
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    let config_file = prepare(&args)?;
+    let (config_file, target) = prepare(&args)?;
     let config = LoadedConfig::load(&config_file)?;
     let token = std::fs::read_to_string(args.data.join("token"))?;
     let host = if args.listen.ip().is_unspecified() {
@@ -162,17 +141,18 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
          \x20 SCIM base URL : {url}\n\
          \x20 bearer token  : {token}\n\
          \x20 certificate   : {cert} (self-signed)\n\
-         \x20 target        : {db} (SQLite; table users)\n\
+         {describe}\n\
          \x20 configuration : {config}\n\n\
          Try it:\n\
-         \x20 curl --cacert {cert} -H 'Authorization: Bearer {token}' '{url}/Users?filter=userName%20eq%20%22ada%40example.org%22'\n\
+         \x20 curl --cacert {cert} -H 'Authorization: Bearer {token}' '{url}/Users?filter=userName%20eq%20%22ada%22'\n\
          \x20 curl --cacert {cert} -H 'Authorization: Bearer {token}' -H 'Content-Type: application/scim+json' \\\n\
-         \x20      -d '{{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"userName\":\"ada@example.org\",\"name\":{{\"givenName\":\"Ada\",\"familyName\":\"Lovelace\"}},\"emails\":[{{\"type\":\"work\",\"value\":\"ada@example.org\"}}],\"active\":true}}' \\\n\
+         \x20      -d '{{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"userName\":\"ada\",\"name\":{{\"formatted\":\"Ada Lovelace\",\"givenName\":\"Ada\",\"familyName\":\"Lovelace\"}},\"emails\":[{{\"type\":\"work\",\"value\":\"ada@example.org\"}}],\"active\":true}}' \\\n\
          \x20      '{url}/Users'\n\
-         \x20 sqlite3 {db} 'SELECT * FROM users'\n\n\
+         {look}\n\n\
          Stop with Ctrl-C.\n",
         cert = cert.display(),
-        db = std::path::absolute(args.data.join("target.db"))?.display(),
+        describe = target.describe,
+        look = target.look,
         config = std::path::absolute(&config_file)?.display(),
     );
     super::serve::serve(config).await
@@ -193,8 +173,9 @@ mod tests {
             data: dir.path().join("demo"),
             token: Some("a-demo-token-of-32-characters!!!".into()),
             plugins,
+            ldap: ldap::LdapArgs::default(),
         };
-        let config_file = prepare(&args).unwrap();
+        let (config_file, _) = prepare(&args).unwrap();
         let config = LoadedConfig::load(&config_file).unwrap();
         assert_eq!(
             config.token("demo").unwrap().expose(),
@@ -220,6 +201,7 @@ mod tests {
             data: dir.path().join("demo"),
             token: None,
             plugins: dir.path().join("nowhere"),
+            ldap: ldap::LdapArgs::default(),
         };
         let e = prepare(&args).unwrap_err().to_string();
         assert!(e.contains("cargo xtask demo"), "{e}");

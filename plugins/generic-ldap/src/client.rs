@@ -1,0 +1,276 @@
+//! LDAPv3 operations over one `Transport`, one at a time: each request is BER-encoded by
+//! `ldap3_proto`'s codec, written whole, and answered by reading until its response has
+//! been decoded. The client knows nothing of reconnecting or of the contract; it reports
+//! a broken stream and a refused operation apart, so the caller can tell what to retry.
+
+use bytes::BytesMut;
+use ldap3_proto::LdapCodec;
+use ldap3_proto::control::LdapControl;
+use ldap3_proto::proto::{
+    LdapAddRequest, LdapBindCred, LdapBindRequest, LdapExtendedRequest, LdapModifyDNRequest,
+    LdapModifyRequest, LdapMsg, LdapOp, LdapResult, LdapResultCode, LdapSearchRequest,
+    LdapSearchResultEntry, SaslCredentials,
+};
+use tokio_util::codec::{Decoder, Encoder};
+
+use crate::ferry::connector::net::NetError;
+use crate::transport::Transport;
+
+/// The largest message accepted from the server. An entry with a large photo or many
+/// group members is still far below it; the cap only keeps a garbled length from making
+/// the connector allocate without bound.
+const MAX_MESSAGE: usize = 16 * 1024 * 1024;
+
+/// How many bytes one read asks the host for.
+const READ_CHUNK: u32 = 64 * 1024;
+
+/// The StartTLS extended operation (RFC 4511 section 4.14).
+const START_TLS_OID: &str = "1.3.6.1.4.1.1466.20037";
+
+/// Why an operation did not succeed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LdapError {
+    /// The stream failed or closed; the connection cannot be used again.
+    Net(NetError),
+    /// The server sent something this client cannot use (a garbled or unexpected
+    /// message); the connection cannot be trusted again.
+    Protocol(String),
+    /// The server carried out the request and answered with a failure result.
+    Refused(LdapResult),
+}
+
+impl LdapError {
+    /// True when the connection is unusable and must be made again.
+    pub fn is_broken(&self) -> bool {
+        !matches!(self, Self::Refused(_))
+    }
+}
+
+/// How the client proves who it is.
+#[derive(Clone, PartialEq)]
+pub enum Credentials {
+    /// No bind: the server's anonymous access.
+    Anonymous,
+    /// A simple bind with a DN and password (over TLS, as the configuration demands).
+    Simple {
+        /// The DN to bind as.
+        dn: String,
+        /// Its password.
+        password: String,
+    },
+    /// SASL EXTERNAL: the identity of the client certificate the host presented.
+    External,
+}
+
+/// What a search returned: its entries and the controls of its final result.
+#[derive(Debug, Default)]
+pub struct SearchOutcome {
+    /// The entries, in the order the server sent them (referrals are left out).
+    pub entries: Vec<LdapSearchResultEntry>,
+    /// The response controls of the SearchResultDone message (e.g. paged results).
+    pub controls: Vec<LdapControl>,
+}
+
+/// An LDAP client on one stream.
+pub struct Client {
+    transport: Box<dyn Transport>,
+    codec: LdapCodec,
+    received: BytesMut,
+    last_id: i32,
+}
+
+impl Client {
+    /// A client on an open stream; nothing is sent yet.
+    pub fn new(transport: Box<dyn Transport>) -> Self {
+        Self {
+            transport,
+            codec: LdapCodec::new(Some(MAX_MESSAGE), None),
+            received: BytesMut::new(),
+            last_id: 0,
+        }
+    }
+
+    /// Asks for StartTLS and, once the server agrees, has the host switch the stream to
+    /// TLS.
+    pub fn start_tls(&mut self) -> Result<(), LdapError> {
+        let request = LdapExtendedRequest {
+            name: START_TLS_OID.to_owned(),
+            value: None,
+        };
+        let response = self.exchange(LdapOp::ExtendedRequest(request), Vec::new())?;
+        match response.op {
+            LdapOp::ExtendedResponse(response) => succeeded(response.res)?,
+            other => return Err(unexpected("an extended response", &other)),
+        }
+        self.transport.start_tls().map_err(LdapError::Net)
+    }
+
+    /// Authenticates the connection; anonymous sends nothing.
+    pub fn bind(&mut self, credentials: &Credentials) -> Result<(), LdapError> {
+        let (dn, cred) = match credentials {
+            Credentials::Anonymous => return Ok(()),
+            Credentials::Simple { dn, password } => {
+                (dn.clone(), LdapBindCred::Simple(password.clone()))
+            }
+            Credentials::External => (
+                String::new(),
+                LdapBindCred::SASL(SaslCredentials {
+                    mechanism: "EXTERNAL".to_owned(),
+                    credentials: Vec::new(),
+                }),
+            ),
+        };
+        let request = LdapBindRequest {
+            version: 3,
+            dn,
+            cred,
+        };
+        let response = self.exchange(LdapOp::BindRequest(request), Vec::new())?;
+        match response.op {
+            LdapOp::BindResponse(response) => succeeded(response.res),
+            other => Err(unexpected("a bind response", &other)),
+        }
+    }
+
+    /// Runs a search to its end and returns every entry.
+    pub fn search(
+        &mut self,
+        request: LdapSearchRequest,
+        controls: Vec<LdapControl>,
+    ) -> Result<SearchOutcome, LdapError> {
+        let id = self.send(LdapOp::SearchRequest(request), controls)?;
+        let mut outcome = SearchOutcome::default();
+        loop {
+            let message = self.receive(id)?;
+            match message.op {
+                LdapOp::SearchResultEntry(entry) => outcome.entries.push(entry),
+                LdapOp::SearchResultReference(_) => {}
+                LdapOp::SearchResultDone(result) => {
+                    succeeded(result)?;
+                    outcome.controls = message.ctrl;
+                    return Ok(outcome);
+                }
+                other => return Err(unexpected("a search result", &other)),
+            }
+        }
+    }
+
+    /// Adds an entry.
+    pub fn add(&mut self, request: LdapAddRequest) -> Result<(), LdapError> {
+        let response = self.exchange(LdapOp::AddRequest(request), Vec::new())?;
+        match response.op {
+            LdapOp::AddResponse(result) => succeeded(result),
+            other => Err(unexpected("an add response", &other)),
+        }
+    }
+
+    /// Modifies an entry's attributes.
+    pub fn modify(&mut self, request: LdapModifyRequest) -> Result<(), LdapError> {
+        let response = self.exchange(LdapOp::ModifyRequest(request), Vec::new())?;
+        match response.op {
+            LdapOp::ModifyResponse(result) => succeeded(result),
+            other => Err(unexpected("a modify response", &other)),
+        }
+    }
+
+    /// Deletes an entry.
+    pub fn delete(&mut self, dn: String) -> Result<(), LdapError> {
+        let response = self.exchange(LdapOp::DelRequest(dn), Vec::new())?;
+        match response.op {
+            LdapOp::DelResponse(result) => succeeded(result),
+            other => Err(unexpected("a delete response", &other)),
+        }
+    }
+
+    /// Renames or moves an entry.
+    pub fn modify_dn(&mut self, request: LdapModifyDNRequest) -> Result<(), LdapError> {
+        let response = self.exchange(LdapOp::ModifyDNRequest(request), Vec::new())?;
+        match response.op {
+            LdapOp::ModifyDNResponse(result) => succeeded(result),
+            other => Err(unexpected("a modify DN response", &other)),
+        }
+    }
+
+    /// Sends a request that has exactly one response, and returns that response.
+    fn exchange(&mut self, op: LdapOp, controls: Vec<LdapControl>) -> Result<LdapMsg, LdapError> {
+        let id = self.send(op, controls)?;
+        self.receive(id)
+    }
+
+    /// Encodes and writes one request under a new message id.
+    fn send(&mut self, op: LdapOp, controls: Vec<LdapControl>) -> Result<i32, LdapError> {
+        self.last_id = if self.last_id == i32::MAX {
+            1
+        } else {
+            self.last_id + 1
+        };
+        let mut encoded = BytesMut::new();
+        self.codec
+            .encode(
+                LdapMsg::new_with_ctrls(self.last_id, op, controls),
+                &mut encoded,
+            )
+            .map_err(|failure| LdapError::Protocol(format!("encoding a request: {failure}")))?;
+        self.transport.write(&encoded).map_err(LdapError::Net)?;
+        Ok(self.last_id)
+    }
+
+    /// Reads until the next message of request `id` is decoded. A notice of disconnection
+    /// (message id 0) or a message for another request breaks the connection.
+    fn receive(&mut self, id: i32) -> Result<LdapMsg, LdapError> {
+        loop {
+            let decoded = self.codec.decode(&mut self.received).map_err(|failure| {
+                LdapError::Protocol(format!("decoding a response: {failure}"))
+            })?;
+            if let Some(message) = decoded {
+                if message.msgid == id {
+                    return Ok(message);
+                }
+                return Err(match message.op {
+                    LdapOp::ExtendedResponse(notice) if message.msgid == 0 => {
+                        LdapError::Protocol(format!(
+                            "the server ended the connection: {}",
+                            describe_result(&notice.res)
+                        ))
+                    }
+                    _ => LdapError::Protocol(format!(
+                        "a response to message {} arrived while waiting for {id}",
+                        message.msgid
+                    )),
+                });
+            }
+            let bytes = self.transport.read(READ_CHUNK).map_err(LdapError::Net)?;
+            if bytes.is_empty() {
+                return Err(LdapError::Net(NetError::Closed));
+            }
+            self.received.extend_from_slice(&bytes);
+        }
+    }
+}
+
+/// Turns a non-success result into `Refused`.
+fn succeeded(result: LdapResult) -> Result<(), LdapError> {
+    if result.code == LdapResultCode::Success {
+        Ok(())
+    } else {
+        Err(LdapError::Refused(result))
+    }
+}
+
+/// A response of the wrong kind for the request sent.
+fn unexpected(wanted: &str, got: &LdapOp) -> LdapError {
+    let got = format!("{got:?}");
+    let got = got.split(['(', ' ', '{']).next().unwrap_or_default();
+    LdapError::Protocol(format!("expected {wanted}, the server sent {got}"))
+}
+
+/// A result as `name (code): diagnostic`, for messages.
+pub fn describe_result(result: &LdapResult) -> String {
+    let code = result.code.clone() as i64;
+    let mut text = format!("{:?} ({code})", result.code);
+    if !result.message.is_empty() {
+        text.push_str(": ");
+        text.push_str(&result.message);
+    }
+    text
+}

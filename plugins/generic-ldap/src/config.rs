@@ -1,0 +1,650 @@
+//! The connector's settings: their names, defaults and meaning (which `describe` also
+//! publishes), and the checks that need no server, so a bad setting fails at `open` with
+//! an `invalid-input` error naming the parameter instead of at the first import.
+
+use ldap3_proto::proto::LdapFilter;
+
+use crate::client::Credentials;
+use crate::dn::{Dn, is_attribute_type};
+use crate::errors::invalid_input;
+use crate::ferry::connector::net::Security;
+use crate::ferry::connector::types::{Error, ParameterType, Setting, SettingValue};
+use crate::filter;
+use crate::template::DnTemplate;
+
+/// One parameter: name, type, whether required or secret, the default as TOML text, and
+/// what it means.
+pub struct ParameterSpec {
+    /// The key in the app's settings.
+    pub name: &'static str,
+    /// Its type.
+    pub kind: ParameterType,
+    /// The host refuses an app without it.
+    pub required: bool,
+    /// Supplied from an environment variable or file, never logged.
+    pub secret: bool,
+    /// The default, written as in TOML.
+    pub default: Option<&'static str>,
+    /// What it does, for operators.
+    pub description: &'static str,
+}
+
+const fn spec(
+    name: &'static str,
+    kind: ParameterType,
+    default: Option<&'static str>,
+    description: &'static str,
+) -> ParameterSpec {
+    ParameterSpec {
+        name,
+        kind,
+        required: false,
+        secret: false,
+        default,
+        description,
+    }
+}
+
+/// Every parameter the connector takes, in the order `describe` lists them.
+pub const PARAMETERS: &[ParameterSpec] = &[
+    ParameterSpec {
+        required: true,
+        ..spec(
+            "host",
+            ParameterType::String,
+            None,
+            "The directory server's host name; the app's network allow-list must grant it.",
+        )
+    },
+    spec(
+        "port",
+        ParameterType::Integer,
+        None,
+        "The server's port; 636 with security = \"ldaps\", 389 otherwise.",
+    ),
+    spec(
+        "security",
+        ParameterType::String,
+        Some("\"ldaps\""),
+        "\"ldaps\" (TLS from the first byte), \"starttls\" (LDAP then the StartTLS \
+         operation) or \"plain\" (no TLS: only for tests and trusted networks). The host \
+         does the TLS and checks the server's certificate.",
+    ),
+    spec(
+        "bind-dn",
+        ParameterType::String,
+        None,
+        "The DN of the account the connector binds as (simple bind); with bind-password.",
+    ),
+    ParameterSpec {
+        secret: true,
+        ..spec(
+            "bind-password",
+            ParameterType::String,
+            None,
+            "The password of bind-dn.",
+        )
+    },
+    spec(
+        "sasl-external",
+        ParameterType::Boolean,
+        Some("false"),
+        "Bind with SASL EXTERNAL as the identity of the client certificate the host \
+         presents, instead of bind-dn; needs ldaps or starttls.",
+    ),
+    ParameterSpec {
+        required: true,
+        ..spec(
+            "base-dn",
+            ParameterType::String,
+            None,
+            "The DN under which users are searched, e.g. \"dc=example,dc=org\".",
+        )
+    },
+    spec(
+        "user-object-classes",
+        ParameterType::StringList,
+        Some("[\"inetOrgPerson\"]"),
+        "The object classes of a user, written on every add: one structural class and any \
+         auxiliary ones. Their MUST and MAY attributes make the user schema.",
+    ),
+    spec(
+        "user-filter",
+        ParameterType::String,
+        Some("\"(objectClass=inetOrgPerson)\""),
+        "The RFC 4515 filter that selects users under base-dn.",
+    ),
+    spec(
+        "user-dn-template",
+        ParameterType::String,
+        Some("\"uid={uid},ou=people,{base-dn}\""),
+        "The DN of a new user: {attribute} is replaced by that attribute's value from the \
+         add (escaped per RFC 4514), {base-dn} by base-dn.",
+    ),
+    spec(
+        "anchor",
+        ParameterType::String,
+        Some("\"entryUUID\""),
+        "What identifies a user: \"entryUUID\" (stable across renames) or \"dn\" (renames \
+         then change the identity and are refused).",
+    ),
+    spec(
+        "group-object-class",
+        ParameterType::String,
+        Some("\"groupOfNames\""),
+        "The object class of groups (groups are not provisioned yet).",
+    ),
+    spec(
+        "group-member-attribute",
+        ParameterType::String,
+        Some("\"member\""),
+        "The attribute of a group holding its members' DNs (groups are not provisioned yet).",
+    ),
+    spec(
+        "delta",
+        ParameterType::String,
+        Some("\"accesslog\""),
+        "How delta imports find changes: \"accesslog\" (OpenLDAP's slapo-accesslog: adds, \
+         modifies, renames and deletes), \"modify-timestamp\" (modifyTimestamp: cannot see \
+         deletes) or \"none\".",
+    ),
+    spec(
+        "accesslog-base",
+        ParameterType::String,
+        Some("\"cn=accesslog\""),
+        "The suffix of the accesslog database, for delta = \"accesslog\".",
+    ),
+];
+
+/// What identifies an object for the host.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Anchor {
+    /// The entry's `entryUUID` (RFC 4530): survives renames and moves.
+    EntryUuid,
+    /// The entry's DN, written canonically.
+    Dn,
+}
+
+/// Where delta imports read changes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeltaSource {
+    /// OpenLDAP's accesslog database under this DN.
+    Accesslog(Dn),
+    /// Entries whose `modifyTimestamp` moved; deletes stay invisible.
+    ModifyTimestamp,
+    /// No delta imports.
+    None,
+}
+
+/// The checked settings.
+pub struct Config {
+    /// The server's host name.
+    pub host: String,
+    /// Its port.
+    pub port: u16,
+    /// How the stream is secured.
+    pub security: Security,
+    /// How the connector binds.
+    pub credentials: Credentials,
+    /// Where users live.
+    pub base_dn: Dn,
+    /// The classes written on add, structural first as configured.
+    pub user_object_classes: Vec<String>,
+    /// Which entries under the base are users.
+    pub user_filter: LdapFilter,
+    /// The DN of new users.
+    pub user_dn_template: DnTemplate,
+    /// What identifies a user.
+    pub anchor: Anchor,
+    /// Where delta imports look.
+    pub delta: DeltaSource,
+}
+
+/// Reads and checks the settings `session.open` received; defaults fill what is missing.
+pub fn parse(settings: &[Setting]) -> Result<Config, Error> {
+    let mut values = Values(Vec::new());
+    for setting in settings {
+        let spec = PARAMETERS
+            .iter()
+            .find(|spec| spec.name == setting.name)
+            .ok_or_else(|| invalid_input(format!("unknown setting '{}'", setting.name)))?;
+        let fits = matches!(
+            (&spec.kind, &setting.value),
+            (ParameterType::String, SettingValue::String(_))
+                | (ParameterType::Integer, SettingValue::Integer(_))
+                | (ParameterType::Boolean, SettingValue::Boolean(_))
+                | (ParameterType::StringList, SettingValue::StringList(_))
+        );
+        if !fits {
+            return Err(invalid_input(format!(
+                "'{}' must be {}",
+                spec.name,
+                match spec.kind {
+                    ParameterType::String => "a string",
+                    ParameterType::Integer => "an integer",
+                    ParameterType::Boolean => "true or false",
+                    ParameterType::StringList => "a list of strings",
+                    ParameterType::Structured => "a table",
+                }
+            )));
+        }
+        values.0.push((spec.name, &setting.value));
+    }
+
+    let host = values.text("host").unwrap_or_default();
+    if host.trim().is_empty() {
+        return Err(invalid_input("'host' is missing or empty"));
+    }
+    let security = match values.text("security").unwrap_or("ldaps") {
+        "ldaps" => Security::Tls,
+        "starttls" => Security::StartTls,
+        "plain" => Security::Plain,
+        other => {
+            return Err(invalid_input(format!(
+                "'security' must be \"ldaps\", \"starttls\" or \"plain\", not \"{other}\""
+            )));
+        }
+    };
+    let port = match values.integer("port") {
+        None => match security {
+            Security::Tls => 636,
+            _ => 389,
+        },
+        Some(port) => u16::try_from(port)
+            .ok()
+            .filter(|port| *port > 0)
+            .ok_or_else(|| invalid_input(format!("'port' must be 1 to 65535, not {port}")))?,
+    };
+
+    let bind_dn = values.text("bind-dn");
+    let bind_password = values.text("bind-password");
+    let external = values.boolean("sasl-external").unwrap_or(false);
+    let credentials = match (bind_dn, bind_password, external) {
+        (None, None, false) => Credentials::Anonymous,
+        (Some(dn), Some(password), false) => {
+            Dn::parse(dn).map_err(|why| invalid_input(format!("'bind-dn' is not a DN: {why}")))?;
+            if password.is_empty() {
+                return Err(invalid_input(
+                    "'bind-password' is empty: an empty password makes an unauthenticated bind",
+                ));
+            }
+            Credentials::Simple {
+                dn: dn.to_owned(),
+                password: password.to_owned(),
+            }
+        }
+        (Some(_), None, false) => return Err(invalid_input("'bind-dn' needs 'bind-password'")),
+        (None, Some(_), false) => return Err(invalid_input("'bind-password' needs 'bind-dn'")),
+        (None, None, true) => Credentials::External,
+        (_, _, true) => {
+            return Err(invalid_input(
+                "'sasl-external' binds as the client certificate: leave 'bind-dn' and \
+                 'bind-password' out",
+            ));
+        }
+    };
+    if credentials == Credentials::External && security == Security::Plain {
+        return Err(invalid_input(
+            "'sasl-external' needs security = \"ldaps\" or \"starttls\": the identity is the \
+             TLS client certificate",
+        ));
+    }
+
+    let base_dn = dn_setting(values.text("base-dn"), "base-dn")?;
+    if base_dn.rdns.is_empty() {
+        return Err(invalid_input("'base-dn' is missing or empty"));
+    }
+
+    let user_object_classes = values
+        .list("user-object-classes")
+        .unwrap_or_else(|| vec!["inetOrgPerson".to_owned()]);
+    if user_object_classes.is_empty() {
+        return Err(invalid_input(
+            "'user-object-classes' is empty: name at least the structural class",
+        ));
+    }
+    for class in &user_object_classes {
+        if !is_attribute_type(class) {
+            return Err(invalid_input(format!(
+                "'user-object-classes': \"{class}\" is not an object class name"
+            )));
+        }
+    }
+
+    let filter_text = values
+        .text("user-filter")
+        .unwrap_or("(objectClass=inetOrgPerson)");
+    let user_filter = filter::parse(filter_text)
+        .map_err(|why| invalid_input(format!("'user-filter' is not an RFC 4515 filter: {why}")))?;
+
+    let template_text = values
+        .text("user-dn-template")
+        .unwrap_or("uid={uid},ou=people,{base-dn}");
+    let user_dn_template = DnTemplate::parse(template_text, &base_dn)
+        .map_err(|why| invalid_input(format!("'user-dn-template': {why}")))?;
+
+    let anchor = match values.text("anchor").unwrap_or("entryUUID") {
+        name if name.eq_ignore_ascii_case("entryUUID") => Anchor::EntryUuid,
+        name if name.eq_ignore_ascii_case("dn") => Anchor::Dn,
+        other => {
+            return Err(invalid_input(format!(
+                "'anchor' must be \"entryUUID\" or \"dn\", not \"{other}\""
+            )));
+        }
+    };
+
+    // Checked now so a configuration written for groups fails early; kept by the issue
+    // that provisions groups.
+    name_setting(&values, "group-object-class", "groupOfNames")?;
+    name_setting(&values, "group-member-attribute", "member")?;
+
+    let delta = match values.text("delta").unwrap_or("accesslog") {
+        "accesslog" => DeltaSource::Accesslog(dn_setting(
+            Some(values.text("accesslog-base").unwrap_or("cn=accesslog")),
+            "accesslog-base",
+        )?),
+        "modify-timestamp" => DeltaSource::ModifyTimestamp,
+        "none" => DeltaSource::None,
+        other => {
+            return Err(invalid_input(format!(
+                "'delta' must be \"accesslog\", \"modify-timestamp\" or \"none\", not \"{other}\""
+            )));
+        }
+    };
+
+    Ok(Config {
+        host: host.to_owned(),
+        port,
+        security,
+        credentials,
+        base_dn,
+        user_object_classes,
+        user_filter,
+        user_dn_template,
+        anchor,
+        delta,
+    })
+}
+
+/// The settings given, by name, already checked against their declared types.
+struct Values<'a>(Vec<(&'static str, &'a SettingValue)>);
+
+impl<'a> Values<'a> {
+    fn get(&self, name: &str) -> Option<&'a SettingValue> {
+        self.0
+            .iter()
+            .find(|(given, _)| *given == name)
+            .map(|(_, value)| *value)
+    }
+
+    /// A string setting, when given.
+    fn text(&self, name: &str) -> Option<&'a str> {
+        match self.get(name) {
+            Some(SettingValue::String(text)) => Some(text.as_str()),
+            _ => None,
+        }
+    }
+
+    fn integer(&self, name: &str) -> Option<i64> {
+        match self.get(name) {
+            Some(SettingValue::Integer(number)) => Some(*number),
+            _ => None,
+        }
+    }
+
+    fn boolean(&self, name: &str) -> Option<bool> {
+        match self.get(name) {
+            Some(SettingValue::Boolean(flag)) => Some(*flag),
+            _ => None,
+        }
+    }
+
+    fn list(&self, name: &str) -> Option<Vec<String>> {
+        match self.get(name) {
+            Some(SettingValue::StringList(list)) => Some(list.clone()),
+            _ => None,
+        }
+    }
+}
+
+/// A DN setting, parsed.
+fn dn_setting(text: Option<&str>, name: &str) -> Result<Dn, Error> {
+    let text = text.ok_or_else(|| invalid_input(format!("'{name}' is missing")))?;
+    Dn::parse(text).map_err(|why| invalid_input(format!("'{name}' is not a DN: {why}")))
+}
+
+/// An attribute or class name setting, with its default.
+fn name_setting(values: &Values, name: &str, default: &str) -> Result<(), Error> {
+    let value = values.text(name).unwrap_or(default);
+    if is_attribute_type(value) {
+        Ok(())
+    } else {
+        Err(invalid_input(format!(
+            "'{name}': \"{value}\" is not a name"
+        )))
+    }
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+    use crate::ferry::connector::types::ErrorKind;
+
+    /// A setting as the host hands it over.
+    pub fn setting(name: &str, value: SettingValue) -> Setting {
+        Setting {
+            name: name.into(),
+            value,
+        }
+    }
+
+    /// A string setting.
+    pub fn text(name: &str, value: &str) -> Setting {
+        setting(name, SettingValue::String(value.into()))
+    }
+
+    fn minimal() -> Vec<Setting> {
+        vec![
+            text("host", "ldap.example.org"),
+            text("base-dn", "dc=example,dc=org"),
+        ]
+    }
+
+    fn failure(extra: Vec<Setting>) -> String {
+        let mut settings = minimal();
+        settings.retain(|kept| !extra.iter().any(|given| given.name == kept.name));
+        settings.extend(extra);
+        let Err(error) = parse(&settings) else {
+            panic!("accepted");
+        };
+        assert_eq!(error.kind, ErrorKind::InvalidInput);
+        error.message
+    }
+
+    #[test]
+    fn fills_in_every_default() {
+        let config = parse(&minimal()).unwrap();
+        assert_eq!(config.host, "ldap.example.org");
+        assert_eq!(config.port, 636);
+        assert_eq!(config.security, Security::Tls);
+        assert!(config.credentials == Credentials::Anonymous);
+        assert_eq!(config.base_dn.to_string(), "dc=example,dc=org");
+        assert_eq!(config.user_object_classes, ["inetOrgPerson"]);
+        assert_eq!(
+            filter::render(&config.user_filter),
+            "(objectClass=inetOrgPerson)"
+        );
+        assert_eq!(
+            config.user_dn_template.attributes().collect::<Vec<_>>(),
+            ["uid"]
+        );
+        assert_eq!(config.anchor, Anchor::EntryUuid);
+        assert_eq!(
+            config.delta,
+            DeltaSource::Accesslog(Dn::parse("cn=accesslog").unwrap())
+        );
+    }
+
+    #[test]
+    fn every_published_default_is_the_one_applied() {
+        // The defaults `describe` publishes, as the host would hand them over.
+        let mut settings = minimal();
+        for spec in PARAMETERS {
+            let Some(default) = spec.default else {
+                continue;
+            };
+            let value = match spec.kind {
+                ParameterType::Boolean => SettingValue::Boolean(default == "true"),
+                ParameterType::StringList => {
+                    SettingValue::StringList(serde_json::from_str(default).unwrap())
+                }
+                _ => SettingValue::String(serde_json::from_str(default).unwrap()),
+            };
+            settings.push(setting(spec.name, value));
+        }
+        let given = parse(&settings).unwrap();
+        let defaulted = parse(&minimal()).unwrap();
+        assert_eq!(given.port, defaulted.port);
+        assert_eq!(given.user_filter, defaulted.user_filter);
+        assert_eq!(given.user_dn_template, defaulted.user_dn_template);
+        assert_eq!(given.delta, defaulted.delta);
+        assert_eq!(given.user_object_classes, defaulted.user_object_classes);
+    }
+
+    #[test]
+    fn reads_a_full_configuration() {
+        let mut settings = minimal();
+        settings.extend([
+            setting("port", SettingValue::Integer(1389)),
+            text("security", "starttls"),
+            text("bind-dn", "cn=admin,dc=example,dc=org"),
+            text("bind-password", "secret"),
+            setting(
+                "user-object-classes",
+                SettingValue::StringList(vec!["inetOrgPerson".into(), "posixAccount".into()]),
+            ),
+            text("user-filter", "(&(objectClass=person)(!(uid=svc-*)))"),
+            text("user-dn-template", "cn={cn},{base-dn}"),
+            text("anchor", "dn"),
+            text("delta", "modify-timestamp"),
+        ]);
+        let config = parse(&settings).unwrap();
+        assert_eq!(config.port, 1389);
+        assert_eq!(config.security, Security::StartTls);
+        assert!(
+            config.credentials
+                == Credentials::Simple {
+                    dn: "cn=admin,dc=example,dc=org".into(),
+                    password: "secret".into()
+                }
+        );
+        assert_eq!(config.anchor, Anchor::Dn);
+        assert_eq!(config.delta, DeltaSource::ModifyTimestamp);
+        let plain = parse(&[minimal(), vec![text("security", "plain")]].concat()).unwrap();
+        assert_eq!(plain.port, 389);
+    }
+
+    #[test]
+    fn names_the_parameter_that_is_wrong() {
+        let cases: Vec<(Vec<Setting>, &str)> = vec![
+            (vec![text("host", " ")], "'host' is missing"),
+            (vec![text("security", "tls")], "'security' must be"),
+            (
+                vec![setting("port", SettingValue::Integer(0))],
+                "'port' must be 1 to 65535",
+            ),
+            (
+                vec![setting("port", SettingValue::Integer(70000))],
+                "'port'",
+            ),
+            (
+                vec![setting("port", SettingValue::String("389".into()))],
+                "'port' must be an integer",
+            ),
+            (
+                vec![text("bind-dn", "cn=admin")],
+                "'bind-dn' needs 'bind-password'",
+            ),
+            (
+                vec![text("bind-password", "x")],
+                "'bind-password' needs 'bind-dn'",
+            ),
+            (
+                vec![text("bind-dn", "not a dn"), text("bind-password", "x")],
+                "'bind-dn' is not a DN",
+            ),
+            (
+                vec![text("bind-dn", "cn=admin"), text("bind-password", "")],
+                "'bind-password' is empty",
+            ),
+            (
+                vec![
+                    setting("sasl-external", SettingValue::Boolean(true)),
+                    text("bind-dn", "cn=admin"),
+                ],
+                "leave 'bind-dn'",
+            ),
+            (
+                vec![
+                    setting("sasl-external", SettingValue::Boolean(true)),
+                    text("security", "plain"),
+                ],
+                "'sasl-external' needs",
+            ),
+            (vec![text("base-dn", "")], "'base-dn' is missing"),
+            (vec![text("base-dn", "dc=a,,dc=b")], "'base-dn' is not a DN"),
+            (
+                vec![setting(
+                    "user-object-classes",
+                    SettingValue::StringList(vec![]),
+                )],
+                "'user-object-classes' is empty",
+            ),
+            (
+                vec![setting(
+                    "user-object-classes",
+                    SettingValue::StringList(vec!["inet OrgPerson".into()]),
+                )],
+                "'user-object-classes'",
+            ),
+            (
+                vec![text("user-filter", "objectClass=person")],
+                "'user-filter'",
+            ),
+            (
+                vec![text("user-dn-template", "uid={uid},dc=other")],
+                "'user-dn-template'",
+            ),
+            (vec![text("anchor", "uid")], "'anchor' must be"),
+            (
+                vec![text("group-object-class", "group of names")],
+                "'group-object-class'",
+            ),
+            (
+                vec![text("group-member-attribute", "")],
+                "'group-member-attribute'",
+            ),
+            (vec![text("delta", "syncrepl")], "'delta' must be"),
+            (vec![text("accesslog-base", "cn=a,,")], "'accesslog-base'"),
+            (vec![text("colour", "blue")], "unknown setting 'colour'"),
+        ];
+        for (extra, expected) in cases {
+            let message = failure(extra.clone());
+            assert!(
+                message.contains(expected),
+                "{:?}: {message}",
+                extra.iter().map(|s| &s.name).collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[test]
+    fn sasl_external_binds_over_tls() {
+        let settings = [
+            minimal(),
+            vec![setting("sasl-external", SettingValue::Boolean(true))],
+        ]
+        .concat();
+        assert!(parse(&settings).unwrap().credentials == Credentials::External);
+    }
+}

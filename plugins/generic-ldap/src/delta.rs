@@ -1,0 +1,573 @@
+//! Delta imports, and the watermark a full import starts them from.
+//!
+//! * `accesslog`: the successful writes logged after the watermark's `reqStart`, oldest
+//!   first (sorted here: the server returns them in no promised order). Each changed entry
+//!   is read again, by `entryUUID` when the log has `reqEntryUUID` (OpenLDAP 2.5+), else by
+//!   its DN, and becomes an upsert of its current state; a delete becomes a delete of its
+//!   anchor; a rename is an upsert of the entry at its new DN (the entryUUID anchor does
+//!   not change). Writes to entries outside the base DN, or that do not match the user
+//!   filter, are skipped; an entry that was under the base and no longer matches (moved
+//!   out, filter no longer true) is reported deleted.
+//!
+//!   `reqStart` is when the write began, and the log entry is only written when it ends,
+//!   so a slow write can appear in the log after a quicker one that began later. The
+//!   watermark therefore keeps, beside the newest `reqStart` handled, every `reqStart`
+//!   handled in the `LAG_SECONDS` before it; each page reads from that far back, skips
+//!   what the watermark lists and handles the rest, late arrivals included. `reqStart` is
+//!   the log entry's RDN, so it is unique: nothing is handled twice or looped on. The
+//!   search bound is a whole second because OpenLDAP 2.5 compares fractional
+//!   GeneralizedTime assertions wrongly (`reqStart<=X` is false for the entry at X when
+//!   X's fraction ends in 0), and which entries are after the watermark is decided here.
+//! * `modify-timestamp`: the users whose `modifyTimestamp` is at or after the watermark.
+//!   Timestamps have one-second resolution, so the watermark also lists the users already
+//!   returned at that second. Deletes leave no timestamp: this source cannot see them.
+//!
+//! The watermark a full import hands over is the newest `reqStart` (or
+//! `modifyTimestamp`) on the server when it begins. It is found with searches for entries
+//! newer than the connector's clock minus an hour, a day, a month, then without bound,
+//! stopping at the first that finds any: the answer is the server's own newest value
+//! whatever the clocks say, and usually costs one small search.
+
+use std::collections::HashMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ldap3_proto::proto::{LdapFilter, LdapSearchScope};
+
+use crate::accesslog::{self, ChangeKind, LoggedChange};
+use crate::config::{Anchor, DeltaSource};
+use crate::cursor::Watermark;
+use crate::directory::{present, search_request};
+use crate::dn::Dn;
+use crate::entries::{USER_ATTRIBUTES, canonical_dn, find_user, find_user_at};
+use crate::errors::{invalid_input, unsupported};
+use crate::ferry::connector::log::Level;
+use crate::ferry::connector::types::{Datetime, DeltaEntry, DeltaPage, Error, Object, ObjectRef};
+use crate::filter;
+use crate::schema::{ENTRY_UUID, USER};
+use crate::session::Context;
+use crate::time;
+
+/// The attribute modify-timestamp deltas follow.
+const MODIFY_TIMESTAMP: &str = "modifyTimestamp";
+
+/// The look-back windows for finding the newest value, in seconds; the last is unbounded.
+const WINDOWS: [Option<i64>; 4] = [Some(3_600), Some(86_400), Some(31 * 86_400), None];
+
+/// How long a write may take between its `reqStart` and its log entry and still be seen:
+/// the accesslog is read again this far behind the watermark.
+const LAG_SECONDS: i64 = 5;
+
+/// A logged time: as the server wrote it, and parsed, for ordering.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Stamp {
+    seconds: i64,
+    nanoseconds: u32,
+    text: String,
+}
+
+impl Stamp {
+    fn parse(text: &str) -> Option<Self> {
+        let at = time::parse(text)?;
+        Some(Self {
+            seconds: at.seconds,
+            nanoseconds: at.nanoseconds,
+            text: text.to_owned(),
+        })
+    }
+}
+
+/// The watermark for the delta source configured, as it stands now; none without one.
+pub fn watermark_now(context: &Context) -> Result<Option<Watermark>, Error> {
+    Ok(match &context.config.delta {
+        DeltaSource::None => None,
+        DeltaSource::Accesslog(log) => {
+            let logged = newest(
+                context,
+                &log.to_string(),
+                LdapSearchScope::OneLevel,
+                None,
+                "reqStart",
+            )?;
+            Some(accesslog_watermark(None, Vec::new(), &logged))
+        }
+        DeltaSource::ModifyTimestamp => Some(Watermark::ModifyTimestamp {
+            since: newest(
+                context,
+                &context.config.base_dn.to_string(),
+                LdapSearchScope::Subtree,
+                Some(&context.config.user_filter),
+                MODIFY_TIMESTAMP,
+            )?
+            .pop()
+            .map(|stamp| stamp.text),
+            seen: Vec::new(),
+        }),
+    })
+}
+
+/// The values of the time attribute `attribute` under `base` in the shortest look-back
+/// window that has any, oldest first; empty when no entry has one.
+fn newest(
+    context: &Context,
+    base: &str,
+    scope: LdapSearchScope,
+    within: Option<&LdapFilter>,
+    attribute: &str,
+) -> Result<Vec<Stamp>, Error> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs() as i64);
+    for window in WINDOWS {
+        let bound = match window {
+            Some(seconds) => at_or_after(attribute, now - seconds),
+            None => present(attribute),
+        };
+        let condition = match within {
+            Some(filter) => filter::and(filter, bound),
+            None => bound,
+        };
+        let request = search_request(base, scope.clone(), condition, &[attribute]);
+        let description = format!(
+            "finding the newest {attribute} ({} under '{base}')",
+            filter::render(&request.filter)
+        );
+        let mut found: Vec<Stamp> = context
+            .directory
+            .search_all(&description, &request)?
+            .iter()
+            .filter_map(|entry| Stamp::parse(entry.text(attribute)?))
+            .collect();
+        if !found.is_empty() {
+            found.sort();
+            return Ok(found);
+        }
+    }
+    Ok(Vec::new())
+}
+
+/// `(attribute>=T)` for the whole second `seconds`: no fraction, which OpenLDAP compares
+/// correctly.
+fn at_or_after(attribute: &str, seconds: i64) -> LdapFilter {
+    LdapFilter::GreaterOrEqual(
+        attribute.to_owned(),
+        time::format(&Datetime {
+            seconds,
+            nanoseconds: 0,
+        }),
+    )
+}
+
+/// The watermark after handling `handled` from `after` and `seen`: the newest `reqStart`
+/// handled, and every one handled within `LAG_SECONDS` of it.
+fn accesslog_watermark(after: Option<String>, seen: Vec<String>, handled: &[Stamp]) -> Watermark {
+    let newest = after
+        .as_deref()
+        .and_then(Stamp::parse)
+        .into_iter()
+        .chain(handled.iter().cloned())
+        .max();
+    let Some(newest) = newest else {
+        return Watermark::Accesslog { after, seen };
+    };
+    let mut kept: Vec<String> = Vec::new();
+    for text in seen
+        .into_iter()
+        .chain(handled.iter().map(|stamp| stamp.text.clone()))
+    {
+        let recent =
+            Stamp::parse(&text).is_some_and(|stamp| stamp.seconds >= newest.seconds - LAG_SECONDS);
+        if recent && !kept.contains(&text) {
+            kept.push(text);
+        }
+    }
+    Watermark::Accesslog {
+        after: Some(newest.text),
+        seen: kept,
+    }
+}
+
+/// The earliest whole second a page must read from, for a watermark at `after`.
+fn accesslog_bound(after: Option<&str>) -> Option<i64> {
+    Some(Stamp::parse(after?)?.seconds - LAG_SECONDS)
+}
+
+/// Whether a logged change still has to be handled: at or after the bound, and not
+/// already handled.
+fn unhandled(change: &LoggedChange, bound: Option<i64>, seen: &[String]) -> bool {
+    bound.is_none_or(|bound| change.at.seconds >= bound) && !seen.contains(&change.start)
+}
+
+/// One page of changes since `watermark`.
+pub fn delta_import(
+    context: &Context,
+    watermark: &str,
+    page_size: u32,
+) -> Result<DeltaPage, Error> {
+    let page_size = page_size.max(1) as usize;
+    match (&context.config.delta, Watermark::decode(watermark)?) {
+        (DeltaSource::None, _) => Err(unsupported(
+            "delta = \"none\": this app has no source of changes; run full imports",
+        )),
+        (DeltaSource::Accesslog(log), Watermark::Accesslog { after, seen }) => {
+            accesslog_page(context, log, after, seen, page_size)
+        }
+        (DeltaSource::ModifyTimestamp, Watermark::ModifyTimestamp { since, seen }) => {
+            timestamp_page(context, since, seen, page_size)
+        }
+        _ => Err(invalid_input(
+            "the watermark is for another delta source than the one configured; start a full \
+             import",
+        )),
+    }
+}
+
+fn accesslog_page(
+    context: &Context,
+    log: &Dn,
+    after: Option<String>,
+    seen: Vec<String>,
+    page_size: usize,
+) -> Result<DeltaPage, Error> {
+    let bound = accesslog_bound(after.as_deref());
+    let mut conditions = vec![
+        LdapFilter::Equality("objectClass".to_owned(), "auditWriteObject".to_owned()),
+        LdapFilter::Equality("reqResult".to_owned(), "0".to_owned()),
+    ];
+    conditions.extend(bound.map(|bound| at_or_after("reqStart", bound)));
+    let request = search_request(
+        &log.to_string(),
+        LdapSearchScope::OneLevel,
+        LdapFilter::And(conditions),
+        &accesslog::ATTRIBUTES,
+    );
+    let description = format!(
+        "reading the accesslog ({} under '{}')",
+        filter::render(&request.filter),
+        request.base
+    );
+    let mut changes = Vec::new();
+    for entry in context.directory.search_all(&description, &request)? {
+        match accesslog::interpret(&entry) {
+            Ok(change) if unhandled(&change, bound, &seen) => changes.push(change),
+            Ok(_) => {}
+            Err(why) => context.directory.log(
+                Level::Warn,
+                &format!("accesslog entry '{}' skipped: {why}", entry.dn),
+            ),
+        }
+    }
+    changes.sort_by(|a, b| {
+        (a.at.seconds, a.at.nanoseconds, &a.start).cmp(&(b.at.seconds, b.at.nanoseconds, &b.start))
+    });
+    let more = changes.len() > page_size;
+    changes.truncate(page_size);
+    let mut reader = Reader {
+        context,
+        read: HashMap::new(),
+    };
+    let mut entries = Outcome::default();
+    for change in &changes {
+        reader.apply(change, &mut entries)?;
+    }
+    let handled: Vec<Stamp> = changes
+        .iter()
+        .filter_map(|change| Stamp::parse(&change.start))
+        .collect();
+    Ok(DeltaPage {
+        entries: entries.0,
+        watermark: accesslog_watermark(after, seen, &handled).encode(),
+        more,
+    })
+}
+
+/// The delta entries of a page, one per anchor: a later change of the same object
+/// replaces an earlier one, because the host applies a page's upserts before its deletes.
+#[derive(Default)]
+struct Outcome(Vec<DeltaEntry>);
+
+impl Outcome {
+    fn push(&mut self, entry: DeltaEntry) {
+        let anchor = anchor_of(&entry).to_owned();
+        self.0.retain(|earlier| anchor_of(earlier) != anchor);
+        self.0.push(entry);
+    }
+
+    fn delete(&mut self, anchor: String) {
+        self.push(DeltaEntry::Delete(ObjectRef {
+            object_type: USER.to_owned(),
+            anchor,
+        }));
+    }
+}
+
+fn anchor_of(entry: &DeltaEntry) -> &str {
+    match entry {
+        DeltaEntry::Upsert(object) => &object.anchor,
+        DeltaEntry::Delete(target) => &target.anchor,
+    }
+}
+
+/// Turns logged changes into delta entries, reading each changed user once per page.
+struct Reader<'a> {
+    context: &'a Context<'a>,
+    read: HashMap<String, Option<Object>>,
+}
+
+impl Reader<'_> {
+    fn apply(&mut self, change: &LoggedChange, outcome: &mut Outcome) -> Result<(), Error> {
+        let config = self.context.config;
+        let was_in_base = Dn::parse(&change.dn).is_ok_and(|dn| dn.is_within(&config.base_dn));
+        // The anchor the entry had before this change, when it can be known.
+        let old_anchor = match config.anchor {
+            Anchor::EntryUuid => change.uuid.clone(),
+            Anchor::Dn => canonical_dn(&change.dn).ok(),
+        };
+        if change.kind == ChangeKind::Delete {
+            match old_anchor {
+                Some(anchor) if was_in_base => outcome.delete(anchor),
+                None if was_in_base => self.context.directory.log(
+                    Level::Warn,
+                    &format!(
+                        "the delete of '{}' at {} is not in the accesslog with its \
+                         entryUUID; the host keeps the user until the next full import",
+                        change.dn, change.start
+                    ),
+                ),
+                _ => {}
+            }
+            return Ok(());
+        }
+        if config.anchor == Anchor::Dn && change.kind == ChangeKind::Rename && was_in_base {
+            // Under DN anchors a rename is a new identity: the old one is gone.
+            if let Some(anchor) = &old_anchor {
+                outcome.delete(anchor.clone());
+            }
+        }
+        match self.current(change)? {
+            Some(object) => outcome.push(DeltaEntry::Upsert(object)),
+            None => {
+                // Not (or no longer) a user under the base: if it was under the base before
+                // this change, it may have left the scope.
+                if change.kind != ChangeKind::Add
+                    && was_in_base
+                    && let Some(anchor) = old_anchor
+                {
+                    outcome.delete(anchor);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The changed entry's current state as a user, if it is one.
+    fn current(&mut self, change: &LoggedChange) -> Result<Option<Object>, Error> {
+        let Context {
+            directory,
+            config,
+            schema,
+        } = *self.context;
+        let key = match (&change.uuid, config.anchor) {
+            (Some(uuid), Anchor::EntryUuid) => uuid.clone(),
+            _ => canonical_dn(change.current_dn())?,
+        };
+        if let Some(known) = self.read.get(&key) {
+            return Ok(known.clone());
+        }
+        let entry = match (&change.uuid, config.anchor) {
+            (Some(uuid), Anchor::EntryUuid) => find_user(directory, config, uuid)?,
+            // By DN: under DN anchors, or without reqEntryUUID (OpenLDAP before 2.5).
+            _ => find_user_at(directory, config, &key)?,
+        };
+        let object = entry
+            .map(|entry| entry.to_object(schema, config.anchor, directory))
+            .transpose()?;
+        self.read.insert(key, object.clone());
+        Ok(object)
+    }
+}
+
+fn timestamp_page(
+    context: &Context,
+    since: Option<String>,
+    seen: Vec<String>,
+    page_size: usize,
+) -> Result<DeltaPage, Error> {
+    let config = context.config;
+    let bound = match &since {
+        Some(since) => LdapFilter::GreaterOrEqual(MODIFY_TIMESTAMP.to_owned(), since.clone()),
+        None => present(MODIFY_TIMESTAMP),
+    };
+    let request = search_request(
+        &config.base_dn.to_string(),
+        LdapSearchScope::Subtree,
+        filter::and(&config.user_filter, bound),
+        &[USER_ATTRIBUTES[0], ENTRY_UUID, MODIFY_TIMESTAMP],
+    );
+    let description = format!(
+        "reading changed users ({} under '{}')",
+        filter::render(&request.filter),
+        request.base
+    );
+    let mut changed = Vec::new();
+    for entry in context.directory.search_all(&description, &request)? {
+        let Some(stamp) = entry.text(MODIFY_TIMESTAMP).map(str::to_owned) else {
+            continue;
+        };
+        let Some(at) = time::parse(&stamp) else {
+            continue;
+        };
+        let object = entry.to_object(context.schema, config.anchor, context.directory)?;
+        if since.as_deref() == Some(stamp.as_str()) && seen.contains(&object.anchor) {
+            continue;
+        }
+        changed.push((at, stamp, object));
+    }
+    changed.sort_by(|(a, _, a_object), (b, _, b_object)| {
+        (a.seconds, a.nanoseconds, &a_object.anchor).cmp(&(
+            b.seconds,
+            b.nanoseconds,
+            &b_object.anchor,
+        ))
+    });
+    let more = changed.len() > page_size;
+    changed.truncate(page_size);
+    let watermark = match changed.last() {
+        None => Watermark::ModifyTimestamp { since, seen },
+        Some((_, last, _)) => {
+            let mut at_last: Vec<String> = if since.as_deref() == Some(last.as_str()) {
+                seen
+            } else {
+                Vec::new()
+            };
+            at_last.extend(
+                changed
+                    .iter()
+                    .filter(|(_, stamp, _)| stamp == last)
+                    .map(|(_, _, object)| object.anchor.clone()),
+            );
+            Watermark::ModifyTimestamp {
+                since: Some(last.clone()),
+                seen: at_last,
+            }
+        }
+    };
+    Ok(DeltaPage {
+        entries: changed
+            .into_iter()
+            .map(|(_, _, object)| DeltaEntry::Upsert(object))
+            .collect(),
+        watermark: watermark.encode(),
+        more,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stamp(text: &str) -> Stamp {
+        Stamp::parse(text).unwrap()
+    }
+
+    fn change(start: &str) -> LoggedChange {
+        LoggedChange {
+            start: start.to_owned(),
+            at: time::parse(start).unwrap(),
+            kind: ChangeKind::Modify,
+            dn: "uid=a,dc=example,dc=org".to_owned(),
+            new_dn: None,
+            uuid: None,
+        }
+    }
+
+    fn accesslog(after: Option<&str>, seen: &[&str]) -> Watermark {
+        Watermark::Accesslog {
+            after: after.map(str::to_owned),
+            seen: seen.iter().map(|text| text.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_first_watermark_is_the_newest_entry_and_its_recent_neighbours() {
+        let logged = [
+            stamp("20240501115950.000001Z"),
+            stamp("20240501115957.000001Z"),
+            stamp("20240501120000.000001Z"),
+            stamp("20240501120001.734030Z"),
+        ];
+        assert_eq!(
+            accesslog_watermark(None, Vec::new(), &logged),
+            accesslog(
+                Some("20240501120001.734030Z"),
+                &[
+                    "20240501115957.000001Z",
+                    "20240501120000.000001Z",
+                    "20240501120001.734030Z"
+                ]
+            )
+        );
+        assert_eq!(
+            accesslog_watermark(None, Vec::new(), &[]),
+            accesslog(None, &[])
+        );
+    }
+
+    #[test]
+    fn pages_skip_what_was_handled_and_take_late_arrivals() {
+        let after = "20240501120010.000005Z";
+        let seen = vec!["20240501120008.000001Z".to_owned(), after.to_owned()];
+        let bound = accesslog_bound(Some(after));
+        assert_eq!(
+            bound,
+            Some(time::parse(after).unwrap().seconds - LAG_SECONDS)
+        );
+        // Already handled: skipped, so nothing loops.
+        assert!(!unhandled(&change(after), bound, &seen));
+        assert!(!unhandled(&change("20240501120008.000001Z"), bound, &seen));
+        // Began before the watermark but logged after it was taken: handled now.
+        assert!(unhandled(&change("20240501120009.000001Z"), bound, &seen));
+        assert!(unhandled(&change("20240501120010.000006Z"), bound, &seen));
+        // Older than the look-back: handled long ago.
+        assert!(!unhandled(&change("20240501120004.000001Z"), bound, &seen));
+        assert!(unhandled(&change("19700101000000Z"), None, &[]));
+    }
+
+    #[test]
+    fn the_watermark_moves_to_the_newest_and_forgets_what_is_out_of_reach() {
+        let next = accesslog_watermark(
+            Some("20240501120010.000005Z".into()),
+            vec![
+                "20240501120006.000001Z".into(),
+                "20240501120010.000005Z".into(),
+            ],
+            &[
+                stamp("20240501120009.000001Z"),
+                stamp("20240501120012.000001Z"),
+            ],
+        );
+        assert_eq!(
+            next,
+            accesslog(
+                Some("20240501120012.000001Z"),
+                &[
+                    "20240501120010.000005Z",
+                    "20240501120009.000001Z",
+                    "20240501120012.000001Z"
+                ]
+            )
+        );
+        // A page of late arrivals only keeps the watermark where it was.
+        let late = accesslog_watermark(
+            Some("20240501120010.000005Z".into()),
+            vec!["20240501120010.000005Z".into()],
+            &[stamp("20240501120009.000001Z")],
+        );
+        assert_eq!(
+            late,
+            accesslog(
+                Some("20240501120010.000005Z"),
+                &["20240501120010.000005Z", "20240501120009.000001Z"]
+            )
+        );
+    }
+}

@@ -1,0 +1,290 @@
+//! The user object type as the connector exposes it: the MUST and MAY attributes of the
+//! configured object classes and their superclasses, each typed from its LDAP syntax,
+//! plus the read-only `entryUUID` and `dn`. The same table types every value read and
+//! written, so imports and exports agree with what `schema` tells the host.
+
+use std::collections::HashMap;
+
+use crate::config::Anchor;
+use crate::ferry::connector::types::{AttributeSchema, ObjectTypeSchema, ValueType};
+use crate::subschema::Subschema;
+
+/// The one object type this connector provisions.
+pub const USER: &str = "user";
+
+/// The pseudo-attribute holding an entry's DN.
+pub const DN: &str = "dn";
+
+/// The operational attribute holding an entry's UUID (RFC 4530).
+pub const ENTRY_UUID: &str = "entryUUID";
+
+/// The attribute listing an entry's object classes.
+pub const OBJECT_CLASS: &str = "objectClass";
+
+/// The password attribute: written as given, never read back into the host's cache.
+const USER_PASSWORD: &str = "userPassword";
+
+/// One attribute of the user type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttributeInfo {
+    /// The name the server writes (the type's first NAME).
+    pub name: String,
+    /// The contract type of its values.
+    pub value_type: ValueType,
+    /// False for SINGLE-VALUE.
+    pub multi_valued: bool,
+    /// In a MUST list of the configured classes.
+    pub required: bool,
+    /// Set by the server or the connector; exports may not write it.
+    pub read_only: bool,
+    /// A password: never cached or logged by the host.
+    pub secret: bool,
+    /// The type's DESC.
+    pub description: Option<String>,
+}
+
+/// The user type's attributes, found by any name or OID of their type.
+#[derive(Debug, Default)]
+pub struct UserSchema {
+    attributes: Vec<AttributeInfo>,
+    index: HashMap<String, usize>,
+}
+
+impl UserSchema {
+    /// Builds the user type from the server's subschema and the configured classes.
+    pub fn build(subschema: &Subschema, classes: &[String]) -> Result<Self, String> {
+        let mut schema = UserSchema::default();
+        let mut seen_classes = Vec::new();
+        for configured in classes {
+            for class in subschema.with_superclasses(configured)? {
+                if seen_classes.contains(&&class.oid) {
+                    continue;
+                }
+                seen_classes.push(&class.oid);
+                for (names, required) in [(&class.must, true), (&class.may, false)] {
+                    for name in names {
+                        schema.add(subschema, name, required);
+                    }
+                }
+            }
+        }
+        schema.add(subschema, ENTRY_UUID, false);
+        schema.insert(
+            AttributeInfo {
+                name: DN.to_owned(),
+                value_type: ValueType::String,
+                multi_valued: false,
+                required: false,
+                read_only: true,
+                secret: false,
+                description: Some("The entry's distinguished name.".to_owned()),
+            },
+            &[],
+        );
+        Ok(schema)
+    }
+
+    /// Adds the attribute type `name` (once; a MUST anywhere makes it required).
+    fn add(&mut self, subschema: &Subschema, name: &str, required: bool) {
+        if let Some(known) = self.index.get(&name.to_lowercase()) {
+            self.attributes[*known].required |= required;
+            return;
+        }
+        let Some(definition) = subschema.attribute(name) else {
+            // A class naming a type the server does not publish: keep it as text.
+            self.insert(
+                AttributeInfo {
+                    name: name.to_owned(),
+                    value_type: ValueType::String,
+                    multi_valued: true,
+                    required,
+                    read_only: false,
+                    secret: false,
+                    description: None,
+                },
+                &[],
+            );
+            return;
+        };
+        let canonical = definition.names.first().unwrap_or(&definition.oid).clone();
+        let secret = canonical.eq_ignore_ascii_case(USER_PASSWORD);
+        let managed = canonical.eq_ignore_ascii_case(OBJECT_CLASS);
+        let value_type = if secret {
+            // Passwords arrive as text from the IdP, whatever the Octet String syntax says.
+            ValueType::String
+        } else {
+            value_type_of(subschema.syntax_of(definition))
+        };
+        let aliases: Vec<String> = definition
+            .names
+            .iter()
+            .chain([&definition.oid])
+            .cloned()
+            .collect();
+        self.insert(
+            AttributeInfo {
+                name: canonical,
+                value_type,
+                multi_valued: !definition.single_value,
+                // objectClass is written by the connector from the configuration.
+                required: required && !managed,
+                read_only: definition.no_user_modification || definition.operational || managed,
+                secret,
+                description: definition.description.clone(),
+            },
+            &aliases,
+        );
+    }
+
+    fn insert(&mut self, info: AttributeInfo, aliases: &[String]) {
+        let index = self.attributes.len();
+        for key in aliases.iter().chain([&info.name]) {
+            self.index.insert(key.to_lowercase(), index);
+        }
+        self.attributes.push(info);
+    }
+
+    /// The attribute with this name, alias or OID, compared without regard to case.
+    pub fn attribute(&self, name: &str) -> Option<&AttributeInfo> {
+        let index = self.index.get(&name.to_lowercase())?;
+        Some(&self.attributes[*index])
+    }
+
+    /// The user type as the contract describes it.
+    pub fn object_type(&self, anchor: Anchor) -> ObjectTypeSchema {
+        ObjectTypeSchema {
+            name: USER.to_owned(),
+            anchor_attributes: vec![
+                match anchor {
+                    Anchor::EntryUuid => ENTRY_UUID,
+                    Anchor::Dn => DN,
+                }
+                .to_owned(),
+            ],
+            attributes: self
+                .attributes
+                .iter()
+                .map(|info| AttributeSchema {
+                    name: info.name.clone(),
+                    value_type: info.value_type,
+                    multi_valued: info.multi_valued,
+                    required: info.required,
+                    read_only: info.read_only,
+                    secret: info.secret,
+                    reference_types: Vec::new(),
+                    description: info.description.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The contract type for an LDAP syntax OID (RFC 4517 and the X.509 syntaxes): numbers,
+/// truth values and times get their own types, byte syntaxes are binary, and everything
+/// else (directory strings, DNs, telephone numbers, OIDs, UUIDs, …) is text.
+pub fn value_type_of(syntax: Option<&str>) -> ValueType {
+    const PREFIX: &str = "1.3.6.1.4.1.1466.115.121.1.";
+    match syntax.and_then(|oid| oid.strip_prefix(PREFIX)) {
+        Some("27") => ValueType::Integer,
+        Some("7") => ValueType::Boolean,
+        Some("24") => ValueType::Datetime,
+        // Audio, Binary, Certificate, Certificate List, Certificate Pair, Fax, JPEG,
+        // Octet String, Supported Algorithm.
+        Some("4" | "5" | "8" | "9" | "10" | "23" | "28" | "40" | "49") => ValueType::Binary,
+        _ => ValueType::String,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::subschema::tests::sample;
+
+    fn build(classes: &[&str]) -> UserSchema {
+        let classes: Vec<String> = classes.iter().map(|class| class.to_string()).collect();
+        UserSchema::build(&sample(), &classes).unwrap()
+    }
+
+    #[test]
+    fn maps_syntaxes_to_value_types() {
+        let oid = |suffix: &str| format!("1.3.6.1.4.1.1466.115.121.1.{suffix}");
+        let expected = [
+            ("27", ValueType::Integer),
+            ("7", ValueType::Boolean),
+            ("24", ValueType::Datetime),
+            ("40", ValueType::Binary),
+            ("28", ValueType::Binary),
+            ("8", ValueType::Binary),
+            ("5", ValueType::Binary),
+            ("15", ValueType::String),
+            ("12", ValueType::String),
+            ("26", ValueType::String),
+            ("50", ValueType::String),
+            ("38", ValueType::String),
+        ];
+        for (suffix, value_type) in expected {
+            assert_eq!(value_type_of(Some(&oid(suffix))), value_type, "{suffix}");
+        }
+        assert_eq!(value_type_of(Some("1.3.6.1.1.16.1")), ValueType::String);
+        assert_eq!(value_type_of(None), ValueType::String);
+    }
+
+    #[test]
+    fn takes_must_and_may_of_the_classes_and_their_superclasses() {
+        let schema = build(&["inetOrgPerson"]);
+        let cn = schema.attribute("commonName").unwrap();
+        assert_eq!(cn.name, "cn");
+        assert!(cn.required && cn.multi_valued && !cn.read_only);
+        assert_eq!(cn.value_type, ValueType::String);
+        assert!(schema.attribute("SN").unwrap().required);
+        let uid = schema.attribute("userid").unwrap();
+        assert!(!uid.required && uid.multi_valued);
+        assert!(!schema.attribute("displayName").unwrap().multi_valued);
+        assert_eq!(
+            schema.attribute("jpegPhoto").unwrap().value_type,
+            ValueType::Binary
+        );
+        let password = schema.attribute("userPassword").unwrap();
+        assert!(password.secret && !password.read_only);
+        assert_eq!(password.value_type, ValueType::String);
+        let classes = schema.attribute("objectClass").unwrap();
+        assert!(classes.read_only && !classes.required);
+        let uuid = schema.attribute("entryuuid").unwrap();
+        assert!(uuid.read_only && !uuid.multi_valued);
+        let dn = schema.attribute("dn").unwrap();
+        assert!(dn.read_only && !dn.multi_valued);
+        assert!(schema.attribute("uidNumber").is_none());
+        let described = schema.object_type(Anchor::EntryUuid);
+        assert_eq!(
+            described
+                .attributes
+                .iter()
+                .filter(|a| a.name.eq_ignore_ascii_case("telephoneNumber"))
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn auxiliary_classes_add_their_attributes_and_musts() {
+        let schema = build(&["inetOrgPerson", "posixAccount"]);
+        let number = schema.attribute("uidNumber").unwrap();
+        assert_eq!(number.value_type, ValueType::Integer);
+        assert!(number.required && !number.multi_valued);
+        assert!(schema.attribute("uid").unwrap().required);
+        // Not published by the sample schema: kept as multi-valued text.
+        let home = schema.attribute("homeDirectory").unwrap();
+        assert_eq!(home.value_type, ValueType::String);
+    }
+
+    #[test]
+    fn describes_the_object_type_with_its_anchor() {
+        let schema = build(&["inetOrgPerson"]);
+        let by_uuid = schema.object_type(Anchor::EntryUuid);
+        assert_eq!(by_uuid.name, "user");
+        assert_eq!(by_uuid.anchor_attributes, ["entryUUID"]);
+        assert_eq!(by_uuid.attributes.len(), schema.attributes.len());
+        assert_eq!(schema.object_type(Anchor::Dn).anchor_attributes, ["dn"]);
+        assert!(UserSchema::build(&sample(), &["nothing".to_string()]).is_err());
+    }
+}

@@ -1,0 +1,165 @@
+//! A session: the checked configuration, the one connection to the directory, and the
+//! user schema read from the server on first need, with one method per call of the
+//! contract's `session` resource.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use ldap3_proto::proto::LdapSearchScope;
+
+use crate::config::{self, Config, DeltaSource};
+use crate::delta::delta_import;
+use crate::directory::{Directory, present, search_request};
+use crate::entries::Entry;
+use crate::errors::{internal, invalid_input, not_found};
+use crate::export::export;
+use crate::ferry::connector::types::{
+    Change, ChangeResult, DeltaPage, Error, ImportPage, Schema, Setting,
+};
+use crate::import::full_import;
+use crate::schema::UserSchema;
+use crate::subschema::Subschema;
+use crate::transport::Host;
+
+/// What the import, delta and export code works with.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    /// The connection.
+    pub directory: &'a Directory,
+    /// The settings.
+    pub config: &'a Config,
+    /// The user type.
+    pub schema: &'a UserSchema,
+}
+
+/// An open session.
+pub struct Connector {
+    config: Config,
+    directory: Directory,
+    schema: RefCell<Option<Rc<UserSchema>>>,
+}
+
+impl Connector {
+    /// Checks the settings; the connection is made on first use.
+    pub fn open(host: Box<dyn Host>, settings: &[Setting]) -> Result<Self, Error> {
+        let config = config::parse(settings)?;
+        let directory = Directory::new(host, &config);
+        Ok(Self {
+            config,
+            directory,
+            schema: RefCell::new(None),
+        })
+    }
+
+    /// Connects and binds (or proves the kept connection still works), reads the root
+    /// DSE, and checks that the base DN (and the accesslog, when deltas read it) exists.
+    pub fn test_connection(&self) -> Result<(), Error> {
+        self.root_dse()?;
+        self.must_exist(&self.config.base_dn.to_string(), "base-dn")?;
+        if let DeltaSource::Accesslog(log) = &self.config.delta {
+            self.must_exist(&log.to_string(), "accesslog-base")?;
+        }
+        Ok(())
+    }
+
+    /// The user type, read afresh from the server's subschema.
+    pub fn schema(&self) -> Result<Schema, Error> {
+        let schema = self.load_schema()?;
+        Ok(Schema {
+            object_types: vec![schema.object_type(self.config.anchor)],
+        })
+    }
+
+    /// One page of a full import.
+    pub fn full_import(&self, cursor: Option<&str>, page_size: u32) -> Result<ImportPage, Error> {
+        let schema = self.user_schema()?;
+        full_import(&self.context(&schema), cursor, page_size)
+    }
+
+    /// One page of a delta import.
+    pub fn delta_import(&self, watermark: &str, page_size: u32) -> Result<DeltaPage, Error> {
+        let schema = self.user_schema()?;
+        delta_import(&self.context(&schema), watermark, page_size)
+    }
+
+    /// The changes, in order; one result per change.
+    pub fn export(&self, changes: Vec<Change>) -> Vec<ChangeResult> {
+        match self.user_schema() {
+            Ok(schema) => export(&self.context(&schema), changes),
+            Err(error) => changes.iter().map(|_| Err(error.clone())).collect(),
+        }
+    }
+
+    fn context<'a>(&'a self, schema: &'a UserSchema) -> Context<'a> {
+        Context {
+            directory: &self.directory,
+            config: &self.config,
+            schema,
+        }
+    }
+
+    /// The user schema, read once per session.
+    fn user_schema(&self) -> Result<Rc<UserSchema>, Error> {
+        if let Some(schema) = self.schema.borrow().as_ref() {
+            return Ok(Rc::clone(schema));
+        }
+        self.load_schema()
+    }
+
+    /// Reads the subschema entry the root DSE names and builds the user type from it.
+    fn load_schema(&self) -> Result<Rc<UserSchema>, Error> {
+        let root = self.root_dse()?;
+        let subschema_dn = root.text("subschemaSubentry").unwrap_or("cn=Subschema");
+        let request = search_request(
+            subschema_dn,
+            LdapSearchScope::Base,
+            present("objectClass"),
+            &["attributeTypes", "objectClasses"],
+        );
+        let entry = self
+            .directory
+            .search(&format!("reading the schema at '{subschema_dn}'"), &request)?
+            .pop()
+            .ok_or_else(|| not_found(format!("the subschema entry '{subschema_dn}' is empty")))?;
+        let texts = |name: &str| -> Vec<String> {
+            entry
+                .values(name)
+                .iter()
+                .map(|value| String::from_utf8_lossy(value).into_owned())
+                .collect()
+        };
+        let subschema = Subschema::parse(&texts("attributeTypes"), &texts("objectClasses"))
+            .map_err(|why| internal(format!("the server's schema does not parse: {why}")))?;
+        let schema = UserSchema::build(&subschema, &self.config.user_object_classes)
+            .map_err(|why| invalid_input(format!("'user-object-classes': {why}")))?;
+        let schema = Rc::new(schema);
+        *self.schema.borrow_mut() = Some(Rc::clone(&schema));
+        Ok(schema)
+    }
+
+    /// The root DSE, with the attributes the connector uses.
+    fn root_dse(&self) -> Result<Entry, Error> {
+        let request = search_request(
+            "",
+            LdapSearchScope::Base,
+            present("objectClass"),
+            &["subschemaSubentry", "namingContexts", "supportedControl"],
+        );
+        self.directory
+            .search("reading the root DSE", &request)?
+            .pop()
+            .ok_or_else(|| not_found("the server returned no root DSE"))
+    }
+
+    /// Fails with `not-found` naming `parameter` when the entry `dn` does not exist.
+    fn must_exist(&self, dn: &str, parameter: &str) -> Result<(), Error> {
+        let request = search_request(dn, LdapSearchScope::Base, present("objectClass"), &["1.1"]);
+        let found = self
+            .directory
+            .search(&format!("reading '{dn}' ({parameter})"), &request)?;
+        if found.is_empty() {
+            return Err(not_found(format!("'{parameter}': '{dn}' does not exist")));
+        }
+        Ok(())
+    }
+}

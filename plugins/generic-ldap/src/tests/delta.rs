@@ -1,0 +1,250 @@
+//! Delta imports from the accesslog and from modifyTimestamp, seeing writes made directly
+//! with ldapadd / ldapmodify.
+
+use std::collections::BTreeMap;
+
+use super::{Fixture, texts};
+use crate::cursor::Watermark;
+use crate::ferry::connector::types::{DeltaEntry, ErrorKind, SettingValue};
+use crate::session::Connector;
+
+/// What a run of delta pages said about each anchor, the last word winning.
+#[derive(Debug, PartialEq)]
+enum Seen {
+    Upsert { dn: String, mail: Vec<String> },
+    Delete,
+}
+
+/// Runs delta pages of `page_size` until none is left; the outcome per anchor and the
+/// final watermark. The accesslog is the whole server's, so pages also count the writes of
+/// tests running beside this one (skipped, as outside the base DN).
+fn drain(
+    connector: &Connector,
+    watermark: &str,
+    page_size: u32,
+) -> (BTreeMap<String, Seen>, String) {
+    let mut outcome = BTreeMap::new();
+    let mut watermark = watermark.to_owned();
+    for _ in 0..10_000 {
+        let page = connector.delta_import(&watermark, page_size).unwrap();
+        assert!(page.entries.len() <= page_size as usize);
+        for entry in page.entries {
+            match entry {
+                DeltaEntry::Upsert(object) => {
+                    assert_eq!(object.object_type, "user");
+                    let seen = Seen::Upsert {
+                        dn: texts(&object, "dn").remove(0),
+                        mail: texts(&object, "mail"),
+                    };
+                    outcome.insert(object.anchor, seen);
+                }
+                DeltaEntry::Delete(target) => {
+                    outcome.insert(target.anchor, Seen::Delete);
+                }
+            }
+        }
+        watermark = page.watermark;
+        if !page.more {
+            return (outcome, watermark);
+        }
+    }
+    panic!("the delta import never finished");
+}
+
+/// The watermark a full import hands over.
+fn full_import_watermark(connector: &Connector) -> String {
+    let mut cursor = None;
+    loop {
+        let page = connector.full_import(cursor.as_deref(), 100).unwrap();
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return page.watermark.expect("a delta source is configured"),
+        }
+    }
+}
+
+#[test]
+fn the_accesslog_shows_adds_modifies_renames_and_deletes() {
+    let fixture = Fixture::new();
+    let elsewhere = Fixture::new();
+    let modified = fixture.ldapadd_user("modified");
+    let renamed = fixture.ldapadd_user("renamed");
+    let deleted = fixture.ldapadd_user("deleted");
+    let uuid = |dn: &str| fixture.read(dn, "entryUUID").unwrap().remove(0);
+    let (modified_uuid, renamed_uuid, deleted_uuid) =
+        (uuid(&modified), uuid(&renamed), uuid(&deleted));
+
+    let connector = fixture.connector();
+    let watermark = full_import_watermark(&connector);
+    let (before, _) = drain(&connector, &watermark, 100);
+    assert!(
+        before.is_empty(),
+        "changes before the import are not repeated: {before:?}"
+    );
+
+    let added = fixture.ldapadd_user("added");
+    let added_uuid = uuid(&added);
+    fixture.slapd.ldapmodify(&format!(
+        "dn: {modified}\nchangetype: modify\nreplace: mail\nmail: changed@example.org\n"
+    ));
+    fixture.slapd.ldapmodify(&format!(
+        "dn: {renamed}\nchangetype: modrdn\nnewrdn: uid=renamed-now\ndeleteoldrdn: 1\n"
+    ));
+    fixture
+        .slapd
+        .ldapmodify(&format!("dn: {deleted}\nchangetype: delete\n"));
+    elsewhere.ldapadd_user("not-in-my-base");
+
+    let expected = BTreeMap::from([
+        (
+            added_uuid.clone(),
+            Seen::Upsert {
+                dn: added.clone(),
+                mail: vec![],
+            },
+        ),
+        (
+            modified_uuid.clone(),
+            Seen::Upsert {
+                dn: modified.clone(),
+                mail: vec!["changed@example.org".into()],
+            },
+        ),
+        (
+            renamed_uuid.clone(),
+            Seen::Upsert {
+                dn: format!("uid=renamed-now,{}", fixture.ou),
+                mail: vec![],
+            },
+        ),
+        (deleted_uuid.clone(), Seen::Delete),
+    ]);
+    let (all_at_once, watermark_after) = drain(&connector, &watermark, 100);
+    assert_eq!(all_at_once, expected);
+    // Page by page, the same.
+    let (paged, paged_watermark) = drain(&connector, &watermark, 1);
+    assert_eq!(paged, expected);
+    assert_eq!(paged_watermark, watermark_after);
+
+    // Nothing new: nothing returned, the watermark stays.
+    let page = connector.delta_import(&watermark_after, 100).unwrap();
+    assert!(page.entries.is_empty() && !page.more);
+    assert_eq!(page.watermark, watermark_after);
+    assert!(matches!(
+        Watermark::decode(&watermark_after).unwrap(),
+        Watermark::Accesslog { after: Some(_), .. }
+    ));
+
+    // A user that leaves the filter is reported deleted; one that is added and deleted
+    // between two runs is a delete only.
+    let filtered = fixture.open(&[(
+        "user-filter",
+        SettingValue::String("(&(objectClass=inetOrgPerson)(!(employeeType=gone)))".into()),
+    )]);
+    fixture.slapd.ldapmodify(&format!(
+        "dn: {modified}\nchangetype: modify\nadd: employeeType\nemployeeType: gone\n"
+    ));
+    let brief = fixture.ldapadd_user("brief");
+    let brief_uuid = uuid(&brief);
+    fixture
+        .slapd
+        .ldapmodify(&format!("dn: {brief}\nchangetype: delete\n"));
+    let (left, _) = drain(&filtered, &watermark_after, 100);
+    assert_eq!(
+        left,
+        BTreeMap::from([(modified_uuid, Seen::Delete), (brief_uuid, Seen::Delete)])
+    );
+}
+
+#[test]
+fn dn_anchors_see_a_rename_as_a_delete_and_an_add() {
+    let fixture = Fixture::new();
+    let old = fixture.ldapadd_user("before");
+    let connector = fixture.open(&[("anchor", SettingValue::String("dn".into()))]);
+    let watermark = full_import_watermark(&connector);
+    fixture.slapd.ldapmodify(&format!(
+        "dn: {old}\nchangetype: modrdn\nnewrdn: uid=after\ndeleteoldrdn: 1\n"
+    ));
+    let new = format!("uid=after,{}", fixture.ou);
+    let (seen, _) = drain(&connector, &watermark, 100);
+    assert_eq!(
+        seen,
+        BTreeMap::from([
+            (old, Seen::Delete),
+            (
+                new.clone(),
+                Seen::Upsert {
+                    dn: new,
+                    mail: vec![]
+                }
+            ),
+        ])
+    );
+}
+
+#[test]
+fn modify_timestamps_show_changes_but_not_deletes() {
+    let fixture = Fixture::new();
+    let changed = fixture.ldapadd_user("stamped");
+    let gone = fixture.ldapadd_user("gone");
+    let connector = fixture.open(&[("delta", SettingValue::String("modify-timestamp".into()))]);
+    let watermark = full_import_watermark(&connector);
+    // The users stamped in the watermark's second come back once (harmless), then not again.
+    let (first, watermark) = drain(&connector, &watermark, 100);
+    assert!(first.len() <= 2, "{first:?}");
+    let (again, watermark) = drain(&connector, &watermark, 100);
+    assert!(again.is_empty(), "{again:?}");
+
+    // modifyTimestamp has one-second resolution: step past the second of the last change.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    fixture.slapd.ldapmodify(&format!(
+        "dn: {changed}\nchangetype: modify\nreplace: mail\nmail: stamped@example.org\n"
+    ));
+    fixture
+        .slapd
+        .ldapmodify(&format!("dn: {gone}\nchangetype: delete\n"));
+    let (seen, _) = drain(&connector, &watermark, 1);
+    let uuid = fixture.read(&changed, "entryUUID").unwrap().remove(0);
+    assert_eq!(
+        seen,
+        BTreeMap::from([(
+            uuid,
+            Seen::Upsert {
+                dn: changed,
+                mail: vec!["stamped@example.org".into()]
+            }
+        )])
+    );
+}
+
+#[test]
+fn without_a_source_deltas_are_unsupported_and_foreign_watermarks_refused() {
+    let fixture = Fixture::new();
+    let none = fixture.open(&[("delta", SettingValue::String("none".into()))]);
+    let failure = none
+        .delta_import(
+            &Watermark::Accesslog {
+                after: None,
+                seen: vec![],
+            }
+            .encode(),
+            10,
+        )
+        .unwrap_err();
+    assert_eq!(failure.kind, ErrorKind::Unsupported);
+
+    let accesslog = fixture.connector();
+    let foreign = Watermark::ModifyTimestamp {
+        since: None,
+        seen: vec![],
+    }
+    .encode();
+    assert_eq!(
+        accesslog.delta_import(&foreign, 10).unwrap_err().kind,
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        accesslog.delta_import("{}", 10).unwrap_err().kind,
+        ErrorKind::InvalidInput
+    );
+}
