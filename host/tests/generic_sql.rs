@@ -477,8 +477,9 @@ fn key_of(object: &Object) -> i64 {
 async fn full_import(pool: &SessionPool, page_size: u32) -> Vec<ImportPage> {
     let mut pages: Vec<ImportPage> = Vec::new();
     let mut cursor = None;
+    let mut session = pool.reserve().await.expect("a session");
     loop {
-        let page = pool
+        let page = session
             .full_import(cursor.take(), page_size)
             .await
             .expect("a full-import page");

@@ -170,7 +170,7 @@ fn ldap_demo_directory(
     eprintln!("xtask: starting a throwaway OpenLDAP directory");
     let directory = ferry_test_support::TempSlapd::start();
     let password_file = directory.folder().join("admin.password");
-    std::fs::write(&password_file, directory.admin_password())?;
+    write_private(&password_file, directory.admin_password())?;
     c.args([
         "--ldap-url",
         &directory.url(),
@@ -184,6 +184,20 @@ fn ldap_demo_directory(
     .arg("--ldap-ca")
     .arg(directory.ca_pem_path());
     Ok(directory)
+}
+
+/// Writes a file only its owner can read (ldapsearch -y refuses others).
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(text.as_bytes())?;
+    Ok(())
 }
 
 fn is_root() -> bool {

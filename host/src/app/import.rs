@@ -88,9 +88,10 @@ impl App {
         let mut run = Run::start("full");
         let generation = bound.cache.begin_full_import().await?;
         let mut cursor = None;
+        // Every page on one session: connectors may keep per-connection paging state.
+        let mut session = self.pool.reserve().await?;
         let watermark = loop {
-            let page = self
-                .pool
+            let page = session
                 .full_import(cursor.take(), self.import.page_size)
                 .await?;
             run.report.pages += 1;

@@ -79,21 +79,21 @@ impl SessionPool {
         .await
     }
 
-    /// One page of a full import.
-    pub async fn full_import(
-        &self,
-        cursor: Option<String>,
-        page_size: u32,
-    ) -> Result<ImportPage, CallError> {
-        self.call(async |i, h| {
-            i.guarded(async |g, s| {
-                g.session()
-                    .call_full_import(s, h, cursor.as_deref(), page_size)
-                    .await
-            })
+    /// A session reserved for a run of calls, such as every page of one full import:
+    /// connectors may keep per-connection state (an LDAP paged-results cookie, a
+    /// database cursor) between them. The session goes back to the pool when the
+    /// reservation is dropped.
+    pub async fn reserve(&self) -> Result<Reserved<'_>, CallError> {
+        let limits = &self.grants.limits;
+        let permit = tokio::time::timeout(limits.queue_timeout(), self.permits.acquire())
             .await
+            .map_err(|_| CallError::Busy(limits.instances))?
+            .expect("the pool's semaphore is never closed");
+        Ok(Reserved {
+            pool: self,
+            _permit: permit,
+            session: None,
         })
-        .await
     }
 
     /// One page of a delta import.
@@ -135,9 +135,7 @@ impl SessionPool {
         Ok(results)
     }
 
-    /// Runs `f` on a session: borrowed from the idle list or newly opened, returned
-    /// after success, dropped after a failure. `f` returns the instance-level outcome
-    /// wrapping the connector's own result.
+    /// Runs `f` on a session reserved for this one call.
     async fn call<T>(
         &self,
         f: impl AsyncFnOnce(
@@ -145,41 +143,7 @@ impl SessionPool {
             ResourceAny,
         ) -> Result<Result<T, types::Error>, InstanceFailure>,
     ) -> Result<T, CallError> {
-        let limits = &self.grants.limits;
-        let _permit = tokio::time::timeout(limits.queue_timeout(), self.permits.acquire())
-            .await
-            .map_err(|_| CallError::Busy(limits.instances))?
-            .expect("the pool's semaphore is never closed");
-        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let mut session = match idle {
-            Some(s) => s,
-            None => self.open_session().await?,
-        };
-        let outcome = tokio::time::timeout(
-            limits.call_timeout(),
-            f(&mut session.instance, session.handle),
-        )
-        .await;
-        let outcome = match outcome {
-            Ok(outcome) => outcome,
-            Err(_) => Err(InstanceFailure::timeout(limits.call_timeout_seconds)),
-        };
-        match outcome {
-            Ok(result) => {
-                if session.instance.rollback_abandoned().await {
-                    tracing::warn!(app = %self.grants.app, "the connector left a transaction open; it was rolled back");
-                }
-                self.idle
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(session);
-                result.map_err(CallError::Connector)
-            }
-            Err(failure) => {
-                tracing::error!(app = %self.grants.app, plugin = %self.grants.plugin, "connector instance discarded: {failure}");
-                Err(CallError::Failed(failure))
-            }
-        }
+        self.reserve().await?.run(f).await
     }
 
     async fn open_session(&self) -> Result<Session, CallError> {
@@ -190,5 +154,85 @@ impl SessionPool {
             .unwrap_or_else(|_| Err(InstanceFailure::timeout(limits.call_timeout_seconds)))?;
         let handle = opened.map_err(CallError::Connector)?;
         Ok(Session { instance, handle })
+    }
+}
+
+/// A session held for a run of calls (see [`SessionPool::reserve`]).
+pub struct Reserved<'p> {
+    pool: &'p SessionPool,
+    _permit: tokio::sync::SemaphorePermit<'p>,
+    session: Option<Session>,
+}
+
+impl Reserved<'_> {
+    /// One page of a full import, on the reserved session.
+    pub async fn full_import(
+        &mut self,
+        cursor: Option<String>,
+        page_size: u32,
+    ) -> Result<ImportPage, CallError> {
+        self.run(async |i, h| {
+            i.guarded(async |g, s| {
+                g.session()
+                    .call_full_import(s, h, cursor.as_deref(), page_size)
+                    .await
+            })
+            .await
+        })
+        .await
+    }
+
+    /// Runs `f` on the reserved session (taken from the idle list or newly opened on
+    /// first use). After a failure the session is dropped, and the next call opens a
+    /// fresh one. `f` returns the instance-level outcome wrapping the connector's own
+    /// result.
+    async fn run<T>(
+        &mut self,
+        f: impl AsyncFnOnce(
+            &mut Instance,
+            ResourceAny,
+        ) -> Result<Result<T, types::Error>, InstanceFailure>,
+    ) -> Result<T, CallError> {
+        let pool = self.pool;
+        let limits = &pool.grants.limits;
+        let idle = match self.session.take() {
+            Some(s) => Some(s),
+            None => pool.idle.lock().unwrap_or_else(|e| e.into_inner()).pop(),
+        };
+        let mut session = match idle {
+            Some(s) => s,
+            None => pool.open_session().await?,
+        };
+        let outcome = tokio::time::timeout(
+            limits.call_timeout(),
+            f(&mut session.instance, session.handle),
+        )
+        .await
+        .unwrap_or_else(|_| Err(InstanceFailure::timeout(limits.call_timeout_seconds)));
+        match outcome {
+            Ok(result) => {
+                if session.instance.rollback_abandoned().await {
+                    tracing::warn!(app = %pool.grants.app, "the connector left a transaction open; it was rolled back");
+                }
+                self.session = Some(session);
+                result.map_err(CallError::Connector)
+            }
+            Err(failure) => {
+                tracing::error!(app = %pool.grants.app, plugin = %pool.grants.plugin, "connector instance discarded: {failure}");
+                Err(CallError::Failed(failure))
+            }
+        }
+    }
+}
+
+impl Drop for Reserved<'_> {
+    fn drop(&mut self) {
+        if let Some(session) = self.session.take() {
+            self.pool
+                .idle
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(session);
+        }
     }
 }
