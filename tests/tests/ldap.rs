@@ -63,6 +63,7 @@ bind-dn = "{bind_dn}"
 bind-password = {{ file = "ldap.password" }}
 base-dn = "{ou}"
 user-dn-template = "uid={{uid}},{{base-dn}}"
+disable = "ppolicy"
 "#,
         allow = allow.join(", "),
         ca = ca.display(),
@@ -232,6 +233,40 @@ async fn scim_to_ldap_over_starttls_with_deltas_renames_and_hostile_values() {
     assert_eq!(
         first(&entry, "departmentNumber").as_deref(),
         Some("Operations")
+    );
+
+    // Disable as Entra does ("False" as a string): the account is locked and cannot
+    // bind; enabling unlocks it.
+    let set_active = |value: &str| {
+        json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "Replace", "path": "active", "value": value}]
+        })
+    };
+    let (status, body) = scim
+        .patch(&format!("/Users/{id}"), &set_active("False"))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["active"], false);
+    let entry = slapd.entry(&dn).unwrap();
+    assert_eq!(
+        first(&entry, "pwdAccountLockedTime").as_deref(),
+        Some("000001010000Z")
+    );
+    assert!(
+        !can_bind(slapd, &dn, "Initial-Pa55word!"),
+        "a disabled user cannot bind"
+    );
+    let (status, body) = scim
+        .patch(&format!("/Users/{id}"), &set_active("True"))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["active"], true);
+    assert!(
+        can_bind(slapd, &dn, "Initial-Pa55word!"),
+        "an enabled user binds again"
     );
 
     // Rename: a new userName moves the entry (modrdn); the SCIM id stays.

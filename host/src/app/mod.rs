@@ -60,6 +60,8 @@ pub struct App {
     last_error: Mutex<Option<String>>,
     /// Serialises imports (full and delta) of this app.
     pub(crate) import_lock: tokio::sync::Mutex<()>,
+    /// Admission of SCIM requests: one permit per request being served.
+    pub admission: Arc<tokio::sync::Semaphore>,
 }
 
 /// Why an export failed, in the terms SCIM needs.
@@ -88,7 +90,9 @@ impl App {
         users_config: UsersConfig,
         data_dir: &Path,
     ) -> Self {
+        let in_flight = pool.limits().max_requests_in_flight as usize;
         Self {
+            admission: Arc::new(tokio::sync::Semaphore::new(in_flight)),
             cache_path: data_dir.join("apps").join(&name).join("cache.db"),
             name,
             token,

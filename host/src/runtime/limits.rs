@@ -32,6 +32,11 @@ pub struct Limits {
     pub instances: u32,
     /// How long a request waits for a free instance before a 503, in seconds. Default 30.
     pub queue_timeout_seconds: u32,
+    /// SCIM requests an app serves at once (reads from the cache included, waits for an
+    /// instance included); more get 429 with `Retry-After` at once instead of piling up.
+    /// Default 256: far above what an IdP sends (Entra ID: tens per second per app),
+    /// low enough that a flood cannot exhaust the host's memory or file handles.
+    pub max_requests_in_flight: u32,
 }
 
 impl Default for Limits {
@@ -42,6 +47,7 @@ impl Default for Limits {
             call_timeout_seconds: 120,
             instances: 4,
             queue_timeout_seconds: 30,
+            max_requests_in_flight: 256,
         }
     }
 }
@@ -65,6 +71,7 @@ impl Limits {
             ("call-timeout-seconds", self.call_timeout_seconds),
             ("instances", self.instances),
             ("queue-timeout-seconds", self.queue_timeout_seconds),
+            ("max-requests-in-flight", self.max_requests_in_flight),
         ] {
             if value == 0 {
                 return Err(format!("{name} must be at least 1"));

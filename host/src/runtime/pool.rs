@@ -56,6 +56,11 @@ impl SessionPool {
         }
     }
 
+    /// The limits the pool's instances run under.
+    pub fn limits(&self) -> &super::limits::Limits {
+        &self.grants.limits
+    }
+
     /// The plugin the pool runs.
     pub fn plugin(&self) -> &Arc<LoadedPlugin> {
         &self.plugin

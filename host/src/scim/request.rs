@@ -26,14 +26,19 @@ pub struct ScimState {
     pub max_body_bytes: usize,
 }
 
-/// A request's app, after its bearer token was checked; plus the base URL of its SCIM
-/// endpoint for `meta.location`.
+/// A request's app, after its bearer token was checked and the request admitted; plus
+/// the base URL of its SCIM endpoint for `meta.location`.
 pub struct AuthorizedApp {
     /// The app.
     pub app: Arc<App>,
     /// `https://host/apps/NAME/scim/v2`.
     pub base_url: String,
+    /// Held while the request is served (see `max-requests-in-flight`).
+    _admitted: tokio::sync::OwnedSemaphorePermit,
 }
+
+/// Seconds a client is asked to wait after a 429.
+const TOO_MANY_RETRY_AFTER: u32 = 1;
 
 /// A 401 with the `WWW-Authenticate` challenge RFC 6750 asks for.
 fn unauthorized(detail: &str) -> Response {
@@ -81,6 +86,15 @@ impl FromRequestParts<Arc<ScimState>> for AuthorizedApp {
             return Err(unauthorized("the bearer token is not valid for this app"));
         }
         // HTTP/2 carries the host in the URI's authority, HTTP/1.1 in the Host header.
+        let Ok(admitted) = app.admission.clone().try_acquire_owned() else {
+            let mut error = ScimError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                None,
+                format!("app '{name}' is serving as many requests as it allows; retry shortly"),
+            );
+            error.retry_after = Some(TOO_MANY_RETRY_AFTER);
+            return Err(error.into_response());
+        };
         let host = parts
             .uri
             .authority()
@@ -95,6 +109,7 @@ impl FromRequestParts<Arc<ScimState>> for AuthorizedApp {
         Ok(Self {
             app: app.clone(),
             base_url: format!("{}://{host}/apps/{name}/scim/v2", state.scheme),
+            _admitted: admitted,
         })
     }
 }

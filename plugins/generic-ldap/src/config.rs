@@ -5,6 +5,7 @@
 use ldap3_proto::proto::LdapFilter;
 
 use crate::client::Credentials;
+use crate::disable::Lock;
 use crate::dn::{Dn, is_attribute_type};
 use crate::errors::invalid_input;
 use crate::ferry::connector::net::Security;
@@ -154,6 +155,31 @@ pub const PARAMETERS: &[ParameterSpec] = &[
         Some("\"cn=accesslog\""),
         "The suffix of the accesslog database, for delta = \"accesslog\".",
     ),
+    spec(
+        "disable",
+        ParameterType::String,
+        Some("\"none\""),
+        "How users are disabled and enabled (SCIM's active): \"none\" (users have no \
+         active attribute), \"ppolicy\" (OpenLDAP's password policy overlay: a disabled \
+         user has pwdAccountLockedTime 000001010000Z, a permanent lock; the overlay must \
+         apply a policy with pwdLockout TRUE) or \"attribute\" (disable-attribute holds \
+         disabled-value). Otherwise users get a boolean attribute \"active\", computed \
+         from that attribute, which the bind account must be able to read and write.",
+    ),
+    spec(
+        "disable-attribute",
+        ParameterType::String,
+        None,
+        "For disable = \"attribute\": the attribute that marks a disabled user, e.g. \
+         \"nsAccountLock\" (389 DS) or \"employeeType\". Enabling removes the mark.",
+    ),
+    spec(
+        "disabled-value",
+        ParameterType::String,
+        None,
+        "For disable = \"attribute\": the value of disable-attribute that marks a disabled \
+         user, e.g. \"TRUE\"; compared without regard to case.",
+    ),
 ];
 
 /// What identifies an object for the host.
@@ -198,6 +224,8 @@ pub struct Config {
     pub anchor: Anchor,
     /// Where delta imports look.
     pub delta: DeltaSource,
+    /// How disabled users are marked; none without an `active` attribute.
+    pub disable: Option<Lock>,
 }
 
 /// Reads and checks the settings `session.open` received; defaults fill what is missing.
@@ -352,6 +380,8 @@ pub fn parse(settings: &[Setting]) -> Result<Config, Error> {
         }
     };
 
+    let disable = disable_setting(&values)?;
+
     Ok(Config {
         host: host.to_owned(),
         port,
@@ -363,7 +393,57 @@ pub fn parse(settings: &[Setting]) -> Result<Config, Error> {
         user_dn_template,
         anchor,
         delta,
+        disable,
     })
+}
+
+/// The lock `disable` chooses; `disable-attribute` and `disabled-value` belong to
+/// disable = "attribute" alone, which needs both.
+fn disable_setting(values: &Values) -> Result<Option<Lock>, Error> {
+    let mode = values.text("disable").unwrap_or("none");
+    let attribute = values.text("disable-attribute");
+    let value = values.text("disabled-value");
+    for (name, given) in [("disable-attribute", attribute), ("disabled-value", value)] {
+        if given.is_some() && mode != "attribute" {
+            return Err(invalid_input(format!(
+                "'{name}' is only for disable = \"attribute\" (disable is \"{mode}\")"
+            )));
+        }
+    }
+    match mode {
+        "none" => Ok(None),
+        "ppolicy" => Ok(Some(Lock::password_policy())),
+        "attribute" => {
+            let attribute = attribute.ok_or_else(|| {
+                invalid_input(
+                    "'disable-attribute' is missing: disable = \"attribute\" needs the \
+                     attribute that marks a disabled user",
+                )
+            })?;
+            if !is_attribute_type(attribute) {
+                return Err(invalid_input(format!(
+                    "'disable-attribute': \"{attribute}\" is not an attribute name"
+                )));
+            }
+            let value = value.ok_or_else(|| {
+                invalid_input(
+                    "'disabled-value' is missing: disable = \"attribute\" needs the value \
+                     that marks a disabled user",
+                )
+            })?;
+            if value.is_empty() {
+                return Err(invalid_input("'disabled-value' is empty"));
+            }
+            Ok(Some(Lock {
+                attribute: attribute.to_owned(),
+                value: value.to_owned(),
+                setting: "disable-attribute",
+            }))
+        }
+        other => Err(invalid_input(format!(
+            "'disable' must be \"none\", \"ppolicy\" or \"attribute\", not \"{other}\""
+        ))),
+    }
 }
 
 /// The settings given, by name, already checked against their declared types.
@@ -483,6 +563,7 @@ pub mod tests {
             config.delta,
             DeltaSource::Accesslog(Dn::parse("cn=accesslog").unwrap())
         );
+        assert_eq!(config.disable, None);
     }
 
     #[test]
@@ -509,6 +590,7 @@ pub mod tests {
         assert_eq!(given.user_dn_template, defaulted.user_dn_template);
         assert_eq!(given.delta, defaulted.delta);
         assert_eq!(given.user_object_classes, defaulted.user_object_classes);
+        assert_eq!(given.disable, defaulted.disable);
     }
 
     #[test]
@@ -527,6 +609,9 @@ pub mod tests {
             text("user-dn-template", "cn={cn},{base-dn}"),
             text("anchor", "dn"),
             text("delta", "modify-timestamp"),
+            text("disable", "attribute"),
+            text("disable-attribute", "nsAccountLock"),
+            text("disabled-value", "TRUE"),
         ]);
         let config = parse(&settings).unwrap();
         assert_eq!(config.port, 1389);
@@ -540,6 +625,14 @@ pub mod tests {
         );
         assert_eq!(config.anchor, Anchor::Dn);
         assert_eq!(config.delta, DeltaSource::ModifyTimestamp);
+        assert_eq!(
+            config.disable,
+            Some(Lock {
+                attribute: "nsAccountLock".into(),
+                value: "TRUE".into(),
+                setting: "disable-attribute",
+            })
+        );
         let plain = parse(&[minimal(), vec![text("security", "plain")]].concat()).unwrap();
         assert_eq!(plain.port, 389);
     }
@@ -626,6 +719,42 @@ pub mod tests {
             ),
             (vec![text("delta", "syncrepl")], "'delta' must be"),
             (vec![text("accesslog-base", "cn=a,,")], "'accesslog-base'"),
+            (vec![text("disable", "lock")], "'disable' must be"),
+            (
+                vec![text("disable", "attribute"), text("disabled-value", "TRUE")],
+                "'disable-attribute' is missing",
+            ),
+            (
+                vec![
+                    text("disable", "attribute"),
+                    text("disable-attribute", "ns Account Lock"),
+                    text("disabled-value", "TRUE"),
+                ],
+                "'disable-attribute': \"ns Account Lock\" is not an attribute name",
+            ),
+            (
+                vec![
+                    text("disable", "attribute"),
+                    text("disable-attribute", "nsAccountLock"),
+                ],
+                "'disabled-value' is missing",
+            ),
+            (
+                vec![
+                    text("disable", "attribute"),
+                    text("disable-attribute", "nsAccountLock"),
+                    text("disabled-value", ""),
+                ],
+                "'disabled-value' is empty",
+            ),
+            (
+                vec![text("disable-attribute", "nsAccountLock")],
+                "'disable-attribute' is only for disable = \"attribute\"",
+            ),
+            (
+                vec![text("disable", "ppolicy"), text("disabled-value", "TRUE")],
+                "'disabled-value' is only for disable = \"attribute\"",
+            ),
             (vec![text("colour", "blue")], "unknown setting 'colour'"),
         ];
         for (extra, expected) in cases {
@@ -636,6 +765,15 @@ pub mod tests {
                 extra.iter().map(|s| &s.name).collect::<Vec<_>>()
             );
         }
+    }
+
+    #[test]
+    fn ppolicy_disables_with_the_permanent_lock() {
+        let settings = [minimal(), vec![text("disable", "ppolicy")]].concat();
+        assert_eq!(
+            parse(&settings).unwrap().disable,
+            Some(Lock::password_policy())
+        );
     }
 
     #[test]

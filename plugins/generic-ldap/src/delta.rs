@@ -38,12 +38,12 @@ use crate::config::{Anchor, DeltaSource};
 use crate::cursor::Watermark;
 use crate::directory::{present, search_request};
 use crate::dn::Dn;
-use crate::entries::{USER_ATTRIBUTES, canonical_dn, find_user, find_user_at};
+use crate::entries::{canonical_dn, find_user, find_user_at};
 use crate::errors::{invalid_input, unsupported};
 use crate::ferry::connector::log::Level;
 use crate::ferry::connector::types::{Datetime, DeltaEntry, DeltaPage, Error, Object, ObjectRef};
 use crate::filter;
-use crate::schema::{ENTRY_UUID, USER};
+use crate::schema::USER;
 use crate::session::Context;
 use crate::time;
 
@@ -361,11 +361,7 @@ impl Reader<'_> {
 
     /// The changed entry's current state as a user, if it is one.
     fn current(&mut self, change: &LoggedChange) -> Result<Option<Object>, Error> {
-        let Context {
-            directory,
-            config,
-            schema,
-        } = *self.context;
+        let config = self.context.config;
         let key = match (&change.uuid, config.anchor) {
             (Some(uuid), Anchor::EntryUuid) => uuid.clone(),
             _ => canonical_dn(change.current_dn())?,
@@ -373,13 +369,15 @@ impl Reader<'_> {
         if let Some(known) = self.read.get(&key) {
             return Ok(known.clone());
         }
+        // The read asks for the lock attribute too, so a modify that only locked or
+        // unlocked the user comes back with its new `active`.
         let entry = match (&change.uuid, config.anchor) {
-            (Some(uuid), Anchor::EntryUuid) => find_user(directory, config, uuid)?,
+            (Some(uuid), Anchor::EntryUuid) => find_user(self.context, uuid)?,
             // By DN: under DN anchors, or without reqEntryUUID (OpenLDAP before 2.5).
-            _ => find_user_at(directory, config, &key)?,
+            _ => find_user_at(self.context, &key)?,
         };
         let object = entry
-            .map(|entry| entry.to_object(schema, config.anchor, directory))
+            .map(|entry| entry.to_object(self.context))
             .transpose()?;
         self.read.insert(key, object.clone());
         Ok(object)
@@ -397,11 +395,13 @@ fn timestamp_page(
         Some(since) => LdapFilter::GreaterOrEqual(MODIFY_TIMESTAMP.to_owned(), since.clone()),
         None => present(MODIFY_TIMESTAMP),
     };
+    let mut attributes = context.schema.requested();
+    attributes.push(MODIFY_TIMESTAMP);
     let request = search_request(
         &config.base_dn.to_string(),
         LdapSearchScope::Subtree,
         filter::and(&config.user_filter, bound),
-        &[USER_ATTRIBUTES[0], ENTRY_UUID, MODIFY_TIMESTAMP],
+        &attributes,
     );
     let description = format!(
         "reading changed users ({} under '{}')",
@@ -416,7 +416,7 @@ fn timestamp_page(
         let Some(at) = time::parse(&stamp) else {
             continue;
         };
-        let object = entry.to_object(context.schema, config.anchor, context.directory)?;
+        let object = entry.to_object(context)?;
         if since.as_deref() == Some(stamp.as_str()) && seen.contains(&object.anchor) {
             continue;
         }

@@ -12,7 +12,8 @@ pub fn connector_info() -> ConnectorInfo {
         description: "Users of any LDAPv3 directory (OpenLDAP, 389 DS, …) over the host's \
                       network capability: schema from the server's subschema, paged full \
                       imports, delta imports from OpenLDAP's accesslog or modifyTimestamp, \
-                      adds, modifies, renames and deletes."
+                      adds, modifies, renames and deletes, and disabling users through \
+                      OpenLDAP's password policy lock or an attribute of your choice."
             .to_owned(),
         parameters: PARAMETERS
             .iter()
@@ -62,6 +63,9 @@ mod tests {
                 "group-member-attribute",
                 "delta",
                 "accesslog-base",
+                "disable",
+                "disable-attribute",
+                "disabled-value",
             ]
         );
         let secret: Vec<_> = info.parameters.iter().filter(|p| p.secret).collect();

@@ -1,22 +1,21 @@
 //! Directory entries as the connector reads them: attribute lookup by any spelling, the
 //! conversion of a user entry into the contract's object (typed by the user schema, the
-//! anchor taken from `entryUUID` or the DN), and finding a user by its anchor within the
-//! configured base and filter.
+//! anchor taken from `entryUUID` or the DN, `active` computed from the lock), and finding
+//! a user by its anchor within the configured base and filter.
 
 use ldap3_proto::proto::{LdapFilter, LdapSearchRequest, LdapSearchResultEntry, LdapSearchScope};
 
-use crate::config::{Anchor, Config};
+use crate::config::Anchor;
 use crate::directory::{Directory, search_request};
+use crate::disable::ACTIVE;
 use crate::dn::Dn;
 use crate::errors::internal;
 use crate::ferry::connector::log::Level;
 use crate::ferry::connector::types::{Attribute, Error, ErrorKind, Object, Value};
 use crate::filter;
-use crate::schema::{DN, ENTRY_UUID, USER, UserSchema};
+use crate::schema::{DN, ENTRY_UUID, USER};
+use crate::session::Context;
 use crate::values::from_ldap;
-
-/// The attributes every user search asks for: all user attributes, and the anchor.
-pub const USER_ATTRIBUTES: [&str; 2] = ["*", ENTRY_UUID];
 
 /// One entry a search returned.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,19 +76,21 @@ impl Entry {
         }
     }
 
-    /// The entry as a user object: the anchor, `dn`, and every attribute the user schema
-    /// knows, typed by it. A value that does not fit its type is left out and logged,
-    /// so that one odd value does not stop an import.
-    pub fn to_object(
-        &self,
-        schema: &UserSchema,
-        anchor: Anchor,
-        directory: &Directory,
-    ) -> Result<Object, Error> {
+    /// The entry as a user object: the anchor, `dn`, `active` when users can be disabled,
+    /// and every attribute the user schema knows, typed by it. A value that does not fit
+    /// its type is left out and logged, so that one odd value does not stop an import.
+    pub fn to_object(&self, context: &Context) -> Result<Object, Error> {
+        let Context {
+            directory, schema, ..
+        } = *context;
         let mut attributes = vec![Attribute {
             name: DN.to_owned(),
             values: vec![Value::String(self.dn.clone())],
         }];
+        attributes.extend(schema.disabling().map(|disabling| Attribute {
+            name: ACTIVE.to_owned(),
+            values: vec![Value::Boolean(disabling.is_active(self))],
+        }));
         for (name, raw) in &self.attributes {
             let Some(info) = schema.attribute(name.split(';').next().unwrap_or_default()) else {
                 continue;
@@ -117,7 +118,7 @@ impl Entry {
         }
         Ok(Object {
             object_type: USER.to_owned(),
-            anchor: self.anchor(anchor)?,
+            anchor: self.anchor(context.config.anchor)?,
             attributes,
         })
     }
@@ -137,14 +138,11 @@ pub fn canonical_dn(dn: &str) -> Result<String, Error> {
 
 /// Finds the user with this anchor within the base DN and the user filter; none when
 /// there is no such user (or it is out of scope).
-pub fn find_user(
-    directory: &Directory,
-    config: &Config,
-    anchor: &str,
-) -> Result<Option<Entry>, Error> {
+pub fn find_user(context: &Context, anchor: &str) -> Result<Option<Entry>, Error> {
+    let config = context.config;
     match config.anchor {
         Anchor::EntryUuid => search_one(
-            directory,
+            context.directory,
             anchor,
             search_request(
                 &config.base_dn.to_string(),
@@ -153,30 +151,27 @@ pub fn find_user(
                     &config.user_filter,
                     LdapFilter::Equality(ENTRY_UUID.to_owned(), anchor.to_owned()),
                 ),
-                &USER_ATTRIBUTES,
+                &context.schema.requested(),
             ),
         ),
-        Anchor::Dn => find_user_at(directory, config, anchor),
+        Anchor::Dn => find_user_at(context, anchor),
     }
 }
 
 /// The user at `dn`, if that DN is under the base and its entry matches the user filter.
-pub fn find_user_at(
-    directory: &Directory,
-    config: &Config,
-    dn: &str,
-) -> Result<Option<Entry>, Error> {
+pub fn find_user_at(context: &Context, dn: &str) -> Result<Option<Entry>, Error> {
+    let config = context.config;
     if !Dn::parse(dn).is_ok_and(|parsed| parsed.is_within(&config.base_dn)) {
         return Ok(None);
     }
     search_one(
-        directory,
+        context.directory,
         dn,
         search_request(
             dn,
             LdapSearchScope::Base,
             config.user_filter.clone(),
-            &USER_ATTRIBUTES,
+            &context.schema.requested(),
         ),
     )
 }

@@ -4,9 +4,12 @@
 //! that leaves a user returns it as read back from the server by its anchor.
 //!
 //! * add: the DN from the template, `objectClass` from the configuration, the given
-//!   attributes (`userPassword` as given: the initial password);
+//!   attributes (`userPassword` as given: the initial password), and the lock when
+//!   `active` is false;
 //! * update: one modify (replace / add values / delete values; clear is a replace with no
-//!   values, which removes the attribute whether or not it is there). When the update
+//!   values, which removes the attribute whether or not it is there). Changes of `active`
+//!   become the one modification of the lock attribute that leaves the user in the state
+//!   they end in (clear: enabled), none when the user is in it already. When the update
 //!   takes away the value an RDN is made of, the entry is first renamed (modrdn) to the
 //!   new value, then modified;
 //! * rename: modrdn to the new name, a full DN (or a lone RDN, kept under the same parent);
@@ -19,8 +22,9 @@ use ldap3_proto::proto::{
 
 use crate::config::Anchor;
 use crate::directory::{present, search_request};
+use crate::disable;
 use crate::dn::{Ava, Dn, Rdn};
-use crate::entries::{Entry, USER_ATTRIBUTES, find_user};
+use crate::entries::{Entry, find_user};
 use crate::errors::{internal, invalid_attribute, invalid_input, not_found, unsupported};
 use crate::ferry::connector::types::{
     Attribute, AttributeChange, Change, ChangeResult, Error, Object, ObjectRef, RenameChange,
@@ -121,20 +125,25 @@ fn add_user(context: &Context, attributes: &[Attribute]) -> Result<Object, Error
             .map(|class| class.as_bytes().to_vec())
             .collect(),
     }];
+    let mut given: Vec<&str> = Vec::with_capacity(attributes.len());
+    let mut active = true;
     for attribute in attributes {
         let info = writable(context, &attribute.name, &attribute.values)?;
-        if written
-            .iter()
-            .any(|earlier| earlier.atype.eq_ignore_ascii_case(&info.name))
-        {
+        if given.contains(&info.name.as_str()) {
             return Err(invalid_attribute(
                 &attribute.name,
                 format!("'{}' is given twice", info.name),
             ));
         }
-        if !attribute.values.is_empty() {
+        given.push(&info.name);
+        if context.schema.active(&info.name).is_some() {
+            active = disable::wanted(&attribute.values)?;
+        } else if !attribute.values.is_empty() {
             written.push(ldap_attribute(&info.name, &attribute.values));
         }
+    }
+    if let Some(disabling) = context.schema.disabling().filter(|_| !active) {
+        disabling.disable_new(&mut written);
     }
     let dn = config
         .user_dn_template
@@ -170,31 +179,31 @@ fn read_back_at(context: &Context, dn: &str) -> Result<Object, Error> {
         dn,
         LdapSearchScope::Base,
         present(OBJECT_CLASS),
-        &USER_ATTRIBUTES,
+        &context.schema.requested(),
     );
     let entry = context
         .directory
         .search(&format!("reading back '{dn}'"), &request)?
         .pop()
         .ok_or_else(|| internal(format!("'{dn}' was added but cannot be read back")))?;
-    entry.to_object(context.schema, context.config.anchor, context.directory)
+    entry.to_object(context)
 }
 
 /// A changed user, read back by its anchor.
 fn read_back(context: &Context, anchor: &str) -> Result<Object, Error> {
-    find_user(context.directory, context.config, anchor)?
+    find_user(context, anchor)?
         .ok_or_else(|| {
             not_found(format!(
                 "user '{anchor}' was changed but no longer matches the user filter under the \
                  base DN"
             ))
         })?
-        .to_object(context.schema, context.config.anchor, context.directory)
+        .to_object(context)
 }
 
 /// The user a change targets.
 fn target(context: &Context, target: &ObjectRef) -> Result<Entry, Error> {
-    find_user(context.directory, context.config, &target.anchor)?.ok_or_else(|| {
+    find_user(context, &target.anchor)?.ok_or_else(|| {
         not_found(format!(
             "there is no user '{}' under '{}' matching the user filter",
             target.anchor, context.config.base_dn
@@ -208,6 +217,8 @@ fn parse_dn(dn: &str) -> Result<Dn, Error> {
 
 fn update_user(context: &Context, update: &UpdateChange) -> Result<Object, Error> {
     let entry = target(context, &update.target)?;
+    let disabling = context.schema.disabling();
+    let mut active = disabling.is_none_or(|disabling| disabling.is_active(&entry));
     let mut modifications = Vec::new();
     for change in &update.changes {
         let (operation, name, values): (_, &str, &[Value]) = match change {
@@ -225,6 +236,10 @@ fn update_user(context: &Context, update: &UpdateChange) -> Result<Object, Error
             AttributeChange::Clear(name) => (LdapModifyType::Replace, name, &[]),
         };
         let info = writable(context, name, values)?;
+        if context.schema.active(&info.name).is_some() {
+            active = disable::after(&operation, values, active)?;
+            continue;
+        }
         // Adding or removing no values changes nothing (and a delete with no values would
         // remove every value).
         if values.is_empty() && operation != LdapModifyType::Replace {
@@ -234,6 +249,9 @@ fn update_user(context: &Context, update: &UpdateChange) -> Result<Object, Error
             operation,
             modification: ldap_attribute(&info.name, values),
         });
+    }
+    if let Some(disabling) = disabling {
+        modifications.extend(disabling.modification(&entry, active));
     }
     let current = parse_dn(&entry.dn)?;
     let mut dn = entry.dn.clone();

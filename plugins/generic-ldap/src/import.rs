@@ -15,7 +15,7 @@ use crate::client::LdapError;
 use crate::cursor::ImportCursor;
 use crate::delta::watermark_now;
 use crate::directory::{search_page, search_request};
-use crate::entries::{Entry, USER_ATTRIBUTES};
+use crate::entries::Entry;
 use crate::ferry::connector::log::Level;
 use crate::ferry::connector::types::{Error, ImportPage};
 use crate::filter;
@@ -38,7 +38,7 @@ pub fn full_import(
         &config.base_dn.to_string(),
         LdapSearchScope::Subtree,
         config.user_filter.clone(),
-        &USER_ATTRIBUTES,
+        &context.schema.requested(),
     );
     let description = format!(
         "importing users ({} under '{}')",
@@ -80,7 +80,7 @@ pub fn full_import(
     }
     let objects = entries
         .iter()
-        .map(|entry| entry.to_object(context.schema, config.anchor, context.directory))
+        .map(|entry| entry.to_object(context))
         .collect::<Result<Vec<_>, _>>()?;
     let returned = cursor.returned + objects.len() as u64;
     Ok(if next.is_empty() {

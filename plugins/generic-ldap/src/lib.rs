@@ -16,6 +16,7 @@ mod cursor;
 mod delta;
 mod describe;
 mod directory;
+mod disable;
 mod dn;
 mod entries;
 mod errors;

@@ -1,12 +1,15 @@
 //! The user object type as the connector exposes it: the MUST and MAY attributes of the
 //! configured object classes and their superclasses, each typed from its LDAP syntax,
-//! plus the read-only `entryUUID` and `dn`. The same table types every value read and
-//! written, so imports and exports agree with what `schema` tells the host.
+//! plus the read-only `entryUUID` and `dn`, and the synthetic `active` when users can be
+//! disabled (see `disable.rs`). The same table types every value read and written, so
+//! imports and exports agree with what `schema` tells the host.
 
 use std::collections::HashMap;
 
 use crate::config::Anchor;
-use crate::ferry::connector::types::{AttributeSchema, ObjectTypeSchema, ValueType};
+use crate::disable::{ACTIVE, Disabling};
+use crate::errors::invalid_input;
+use crate::ferry::connector::types::{AttributeSchema, Error, ObjectTypeSchema, ValueType};
 use crate::subschema::Subschema;
 
 /// The one object type this connector provisions.
@@ -48,6 +51,7 @@ pub struct AttributeInfo {
 pub struct UserSchema {
     attributes: Vec<AttributeInfo>,
     index: HashMap<String, usize>,
+    disabling: Option<Disabling>,
 }
 
 impl UserSchema {
@@ -136,6 +140,42 @@ impl UserSchema {
         );
     }
 
+    /// Adds the synthetic `active`, computed and written through `disabling`.
+    pub fn add_active(&mut self, disabling: Disabling) -> Result<(), Error> {
+        if let Some(taken) = self.attribute(ACTIVE) {
+            return Err(invalid_input(format!(
+                "'disable': the user object classes have an attribute '{}' already, so the \
+                 connector cannot add its own",
+                taken.name
+            )));
+        }
+        self.insert(disabling.active_attribute(), &[]);
+        self.disabling = Some(disabling);
+        Ok(())
+    }
+
+    /// How users are disabled, when they can be.
+    pub fn disabling(&self) -> Option<&Disabling> {
+        self.disabling.as_ref()
+    }
+
+    /// How users are disabled, when `name` is the synthetic `active`: writes of it become
+    /// writes of the lock attribute.
+    pub fn active(&self, name: &str) -> Option<&Disabling> {
+        self.disabling
+            .as_ref()
+            .filter(|_| name.eq_ignore_ascii_case(ACTIVE))
+    }
+
+    /// The attributes every user search asks for: all user attributes, the anchor, and
+    /// the lock attribute `active` is computed from (it may be operational, as
+    /// `pwdAccountLockedTime` is, and then only comes when asked for by name).
+    pub fn requested(&self) -> Vec<&str> {
+        let mut names = vec!["*", ENTRY_UUID];
+        names.extend(self.disabling.as_ref().map(Disabling::attribute));
+        names
+    }
+
     fn insert(&mut self, info: AttributeInfo, aliases: &[String]) {
         let index = self.attributes.len();
         for key in aliases.iter().chain([&info.name]) {
@@ -198,6 +238,7 @@ pub fn value_type_of(syntax: Option<&str>) -> ValueType {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::disable::Lock;
     use crate::subschema::tests::sample;
 
     fn build(classes: &[&str]) -> UserSchema {
@@ -286,5 +327,45 @@ mod tests {
         assert_eq!(by_uuid.attributes.len(), schema.attributes.len());
         assert_eq!(schema.object_type(Anchor::Dn).anchor_attributes, ["dn"]);
         assert!(UserSchema::build(&sample(), &["nothing".to_string()]).is_err());
+    }
+
+    #[test]
+    fn active_is_there_only_when_users_can_be_disabled() {
+        let mut schema = build(&["inetOrgPerson"]);
+        assert!(schema.attribute("active").is_none());
+        assert!(schema.disabling().is_none() && schema.active("active").is_none());
+        assert_eq!(schema.requested(), ["*", "entryUUID"]);
+
+        let disabling = Disabling::new(&Lock::password_policy(), &sample()).unwrap();
+        schema.add_active(disabling).unwrap();
+        let active = schema.attribute("Active").unwrap();
+        assert_eq!(active.value_type, ValueType::Boolean);
+        assert!(!active.multi_valued && !active.read_only && !active.required);
+        assert!(
+            active
+                .description
+                .as_deref()
+                .unwrap()
+                .contains("pwdAccountLockedTime")
+        );
+        assert!(schema.active("ACTIVE").is_some());
+        assert!(schema.active("cn").is_none());
+        assert_eq!(
+            schema.requested(),
+            ["*", "entryUUID", "pwdAccountLockedTime"]
+        );
+        let described = schema.object_type(Anchor::EntryUuid);
+        assert_eq!(
+            described
+                .attributes
+                .iter()
+                .filter(|attribute| attribute.name == "active")
+                .count(),
+            1
+        );
+
+        let again = Disabling::new(&Lock::password_policy(), &sample()).unwrap();
+        let taken = schema.add_active(again).unwrap_err();
+        assert!(taken.message.starts_with("'disable'"), "{}", taken.message);
     }
 }

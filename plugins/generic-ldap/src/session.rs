@@ -10,6 +10,7 @@ use ldap3_proto::proto::LdapSearchScope;
 use crate::config::{self, Config, DeltaSource};
 use crate::delta::delta_import;
 use crate::directory::{Directory, present, search_request};
+use crate::disable::Disabling;
 use crate::entries::Entry;
 use crate::errors::{internal, invalid_input, not_found};
 use crate::export::export;
@@ -130,8 +131,11 @@ impl Connector {
         };
         let subschema = Subschema::parse(&texts("attributeTypes"), &texts("objectClasses"))
             .map_err(|why| internal(format!("the server's schema does not parse: {why}")))?;
-        let schema = UserSchema::build(&subschema, &self.config.user_object_classes)
+        let mut schema = UserSchema::build(&subschema, &self.config.user_object_classes)
             .map_err(|why| invalid_input(format!("'user-object-classes': {why}")))?;
+        if let Some(lock) = &self.config.disable {
+            schema.add_active(Disabling::new(lock, &subschema)?)?;
+        }
         let schema = Rc::new(schema);
         *self.schema.borrow_mut() = Some(Rc::clone(&schema));
         Ok(schema)

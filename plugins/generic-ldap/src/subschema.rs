@@ -313,7 +313,8 @@ fn tokenize(text: &str) -> Result<Vec<Token>, String> {
 pub mod tests {
     use super::*;
 
-    /// Descriptions as OpenLDAP 2.5 publishes them (core, cosine, inetorgperson schema).
+    /// Descriptions as OpenLDAP 2.5 publishes them (core, cosine, inetorgperson schema,
+    /// and the ppolicy overlay's).
     pub const ATTRIBUTE_TYPES: &[&str] = &[
         "( 2.5.4.0 NAME 'objectClass' DESC 'RFC4512: object classes of the entity' \
          EQUALITY objectIdentifierMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.38 )",
@@ -347,11 +348,18 @@ pub mod tests {
         "( 2.5.4.34 NAME 'seeAlso' DESC 'RFC4519: DN of related object' SUP distinguishedName )",
         "( 2.5.4.49 NAME 'distinguishedName' DESC 'RFC4519: common supertype of DN \
          attributes' EQUALITY distinguishedNameMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.12 )",
-        "( 1.3.6.1.4.1.42.2.27.8.1.17 NAME 'pwdLockout' EQUALITY booleanMatch \
+        "( 1.3.6.1.4.1.42.2.27.8.1.9 NAME 'pwdLockout' EQUALITY booleanMatch \
          SYNTAX 1.3.6.1.4.1.1466.115.121.1.7 SINGLE-VALUE )",
         "( 1.3.6.1.1.1.1.0 NAME 'uidNumber' DESC 'RFC2307: An integer uniquely identifying a \
          user in an administrative domain' EQUALITY integerMatch ORDERING \
          integerOrderingMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )",
+        "( 2.16.840.1.113730.3.1.4 NAME 'employeeType' DESC 'RFC2798: type of employment \
+         for a person' EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch \
+         SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )",
+        "( 1.3.6.1.4.1.42.2.27.8.1.17 NAME 'pwdAccountLockedTime' DESC 'The time an user \
+         account was locked' EQUALITY generalizedTimeMatch ORDERING \
+         generalizedTimeOrderingMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.24 SINGLE-VALUE \
+         USAGE directoryOperation )",
     ];
 
     /// Object classes as OpenLDAP 2.5 publishes them.

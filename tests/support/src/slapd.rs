@@ -12,6 +12,12 @@
 //! * the base entries are added online with `ldapadd`, not with `slapadd`: `slapadd` writes
 //!   the database directly and bypasses overlays, so its entries would be missing from
 //!   `cn=accesslog`, and tests compare what they did with what the accesslog recorded;
+//! * the ppolicy overlay runs on the directory, so `pwdAccountLockedTime: 000001010000Z`
+//!   refuses a user's binds (49, invalid credentials) until it is removed. In 2.5 the
+//!   ppolicy schema is built into the module (there is no `ppolicy.ldif` to include), the
+//!   attribute is operational but not NO-USER-MODIFICATION (the admin writes it with a
+//!   plain modify, and it can be given on add), and the lock is ignored unless a policy
+//!   with `pwdLockout: TRUE` applies: hence the default policy among the base entries;
 //! * the helpers run the command-line clients over the plain port with `LDAPNOINIT=1`, so no
 //!   `ldap.conf` or `~/.ldaprc` of the machine changes what they do; TLS clients cannot have
 //!   it (see [`TempSlapd::client_command`]).
@@ -36,7 +42,7 @@ use crate::lifeline::Lifeline;
 use crate::process::{describe, run};
 use crate::{daemon, free_port, ldif};
 
-use config::{ADMIN_DN, ADMIN_PASSWORD, BASE_DN};
+use config::{ADMIN_DN, ADMIN_PASSWORD, BASE_DN, POLICY_DN};
 
 /// How many pairs of free ports `start` tries before giving up: another process can take a
 /// port between [`free_port`] and slapd binding it.
@@ -48,22 +54,38 @@ const READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The `ldapsearch` exit status for "no such object" (LDAP result 32).
 const NO_SUCH_OBJECT: i32 = 32;
 
-/// The entries every server starts with.
-const BASE_ENTRIES: &str = "\
-dn: dc=example,dc=org
+/// The entries every server starts with: the suffix, the password policy the ppolicy
+/// overlay applies to every entry (see `slapd/config.rs`), `ou=people` and `ou=groups`.
+///
+/// The policy only turns account locks on (`pwdLockout: TRUE`): slapd 2.5 ignores
+/// `pwdAccountLockedTime` without a policy saying so, and with no `pwdMaxFailure` failed
+/// binds never lock anyone, so an account is locked only by writing the attribute.
+fn base_entries() -> String {
+    format!(
+        "\
+dn: {BASE_DN}
 objectClass: dcObject
 objectClass: organization
 dc: example
 o: Ferry tests
 
-dn: ou=people,dc=example,dc=org
+dn: {POLICY_DN}
+objectClass: organizationalRole
+objectClass: pwdPolicy
+cn: password-policy
+pwdAttribute: userPassword
+pwdLockout: TRUE
+
+dn: ou=people,{BASE_DN}
 objectClass: organizationalUnit
 ou: people
 
-dn: ou=groups,dc=example,dc=org
+dn: ou=groups,{BASE_DN}
 objectClass: organizationalUnit
 ou: groups
-";
+"
+    )
+}
 
 /// A running slapd owned by the test that started it. Dropping it kills the server and
 /// removes its folder; so does the end of the test process, even when the value is never
@@ -79,7 +101,8 @@ pub struct TempSlapd {
 
 impl TempSlapd {
     /// Configures a new server in a temporary folder, starts it, waits until it answers and
-    /// adds the base entries (`dc=example,dc=org`, `ou=people`, `ou=groups`).
+    /// adds the base entries (`dc=example,dc=org`, its password policy, `ou=people`,
+    /// `ou=groups`).
     ///
     /// # Panics
     /// When OpenLDAP is not installed (saying which packages to install), or when `slapadd`
@@ -143,7 +166,7 @@ impl TempSlapd {
                         server,
                         lifeline,
                     };
-                    slapd.ldapadd(BASE_ENTRIES);
+                    slapd.ldapadd(&base_entries());
                     return slapd;
                 }
                 Err(status) => {

@@ -1,5 +1,6 @@
 //! The test slapd is a real, working OpenLDAP: searches, adds, the accesslog, LDAPS and
-//! StartTLS with the test CA (and not with another one).
+//! StartTLS with the test CA (and not with another one), binds, and the password policy
+//! lock that refuses them.
 
 use ferry_test_support::{TempSlapd, shared_slapd};
 
@@ -148,4 +149,52 @@ fn the_client_certificate_authenticates_with_sasl_external() {
         String::from_utf8_lossy(&whoami.stdout).trim(),
         "dn:cn=ferry-test-client"
     );
+}
+
+#[test]
+fn a_permanent_password_policy_lock_refuses_binds_until_it_is_removed() {
+    let slapd = shared_slapd();
+    let ou = slapd.unique_ou();
+    let user = format!("uid=ken,{ou}");
+    slapd.ldapadd(&format!(
+        "dn: {user}\nobjectClass: inetOrgPerson\nuid: ken\ncn: Ken\nsn: Thompson\n\
+         userPassword: unix\n"
+    ));
+    let whoami = || {
+        slapd
+            .client_command("ldapwhoami")
+            .args(["-x", "-H", &slapd.url(), "-D", &user, "-w", "unix"])
+            .output()
+            .expect("cannot run ldapwhoami")
+    };
+    let bound = whoami();
+    assert!(bound.status.success(), "{bound:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&bound.stdout).trim(),
+        format!("dn:{user}")
+    );
+
+    // The admin writes the operational attribute with a plain modify.
+    slapd.ldapmodify(&format!(
+        "dn: {user}\nchangetype: modify\nreplace: pwdAccountLockedTime\n\
+         pwdAccountLockedTime: 000001010000Z\n"
+    ));
+    assert_eq!(
+        slapd.entry(&user).unwrap()["pwdAccountLockedTime"],
+        ["000001010000Z"]
+    );
+    // Locked: the right password is refused as invalid credentials (49).
+    assert_eq!(whoami().status.code(), Some(49));
+
+    slapd.ldapmodify(&format!(
+        "dn: {user}\nchangetype: modify\ndelete: pwdAccountLockedTime\n"
+    ));
+    assert!(
+        !slapd
+            .entry(&user)
+            .unwrap()
+            .contains_key("pwdAccountLockedTime")
+    );
+    let again = whoami();
+    assert!(again.status.success(), "{again:?}");
 }

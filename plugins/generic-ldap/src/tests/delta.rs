@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Fixture, texts};
+use super::{Fixture, delta_entries, full_import_watermark, texts};
 use crate::cursor::Watermark;
 use crate::ferry::connector::types::{DeltaEntry, ErrorKind, SettingValue};
 use crate::session::Connector;
@@ -15,52 +15,31 @@ enum Seen {
     Delete,
 }
 
-/// Runs delta pages of `page_size` until none is left; the outcome per anchor and the
-/// final watermark. The accesslog is the whole server's, so pages also count the writes of
-/// tests running beside this one (skipped, as outside the base DN).
+/// What a run of delta pages of `page_size` said about each anchor, the last word
+/// winning, and the final watermark.
 fn drain(
     connector: &Connector,
     watermark: &str,
     page_size: u32,
 ) -> (BTreeMap<String, Seen>, String) {
+    let (entries, watermark) = delta_entries(connector, watermark, page_size);
     let mut outcome = BTreeMap::new();
-    let mut watermark = watermark.to_owned();
-    for _ in 0..10_000 {
-        let page = connector.delta_import(&watermark, page_size).unwrap();
-        assert!(page.entries.len() <= page_size as usize);
-        for entry in page.entries {
-            match entry {
-                DeltaEntry::Upsert(object) => {
-                    assert_eq!(object.object_type, "user");
-                    let seen = Seen::Upsert {
-                        dn: texts(&object, "dn").remove(0),
-                        mail: texts(&object, "mail"),
-                    };
-                    outcome.insert(object.anchor, seen);
-                }
-                DeltaEntry::Delete(target) => {
-                    outcome.insert(target.anchor, Seen::Delete);
-                }
+    for entry in entries {
+        match entry {
+            DeltaEntry::Upsert(object) => {
+                assert_eq!(object.object_type, "user");
+                let seen = Seen::Upsert {
+                    dn: texts(&object, "dn").remove(0),
+                    mail: texts(&object, "mail"),
+                };
+                outcome.insert(object.anchor, seen);
+            }
+            DeltaEntry::Delete(target) => {
+                outcome.insert(target.anchor, Seen::Delete);
             }
         }
-        watermark = page.watermark;
-        if !page.more {
-            return (outcome, watermark);
-        }
     }
-    panic!("the delta import never finished");
-}
-
-/// The watermark a full import hands over.
-fn full_import_watermark(connector: &Connector) -> String {
-    let mut cursor = None;
-    loop {
-        let page = connector.full_import(cursor.as_deref(), 100).unwrap();
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return page.watermark.expect("a delta source is configured"),
-        }
-    }
+    (outcome, watermark)
 }
 
 #[test]

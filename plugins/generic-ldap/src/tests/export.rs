@@ -1,26 +1,12 @@
 //! Adds, modifies, renames and deletes, checked with ldapsearch; error kinds; hostile
 //! values landing literally.
 
-use super::{Fixture, add, attribute, export_one, texts};
+use super::{Fixture, add, attribute, export_one, texts, update, user};
 use crate::escape::{dn_value, filter_value};
 use crate::ferry::connector::types::{
-    AttributeChange, Change, ErrorKind, Object, ObjectRef, RenameChange, UpdateChange, Value,
+    AttributeChange, Change, ErrorKind, Object, RenameChange, Value,
 };
 use crate::session::Connector;
-
-fn user(anchor: &str) -> ObjectRef {
-    ObjectRef {
-        object_type: "user".into(),
-        anchor: anchor.into(),
-    }
-}
-
-fn update(anchor: &str, changes: Vec<AttributeChange>) -> Change {
-    Change::Update(UpdateChange {
-        target: user(anchor),
-        changes,
-    })
-}
 
 fn rename(anchor: &str, new_name: &str) -> Change {
     Change::Rename(RenameChange {

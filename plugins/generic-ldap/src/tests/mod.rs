@@ -6,6 +6,7 @@
 
 mod connection;
 mod delta;
+mod disable;
 mod export;
 mod import;
 
@@ -20,7 +21,8 @@ use ferry_test_support::{TempSlapd, shared_slapd};
 use crate::ferry::connector::log::Level;
 use crate::ferry::connector::net::{NetError, Security};
 use crate::ferry::connector::types::{
-    AddChange, Attribute, Change, ChangeResult, Object, Setting, SettingValue, Value,
+    AddChange, Attribute, AttributeChange, Change, ChangeResult, DeltaEntry, Object, ObjectRef,
+    Setting, SettingValue, UpdateChange, Value,
 };
 use crate::session::Connector;
 use crate::transport::{Host, Transport};
@@ -193,6 +195,18 @@ impl Fixture {
         )
     }
 
+    /// The exit status of `ldapwhoami` binding as `dn` with `password`: 0 when the bind
+    /// works, 49 (invalid credentials) when the password is wrong or the account locked.
+    pub fn bind(&self, dn: &str, password: &str) -> Option<i32> {
+        self.slapd
+            .client_command("ldapwhoami")
+            .args(["-x", "-H", &self.slapd.url(), "-D", dn, "-w", password])
+            .output()
+            .expect("cannot run ldapwhoami")
+            .status
+            .code()
+    }
+
     /// Cuts every connection the connector opened, as a server restart or an idle
     /// timeout would.
     pub fn cut_connections(&self) {
@@ -224,6 +238,22 @@ pub fn add(attributes: &[(&str, &[&str])]) -> Change {
     })
 }
 
+/// A user by its anchor.
+pub fn user(anchor: &str) -> ObjectRef {
+    ObjectRef {
+        object_type: "user".into(),
+        anchor: anchor.into(),
+    }
+}
+
+/// An update of the user with this anchor.
+pub fn update(anchor: &str, changes: Vec<AttributeChange>) -> Change {
+    Change::Update(UpdateChange {
+        target: user(anchor),
+        changes,
+    })
+}
+
 /// The one result of a one-change export.
 pub fn export_one(connector: &Connector, change: Change) -> ChangeResult {
     let mut results = connector.export(vec![change]);
@@ -248,4 +278,38 @@ pub fn texts(object: &Object, name: &str) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Every delta entry from `watermark` on, read in pages of `page_size` until none is left,
+/// and the final watermark. The accesslog is the whole server's, so pages also count the
+/// writes of tests running beside this one (skipped, as outside the base DN).
+pub fn delta_entries(
+    connector: &Connector,
+    watermark: &str,
+    page_size: u32,
+) -> (Vec<DeltaEntry>, String) {
+    let mut entries = Vec::new();
+    let mut watermark = watermark.to_owned();
+    for _ in 0..10_000 {
+        let page = connector.delta_import(&watermark, page_size).unwrap();
+        assert!(page.entries.len() <= page_size as usize);
+        entries.extend(page.entries);
+        watermark = page.watermark;
+        if !page.more {
+            return (entries, watermark);
+        }
+    }
+    panic!("the delta import never finished");
+}
+
+/// The watermark a full import hands over.
+pub fn full_import_watermark(connector: &Connector) -> String {
+    let mut cursor = None;
+    loop {
+        let page = connector.full_import(cursor.as_deref(), 100).unwrap();
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return page.watermark.expect("a delta source is configured"),
+        }
+    }
 }

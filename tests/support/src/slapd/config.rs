@@ -13,6 +13,10 @@ pub(super) const ADMIN_DN: &str = "cn=admin,dc=example,dc=org";
 /// The administrator's password, kept in clear in the config: the server is thrown away.
 pub(super) const ADMIN_PASSWORD: &str = "ferry-test-admin";
 
+/// The password policy of every entry without one of its own (`olcPPolicyDefault`); the
+/// entry itself is among the base entries added at start.
+pub(super) const POLICY_DN: &str = "cn=password-policy,dc=example,dc=org";
+
 /// The map size of each LMDB database: the default 10 MiB fills up after a few thousand
 /// entries, and the map is sparse, so 4 GiB costs nothing up front.
 const MAX_SIZE: u64 = 4 << 30;
@@ -20,7 +24,8 @@ const MAX_SIZE: u64 = 4 << 30;
 /// The configuration for a server whose folder is `folder` (databases in `data/` and
 /// `accesslog/`) with TLS from `certs`.
 ///
-/// * Schemas core, cosine, nis and inetorgperson; modules back_mdb, accesslog and syncprov.
+/// * Schemas core, cosine, nis and inetorgperson; modules back_mdb, accesslog, syncprov and
+///   ppolicy (which brings the password policy schema with it in 2.5).
 /// * `cn=accesslog`, a database of its own defined *before* the main one (the overlay of the
 ///   main database names it), readable by the admin only, so that tests can see the writes
 ///   the server received.
@@ -28,6 +33,10 @@ const MAX_SIZE: u64 = 4 << 30;
 ///   read their own entry, bind with their `userPassword` and see nothing else; the admin
 ///   may do everything (as root DN it is not bound by ACLs anyway, but the ACLs say so too,
 ///   for a reader and in case a test binds as a non-root admin later).
+/// * The ppolicy overlay on `dc=example,dc=org` after the accesslog one, with
+///   [`POLICY_DN`] as the default policy (an entry the server adds at start), so that
+///   `pwdAccountLockedTime` locks accounts. The admin is the root DN, which ppolicy never
+///   locks and which may write that (operational) attribute.
 /// * No fsync (`olcDbNoSync`): nothing here must survive a crash.
 /// * TLS on the plain port (StartTLS) and the LDAPS port; a client certificate is asked
 ///   for and checked against the test CA but not required (`olcTLSVerifyClient: allow`).
@@ -53,6 +62,7 @@ olcModulePath: /usr/lib/ldap
 olcModuleLoad: {{0}}back_mdb
 olcModuleLoad: {{1}}accesslog
 olcModuleLoad: {{2}}syncprov
+olcModuleLoad: {{3}}ppolicy
 
 dn: cn=schema,cn=config
 objectClass: olcSchemaConfig
@@ -111,6 +121,12 @@ olcOverlay: {{0}}accesslog
 olcAccessLogDB: cn=accesslog
 olcAccessLogOps: writes
 olcAccessLogSuccess: TRUE
+
+dn: olcOverlay={{1}}ppolicy,olcDatabase={{2}}mdb,cn=config
+objectClass: olcOverlayConfig
+objectClass: olcPPolicyConfig
+olcOverlay: {{1}}ppolicy
+olcPPolicyDefault: {POLICY_DN}
 "
     )
 }

@@ -21,8 +21,6 @@
 //! in `FERRY_PLUGIN_DIR`). PostgreSQL is started by `ferry-test-support`; a machine
 //! without it fails these tests, it never skips them.
 
-mod common;
-
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -251,7 +249,7 @@ async fn generic_sql() -> Arc<LoadedPlugin> {
     static PLUGIN: tokio::sync::OnceCell<Arc<LoadedPlugin>> = tokio::sync::OnceCell::const_new();
     PLUGIN
         .get_or_init(async || {
-            let file = common::component("generic-sql.wasm");
+            let file = crate::common::component("generic-sql.wasm");
             let runtime = RUNTIME.get_or_init(|| {
                 let compiled = Path::new(env!("CARGO_TARGET_TMPDIR")).join("generic-sql-compiled");
                 Runtime::new(

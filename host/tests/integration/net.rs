@@ -7,8 +7,6 @@
 //! The components are built by `cargo xtask test` into `target/plugins` (or the folder
 //! in `FERRY_PLUGIN_DIR`).
 
-mod common;
-
 use std::io::Write;
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -181,7 +179,7 @@ async fn pool(scratch: &Path, app: &str, network: Option<NetPolicy>) -> SessionP
     )
     .unwrap();
     let plugin = runtime
-        .load_plugin(&common::component("fixture-misbehave.wasm"))
+        .load_plugin(&crate::common::component("fixture-misbehave.wasm"))
         .await
         .unwrap();
     let grants = Grants {
@@ -211,7 +209,10 @@ fn policy(dir: &Path, allow: &[String], extra: &str) -> NetPolicy {
 
 /// The fixture's `reply` for the request `name`: the line read back, or the error.
 async fn reply(pool: &SessionPool, name: &str) -> String {
-    let results = pool.export(vec![common::add_thing(name)]).await.unwrap();
+    let results = pool
+        .export(vec![crate::common::add_thing(name)])
+        .await
+        .unwrap();
     let object = results.into_iter().next().unwrap().unwrap().unwrap();
     let reply = object.attributes.iter().find(|a| a.name == "reply");
     match reply.map(|a| &a.values[..]) {
@@ -488,7 +489,7 @@ async fn the_connection_cap_holds_and_slots_come_back() {
         "dropping a connection gives its slot back"
     );
     match pool
-        .export(vec![common::add_thing(&format!(
+        .export(vec![crate::common::add_thing(&format!(
             "net-panic|127.0.0.1|{port}|plain|x"
         ))])
         .await
@@ -533,7 +534,7 @@ allow-inline-secrets = true
 [apps.netapp.network]
 {network}
 "#,
-        plugins = common::component("fixture-misbehave.wasm")
+        plugins = crate::common::component("fixture-misbehave.wasm")
             .parent()
             .unwrap()
             .display()

@@ -5,8 +5,6 @@
 //! The components are built by `cargo xtask test` into `target/plugins` (or the folder
 //! in `FERRY_PLUGIN_DIR`).
 
-mod common;
-
 use std::path::Path;
 use std::sync::Arc;
 
@@ -32,7 +30,7 @@ fn runtime(dir: &Path) -> Runtime {
 async fn loads_the_generic_sql_connector_and_reads_its_description() {
     let scratch = tempfile::tempdir().unwrap();
     let plugin = runtime(scratch.path())
-        .load_plugin(&common::component("generic-sql.wasm"))
+        .load_plugin(&crate::common::component("generic-sql.wasm"))
         .await
         .unwrap();
     assert_eq!(plugin.info.name, "generic-sql");
@@ -84,7 +82,7 @@ async fn refuses_core_modules_foreign_imports_wrong_versions_and_truncated_files
     let m = refusal("future.wasm", &future).await;
     assert!(m.contains("0.9.0") && m.contains("0.1.0"), "{m}");
 
-    let real = std::fs::read(common::component("generic-sql.wasm")).unwrap();
+    let real = std::fs::read(crate::common::component("generic-sql.wasm")).unwrap();
     let m = refusal("truncated.wasm", &real[..real.len() / 2]).await;
     assert!(m.contains("truncated") || m.contains("not a valid"), "{m}");
 
@@ -105,7 +103,7 @@ async fn refuses_core_modules_foreign_imports_wrong_versions_and_truncated_files
 #[tokio::test(flavor = "multi_thread")]
 async fn keeps_compiled_artifacts_and_recompiles_tampered_ones() {
     let scratch = tempfile::tempdir().unwrap();
-    let file = common::component("fixture-misbehave.wasm");
+    let file = crate::common::component("fixture-misbehave.wasm");
     runtime(scratch.path()).load_plugin(&file).await.unwrap();
     let compiled = scratch.path().join("compiled");
     let artifact = std::fs::read_dir(&compiled)
@@ -137,7 +135,7 @@ fn pool(
     async move {
         let runtime = runtime(&runtime_dir);
         let plugin = runtime
-            .load_plugin(&common::component("fixture-misbehave.wasm"))
+            .load_plugin(&crate::common::component("fixture-misbehave.wasm"))
             .await
             .unwrap();
         let grants = Grants {
@@ -165,14 +163,17 @@ fn tight() -> Limits {
 }
 
 async fn failure(pool: &SessionPool, name: &str) -> (FailureKind, String) {
-    match pool.export(vec![common::add_thing(name)]).await {
+    match pool.export(vec![crate::common::add_thing(name)]).await {
         Err(CallError::Failed(f)) => (f.kind, f.message),
         other => panic!("'{name}' should fail the instance, got {other:?}"),
     }
 }
 
 async fn works(pool: &SessionPool) {
-    let results = pool.export(vec![common::add_thing("fine")]).await.unwrap();
+    let results = pool
+        .export(vec![crate::common::add_thing("fine")])
+        .await
+        .unwrap();
     let object = results.into_iter().next().unwrap().unwrap().unwrap();
     assert_eq!(object.anchor, "fine");
 }
@@ -217,7 +218,10 @@ async fn a_connector_error_is_typed_and_keeps_the_instance() {
     let scratch = tempfile::tempdir().unwrap();
     let pool = pool(scratch.path(), tight(), "ok").await;
     let results = pool
-        .export(vec![common::add_thing("exists"), common::add_thing("fine")])
+        .export(vec![
+            crate::common::add_thing("exists"),
+            crate::common::add_thing("fine"),
+        ])
         .await
         .unwrap();
     assert_eq!(
@@ -231,7 +235,10 @@ async fn a_connector_error_is_typed_and_keeps_the_instance() {
 async fn the_sandbox_grants_nothing_by_default() {
     let scratch = tempfile::tempdir().unwrap();
     let pool = pool(scratch.path(), tight(), "ok").await;
-    let results = pool.export(vec![common::add_thing("probe")]).await.unwrap();
+    let results = pool
+        .export(vec![crate::common::add_thing("probe")])
+        .await
+        .unwrap();
     let object = results.into_iter().next().unwrap().unwrap().unwrap();
     let get = |name: &str| match &object
         .attributes

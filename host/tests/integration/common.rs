@@ -1,11 +1,6 @@
 //! What the host's integration tests share: where the built components are, and the
 //! test fixture's requests.
 
-#![allow(
-    dead_code,
-    reason = "each test file is its own crate and uses a part of this"
-)]
-
 use std::path::{Path, PathBuf};
 
 use ferry::runtime::bindings::types::{AddChange, Attribute, Change, Value};
