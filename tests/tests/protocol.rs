@@ -133,6 +133,17 @@ async fn client_mistakes_get_scim_errors_with_the_right_status() {
         .await
         .unwrap();
     assert_scim_error(r.status.as_u16(), &r.body, 415, None);
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let r = scim
+        .send(
+            Method::POST,
+            "/Users",
+            Some(deep.into_bytes()),
+            "application/scim+json",
+        )
+        .await
+        .unwrap();
+    assert_scim_error(r.status.as_u16(), &r.body, 400, Some("invalidSyntax"));
     let huge = vec![b' '; 2 << 20];
     let r = scim
         .send(Method::POST, "/Users", Some(huge), "application/scim+json")

@@ -262,9 +262,9 @@ fn test(args: &[String]) -> anyhow::Result<()> {
     }
     wasm_clippy.args(["--", "-D", "warnings"]);
     run(wasm_clippy)?;
-    let mut build = cargo();
-    build.args(["build", "-p", "ferry", "--bins"]);
-    run(build)?;
+    // `cargo test` builds the `ferry` binary itself (the host's integration tests need
+    // it), with the same feature resolution as the tests: building it separately first
+    // would compile the host twice.
     let mut tests = cargo();
     tests
         .args(["test", "--workspace"])

@@ -148,7 +148,18 @@ impl App {
                 None => anyhow::bail!("cannot read the connector's schema: {e}"),
             },
         };
+        let mut schema = schema;
         let users = self.users_mapping(&schema)?;
+        // What the mapping makes secret (a password column) is secret for the cache too.
+        if let Some(t) = schema
+            .object_types
+            .iter_mut()
+            .find(|t| t.name == users.object_type)
+        {
+            for a in t.attributes.iter_mut() {
+                a.secret |= users.secret_attributes().any(|s| s == a.name);
+            }
+        }
         let indexed: BTreeSet<(String, String)> = users
             .filterable_attributes()
             .map(|a| (users.object_type.clone(), a.to_string()))

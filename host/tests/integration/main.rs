@@ -6,4 +6,5 @@ mod admission;
 mod common;
 mod generic_sql;
 mod net;
+mod properties;
 mod runtime;

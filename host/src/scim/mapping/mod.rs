@@ -44,6 +44,8 @@ pub struct MapEntry {
     pub leaf: AttrType,
     /// The connector attribute.
     pub attribute: AttributeSchema,
+    /// The SCIM attribute is write-only (a password): its target attribute is secret.
+    pub write_only: bool,
 }
 
 /// The mapping of one resource type ("User") to one object type.
@@ -93,6 +95,20 @@ impl Mapping {
             add_defaults(&resource, object_type, &mut entries);
         }
         let target_urn = target_schema_urn(&resource.resource_type);
+        // An attribute that receives a write-only SCIM attribute (a password) is secret,
+        // whatever the connector says: it is never shown, cached or logged.
+        let mut object_type = object_type.clone();
+        for entry in entries.iter_mut().filter(|e| e.write_only) {
+            entry.attribute.secret = true;
+            if let Some(a) = object_type
+                .attributes
+                .iter_mut()
+                .find(|a| a.name == entry.attribute.name)
+            {
+                a.secret = true;
+            }
+        }
+        let object_type = &object_type;
         let target_attributes: Vec<AttributeSchema> = object_type
             .attributes
             .iter()
@@ -153,6 +169,15 @@ impl Mapping {
             .map(|e| e.attribute.name.as_str())
             .chain(self.target_attributes.iter().map(|a| a.name.as_str()))
             .filter(|name| !self.is_secret(name))
+    }
+
+    /// The connector attributes that must never be shown, cached or logged: those the
+    /// connector marks secret and those that receive a write-only SCIM attribute.
+    pub fn secret_attributes(&self) -> impl Iterator<Item = &str> {
+        self.attributes
+            .iter()
+            .filter(|a| a.secret)
+            .map(|a| a.name.as_str())
     }
 
     fn is_secret(&self, attribute: &str) -> bool {
@@ -292,6 +317,7 @@ fn locate(
         multi: attr.multi_valued,
         type_filter,
         leaf: sub_def.map_or(attr.ty, |s| s.ty),
+        write_only: attr.mutability == Mutability::WriteOnly,
         attribute,
     })
 }
