@@ -6,6 +6,8 @@
 //!   once, then run formatting and lint checks and every test.
 //! * `cargo xtask plugins` — build the connectors and test components into
 //!   `target/plugins/`.
+//! * `cargo xtask new-connector NAME` — a new Rust connector in `plugins/NAME/`, from the
+//!   SDK's template (`sdk/rust/template/`), added to the workspace.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -17,6 +19,8 @@ const COMPONENTS: &[(&str, &str)] = &[
     ("generic-sql", "generic-sql.wasm"),
     ("generic-ldap", "generic-ldap.wasm"),
     ("fixture-misbehave", "fixture-misbehave.wasm"),
+    ("fixture-describe-loop", "fixture-describe-loop.wasm"),
+    ("fixture-describe-sleep", "fixture-describe-sleep.wasm"),
 ];
 
 /// The Debian packages holding the test servers, and a file each installs.
@@ -32,9 +36,10 @@ fn main() -> ExitCode {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("plugins") => build_components().map(drop),
+        Some("new-connector") => new_connector(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask demo [-- --listen ADDR --data DIR --token TOKEN]\n       cargo xtask test [-- CARGO TEST ARGS]\n       cargo xtask plugins"
+                "usage: cargo xtask demo [-- [--ldap] --listen ADDR --data DIR --token TOKEN]\n       cargo xtask test [-- CARGO TEST ARGS]\n       cargo xtask plugins\n       cargo xtask new-connector NAME"
             );
             return ExitCode::from(2);
         }
@@ -273,4 +278,147 @@ fn test(args: &[String]) -> anyhow::Result<()> {
         .env("FERRY_BIN", target_dir().join("debug/ferry"))
         .env("LDAPNOINIT", "1");
     run(tests)
+}
+
+/// `cargo xtask new-connector NAME`: writes `plugins/NAME/` from the SDK's template and
+/// adds it to the workspace, so `cargo build -p NAME` and clippy see it at once.
+fn new_connector(args: &[String]) -> anyhow::Result<()> {
+    let [name] = args else {
+        bail!("usage: cargo xtask new-connector NAME");
+    };
+    write_connector(&root().join("plugins").join(name), name, "../../sdk/rust")?;
+    add_workspace_member(&format!("plugins/{name}"))?;
+    eprintln!(
+        "xtask: wrote plugins/{name}/ (Cargo.toml, src/lib.rs); next:\n  \
+         cargo test -p {name}\n  \
+         cargo build -p {name} --target wasm32-wasip2 --profile plugin\n  \
+         cargo run -p ferry -- plugins inspect target/wasm32-wasip2/plugin/{}.wasm",
+        name.replace('-', "_")
+    );
+    Ok(())
+}
+
+/// Writes a connector crate called `name` into `folder` (which must not exist yet) from
+/// the template, depending on the SDK at `sdk` (a path as Cargo.toml writes it).
+fn write_connector(folder: &Path, name: &str, sdk: &str) -> anyhow::Result<()> {
+    let valid = name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with('-')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !valid {
+        bail!(
+            "'{name}' cannot name a connector: use lowercase letters, digits and hyphens, \
+             starting with a letter"
+        );
+    }
+    if folder.exists() {
+        bail!("{} exists already", folder.display());
+    }
+    let template = root().join("sdk/rust/template");
+    let manifest = std::fs::read_to_string(template.join("Cargo.toml.template"))?
+        .replace("{{name}}", name)
+        .replace("{{crate}}", &name.replace('-', "_"))
+        .replace("{{sdk}}", sdk);
+    std::fs::create_dir_all(folder.join("src"))?;
+    std::fs::write(folder.join("Cargo.toml"), manifest)?;
+    std::fs::copy(template.join("src/lib.rs"), folder.join("src/lib.rs"))?;
+    Ok(())
+}
+
+/// Adds `member` to the `members = [...]` line of the workspace's Cargo.toml.
+fn add_workspace_member(member: &str) -> anyhow::Result<()> {
+    let path = root().join("Cargo.toml");
+    let text = std::fs::read_to_string(&path)?;
+    std::fs::write(&path, with_member(&text, member)?)?;
+    Ok(())
+}
+
+/// The workspace manifest `text` with `member` added to its one-line `members` list.
+fn with_member(text: &str, member: &str) -> anyhow::Result<String> {
+    let line = text
+        .lines()
+        .find(|line| line.starts_with("members = [") && line.ends_with(']'))
+        .with_context(|| {
+            format!("no one-line `members = [...]` in Cargo.toml: add \"{member}\" to it")
+        })?;
+    let added = format!("{}, \"{member}\"]", line.trim_end_matches(']'));
+    Ok(text.replacen(line, &added, 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A connector made from the template in a folder of its own, the way an author
+    /// outside this repository starts one, passes its own tests, builds as a component,
+    /// and `ferry plugins inspect` reads its name and contract.
+    #[test]
+    fn a_new_connector_builds_and_is_inspected() {
+        let ferry = std::env::var_os("FERRY_BIN")
+            .map_or_else(|| target_dir().join("debug/ferry"), PathBuf::from);
+        assert!(
+            ferry.exists(),
+            "{} does not exist: run the tests with `cargo xtask test`",
+            ferry.display()
+        );
+        let scratch =
+            std::env::temp_dir().join(format!("ferry-new-connector-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&scratch);
+        let folder = scratch.join("hello-ferry");
+        let sdk = root().join("sdk/rust");
+        write_connector(&folder, "hello-ferry", sdk.to_str().unwrap()).unwrap();
+        assert!(
+            write_connector(&folder, "hello-ferry", "x").is_err(),
+            "never overwrites"
+        );
+        assert!(write_connector(&scratch.join("x"), "Hello", "x").is_err());
+        // The same toolchain (with its wasm32-wasip2 target) and dependency versions as
+        // this workspace; a target folder kept between runs, apart from the workspace's
+        // (which the running `cargo test` holds locked).
+        for file in ["rust-toolchain.toml", "Cargo.lock"] {
+            std::fs::copy(root().join(file), folder.join(file)).unwrap();
+        }
+        let cargo = |args: &[&str]| {
+            let mut command =
+                Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+            command
+                .args(args)
+                .current_dir(&folder)
+                .env("CARGO_TARGET_DIR", target_dir().join("new-connector"));
+            run(command).unwrap();
+        };
+        cargo(&["test", "--release", "--quiet"]);
+        cargo(&["build", "--release", "--quiet", "--target", "wasm32-wasip2"]);
+        let wasm = target_dir().join("new-connector/wasm32-wasip2/release/hello_ferry.wasm");
+        let output = Command::new(&ferry)
+            .args(["plugins", "inspect"])
+            .arg(&wasm)
+            .output()
+            .unwrap();
+        let shown = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{shown}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(shown.contains("name:        hello-ferry"), "{shown}");
+        assert!(
+            shown.contains("contract:    ferry:connector@0.1.0"),
+            "{shown}"
+        );
+        assert!(shown.contains("id-prefix"), "{shown}");
+        std::fs::remove_dir_all(&scratch).unwrap();
+    }
+
+    #[test]
+    fn adds_a_workspace_member() {
+        let manifest =
+            "[workspace]\nmembers = [\"host\", \"xtask\"]\ndefault-members = [\"host\"]\n";
+        assert_eq!(
+            with_member(manifest, "plugins/hello").unwrap(),
+            "[workspace]\nmembers = [\"host\", \"xtask\", \"plugins/hello\"]\ndefault-members = [\"host\"]\n"
+        );
+        assert!(with_member("[workspace]\nmembers = [\n  \"host\",\n]\n", "x").is_err());
+    }
 }

@@ -64,6 +64,17 @@ pub struct App {
     pub admission: Arc<tokio::sync::Semaphore>,
 }
 
+/// The longest connector message passed on to a SCIM client or the log: enough for any
+/// diagnostic, short enough that a connector cannot flood either.
+const MAX_CONNECTOR_MESSAGE: usize = 2048;
+
+/// A connector's message made safe to pass on: cut to [`MAX_CONNECTOR_MESSAGE`] bytes,
+/// control characters escaped.
+fn connector_message(message: &str) -> String {
+    use crate::runtime::state::{printable, truncate};
+    printable(truncate(message, MAX_CONNECTOR_MESSAGE)).into_owned()
+}
+
 /// Why an export failed, in the terms SCIM needs.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ExportError {
@@ -230,7 +241,7 @@ impl App {
             .map_err(|e| match e {
                 CallError::Connector(e) => ExportError::Refused {
                     kind: e.kind,
-                    message: e.message,
+                    message: connector_message(&e.message),
                 },
                 other => ExportError::Call(other),
             })?;
@@ -253,7 +264,7 @@ impl App {
                 }
                 return Err(ExportError::Refused {
                     kind: e.kind,
-                    message: e.message,
+                    message: connector_message(&e.message),
                 });
             }
         };

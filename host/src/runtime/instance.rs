@@ -8,6 +8,7 @@ use wasmtime::component::ResourceAny;
 use wasmtime::{Store, UpdateDeadline};
 
 use super::bindings::{Plugin, PluginPre, guest, types};
+use super::limits::Limits;
 use super::state::{Grants, MemoryLimitExceeded, StoreState, TableLimitExceeded};
 
 /// The error a call ends with when it used up its CPU budget.
@@ -27,6 +28,9 @@ pub enum FailureKind {
     CpuLimit,
     /// The guest grew its memory or tables past the limit.
     MemoryLimit,
+    /// The guest handed the host more data in one go (a call's result, or the
+    /// arguments of a call to the host) than the host copies out of a connector.
+    DataLimit,
     /// The call took longer than the wall-clock limit.
     Timeout,
 }
@@ -42,21 +46,41 @@ pub struct InstanceFailure {
     pub message: String,
 }
 
+/// The end of wasmtime's message when a lift runs out of hostcall fuel, i.e. the guest
+/// handed over more data than `Store::set_hostcall_fuel` allows. The error's type is
+/// private to wasmtime, so its text is what identifies it.
+const HOSTCALL_FUEL_EXHAUSTED: &str = "fuel allocated for hostcalls has been exhausted";
+
 impl InstanceFailure {
-    fn from_error(error: wasmtime::Error, guest_output: String) -> Self {
+    /// The failure `error` describes, in `store` (for its limits and the guest's last
+    /// output).
+    fn from_error(error: wasmtime::Error, store: &Store<StoreState>) -> Self {
         let kind = if error.downcast_ref::<CpuLimitExceeded>().is_some() {
             FailureKind::CpuLimit
         } else if error.downcast_ref::<MemoryLimitExceeded>().is_some()
             || error.downcast_ref::<TableLimitExceeded>().is_some()
         {
             FailureKind::MemoryLimit
+        } else if error
+            .chain()
+            .any(|e| e.to_string().ends_with(HOSTCALL_FUEL_EXHAUSTED))
+        {
+            FailureKind::DataLimit
         } else {
             FailureKind::Trap
         };
         let mut message = match kind {
             FailureKind::Trap => format!("the connector trapped: {}", root_message(&error)),
+            FailureKind::DataLimit => format!(
+                "the connector handed the host more than {} MiB at once (a result, or the \
+                 arguments of a call to the host): Ferry copies no more than the app's \
+                 memory-mib, and at most {} MiB, out of a connector",
+                store.hostcall_fuel() >> 20,
+                Limits::MAX_COPY_MIB
+            ),
             _ => root_message(&error),
         };
+        let guest_output = store.data().output.tail();
         if !guest_output.is_empty() {
             message.push_str(&format!(" (connector output: {guest_output})"));
         }
@@ -94,6 +118,9 @@ impl Instance {
     ) -> Result<Self, InstanceFailure> {
         let mut store = Store::new(pre.engine(), StoreState::new(grants));
         store.limiter(|s| &mut s.limiter);
+        // Caps what wasmtime copies out of the guest per lift (its default is 128 MiB,
+        // whatever the guest's own memory limit).
+        store.set_hostcall_fuel(grants.limits.copy_bytes());
         let limit_ms = grants.limits.cpu_ms_per_call;
         store.epoch_deadline_callback(move |mut ctx| {
             let state = ctx.data_mut();
@@ -109,7 +136,7 @@ impl Instance {
         let bindings = pre
             .instantiate_async(&mut store)
             .await
-            .map_err(|e| InstanceFailure::from_error(e, store.data().output.tail()))?;
+            .map_err(|e| InstanceFailure::from_error(e, &store))?;
         Ok(Self { store, bindings })
     }
 
@@ -122,8 +149,7 @@ impl Instance {
         arm(&mut self.store);
         let guest = self.bindings.ferry_connector_connector();
         let result = call(guest, &mut self.store).await;
-        let output = self.store.data().output.tail();
-        result.map_err(|e| InstanceFailure::from_error(e, output))
+        result.map_err(|e| InstanceFailure::from_error(e, &self.store))
     }
 
     /// `describe()`.

@@ -85,6 +85,22 @@ impl Limits {
         self.memory_mib as usize * 1024 * 1024
     }
 
+    /// The most the host copies out of an instance in one go (a call's result, or the
+    /// arguments of one call the connector makes to the host), in MiB, whatever the
+    /// memory limit: a page of identity objects is a few MiB, and each of an app's
+    /// instances may hold this much on the host at once.
+    pub const MAX_COPY_MIB: u32 = 128;
+
+    /// The most bytes the host copies out of an instance in one go: its memory limit,
+    /// and at most [`Self::MAX_COPY_MIB`]. A guest cannot hold more than its memory, but
+    /// it can hand over one buffer many times over (the canonical ABI passes strings and
+    /// lists by pointer), so without this a 16 MiB guest could make the host copy
+    /// gigabytes. Counted in host bytes, so it bounds what the copy costs the host.
+    pub fn copy_bytes(&self) -> usize {
+        self.memory_bytes()
+            .min(Self::MAX_COPY_MIB as usize * 1024 * 1024)
+    }
+
     /// The CPU budget of one call in epoch ticks (at least one).
     pub fn cpu_ticks(&self) -> u64 {
         (u64::from(self.cpu_ms_per_call) / EPOCH_TICK.as_millis() as u64).max(1)
@@ -111,6 +127,12 @@ mod tests {
         l.validate().unwrap();
         assert_eq!(l.cpu_ticks(), 1000);
         assert_eq!(l.memory_bytes(), 256 << 20);
+        assert_eq!(l.copy_bytes(), 128 << 20);
+        let small = Limits {
+            memory_mib: 16,
+            ..Limits::default()
+        };
+        assert_eq!(small.copy_bytes(), 16 << 20);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use wasmtime::component::Linker;
 use super::bindings::PluginPre;
 use super::bindings::types::ConnectorInfo;
 use super::compile_cache::{CompileCache, sha256_hex};
-use super::instance::Instance;
+use super::instance::{Instance, InstanceFailure};
 use super::limits::Limits;
 use super::state::{Grants, StoreState};
 use super::validate;
@@ -17,6 +17,28 @@ use super::validate;
 /// The largest connector file Ferry loads. Real connectors are well under 50 MiB even
 /// with an interpreter inside; a bigger file is refused before it is read into memory.
 pub const MAX_PLUGIN_BYTES: u64 = 256 << 20;
+
+/// The CPU time a connector may use to be instantiated and describe itself while it is
+/// loaded, in milliseconds: `describe` returns a constant, which takes a real connector
+/// milliseconds (an interpreter's start, tens of them), so 5 s is only ever reached by a
+/// runaway loop.
+const DESCRIBE_CPU_MS: u32 = 5_000;
+
+/// The wall-clock time the same may take, as a multiple of [`DESCRIBE_CPU_MS`]. Without
+/// a wall-clock bound, a `describe` that waits in the host (which uses no CPU) would
+/// stall loading, and with it the host's start, forever; three times the CPU budget lets
+/// a spinning `describe` on a busy host (where it gets the CPU only part of the time)
+/// still be stopped by its CPU limit, with the clearer message.
+const DESCRIBE_WALL_FACTOR: u32 = 3;
+
+/// The limits a connector is instantiated and described under while it is loaded.
+fn describe_limits() -> Limits {
+    Limits {
+        cpu_ms_per_call: DESCRIBE_CPU_MS,
+        call_timeout_seconds: DESCRIBE_CPU_MS.div_ceil(1000) * DESCRIBE_WALL_FACTOR,
+        ..Limits::default()
+    }
+}
 
 /// A connector ready to instantiate.
 pub struct LoadedPlugin {
@@ -93,17 +115,29 @@ pub async fn load(
     let grants = Grants {
         app: Arc::from("(describe)"),
         plugin: Arc::from(file_stem(path)),
-        limits: Limits::default(),
+        limits: describe_limits(),
         database: None,
         network: None,
     };
-    let mut instance = Instance::new(&pre, &grants)
+    let limit = grants.limits.call_timeout_seconds;
+    let described = tokio::time::timeout(grants.limits.call_timeout(), async {
+        let mut instance = Instance::new(&pre, &grants)
+            .await
+            .map_err(|e| format!("cannot be instantiated: {e}"))?;
+        instance
+            .describe()
+            .await
+            .map_err(|e| format!("describe() failed: {e}"))
+    });
+    let info = described
         .await
-        .map_err(|e| fail(format!("cannot be instantiated: {e}")))?;
-    let info = instance
-        .describe()
-        .await
-        .map_err(|e| fail(format!("describe() failed: {e}")))?;
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "describe() failed: {}",
+                InstanceFailure::timeout(limit)
+            ))
+        })
+        .map_err(fail)?;
     if info.name.trim().is_empty() {
         return Err(fail("describe() returned an empty name".into()));
     }

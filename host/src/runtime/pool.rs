@@ -151,14 +151,19 @@ impl SessionPool {
         self.reserve().await?.run(f).await
     }
 
+    /// Instantiates and opens a session, both under the call's wall-clock limit (a
+    /// component could block in its start function as well as in `open`).
     async fn open_session(&self) -> Result<Session, CallError> {
-        let mut instance = Instance::new(&self.plugin.pre, &self.grants).await?;
         let limits = &self.grants.limits;
-        let opened = tokio::time::timeout(limits.call_timeout(), instance.open(&self.settings))
+        let open = async {
+            let mut instance = Instance::new(&self.plugin.pre, &self.grants).await?;
+            let opened = instance.open(&self.settings).await?;
+            Ok::<_, InstanceFailure>(opened.map(|handle| Session { instance, handle }))
+        };
+        tokio::time::timeout(limits.call_timeout(), open)
             .await
-            .unwrap_or_else(|_| Err(InstanceFailure::timeout(limits.call_timeout_seconds)))?;
-        let handle = opened.map_err(CallError::Connector)?;
-        Ok(Session { instance, handle })
+            .unwrap_or_else(|_| Err(InstanceFailure::timeout(limits.call_timeout_seconds)))?
+            .map_err(CallError::Connector)
     }
 }
 

@@ -5,6 +5,7 @@
 mod admission;
 mod common;
 mod generic_sql;
+mod hostile;
 mod net;
 mod properties;
 mod runtime;

@@ -5,8 +5,7 @@
 
 use crate::dn::Dn;
 use crate::entries::Entry;
-use crate::ferry::connector::types::Datetime;
-use crate::time;
+use ferry_connector::types::Datetime;
 
 /// The accesslog attributes the connector reads.
 pub const ATTRIBUTES: [&str; 7] = [
@@ -60,7 +59,8 @@ impl LoggedChange {
 /// Reads one accesslog entry; the reason when it is not a write the connector can use.
 pub fn interpret(entry: &Entry) -> Result<LoggedChange, String> {
     let start = entry.text("reqStart").ok_or("no reqStart")?.to_owned();
-    let at = time::parse(&start).ok_or_else(|| format!("reqStart {start:?} is not a time"))?;
+    let at = Datetime::parse_generalized_time(&start)
+        .ok_or_else(|| format!("reqStart {start:?} is not a time"))?;
     let kind = match entry.text("reqType").ok_or("no reqType")? {
         "add" => ChangeKind::Add,
         "delete" => ChangeKind::Delete,

@@ -13,8 +13,8 @@ use ldap3_proto::proto::{
 };
 use tokio_util::codec::{Decoder, Encoder};
 
-use crate::ferry::connector::net::NetError;
-use crate::transport::Transport;
+use ferry_connector::net::NetError;
+use ferry_connector::net::Transport;
 
 /// The largest message accepted from the server. An entry with a large photo or many
 /// group members is still far below it; the cap only keeps a garbled length from making

@@ -2,185 +2,119 @@
 //! publishes), and the checks that need no server, so a bad setting fails at `open` with
 //! an `invalid-input` error naming the parameter instead of at the first import.
 
+use ferry_connector::net::Security;
+use ferry_connector::{Error, Parameter, Settings};
 use ldap3_proto::proto::LdapFilter;
 
 use crate::client::Credentials;
 use crate::disable::Lock;
 use crate::dn::{Dn, is_attribute_type};
-use crate::errors::invalid_input;
-use crate::ferry::connector::net::Security;
-use crate::ferry::connector::types::{Error, ParameterType, Setting, SettingValue};
 use crate::filter;
 use crate::template::DnTemplate;
 
-/// One parameter: name, type, whether required or secret, the default as TOML text, and
-/// what it means.
-pub struct ParameterSpec {
-    /// The key in the app's settings.
-    pub name: &'static str,
-    /// Its type.
-    pub kind: ParameterType,
-    /// The host refuses an app without it.
-    pub required: bool,
-    /// Supplied from an environment variable or file, never logged.
-    pub secret: bool,
-    /// The default, written as in TOML.
-    pub default: Option<&'static str>,
-    /// What it does, for operators.
-    pub description: &'static str,
-}
-
-const fn spec(
-    name: &'static str,
-    kind: ParameterType,
-    default: Option<&'static str>,
-    description: &'static str,
-) -> ParameterSpec {
-    ParameterSpec {
-        name,
-        kind,
-        required: false,
-        secret: false,
-        default,
-        description,
-    }
-}
-
-/// Every parameter the connector takes, in the order `describe` lists them.
-pub const PARAMETERS: &[ParameterSpec] = &[
-    ParameterSpec {
-        required: true,
-        ..spec(
+/// Every parameter the connector takes, in the order `describe` lists them; the defaults
+/// here are the ones `parse` sees (the host, and natively `Settings::parse`, fill them in).
+pub fn parameters() -> Vec<Parameter> {
+    vec![
+        Parameter::string(
             "host",
-            ParameterType::String,
-            None,
             "The directory server's host name; the app's network allow-list must grant it.",
         )
-    },
-    spec(
-        "port",
-        ParameterType::Integer,
-        None,
-        "The server's port; 636 with security = \"ldaps\", 389 otherwise.",
-    ),
-    spec(
-        "security",
-        ParameterType::String,
-        Some("\"ldaps\""),
-        "\"ldaps\" (TLS from the first byte), \"starttls\" (LDAP then the StartTLS \
-         operation) or \"plain\" (no TLS: only for tests and trusted networks). The host \
-         does the TLS and checks the server's certificate.",
-    ),
-    spec(
-        "bind-dn",
-        ParameterType::String,
-        None,
-        "The DN of the account the connector binds as (simple bind); with bind-password.",
-    ),
-    ParameterSpec {
-        secret: true,
-        ..spec(
-            "bind-password",
-            ParameterType::String,
-            None,
-            "The password of bind-dn.",
+        .required(),
+        Parameter::integer(
+            "port",
+            "The server's port; 636 with security = \"ldaps\", 389 otherwise.",
+        ),
+        Parameter::string(
+            "security",
+            "\"ldaps\" (TLS from the first byte), \"starttls\" (LDAP then the StartTLS \
+             operation) or \"plain\" (no TLS: only for tests and trusted networks). The host \
+             does the TLS and checks the server's certificate.",
         )
-    },
-    spec(
-        "sasl-external",
-        ParameterType::Boolean,
-        Some("false"),
-        "Bind with SASL EXTERNAL as the identity of the client certificate the host \
-         presents, instead of bind-dn; needs ldaps or starttls.",
-    ),
-    ParameterSpec {
-        required: true,
-        ..spec(
+        .with_default("ldaps"),
+        Parameter::string(
+            "bind-dn",
+            "The DN of the account the connector binds as (simple bind); with bind-password.",
+        ),
+        Parameter::string("bind-password", "The password of bind-dn.").secret(),
+        Parameter::boolean(
+            "sasl-external",
+            "Bind with SASL EXTERNAL as the identity of the client certificate the host \
+             presents, instead of bind-dn; needs ldaps or starttls.",
+        )
+        .with_default(false),
+        Parameter::string(
             "base-dn",
-            ParameterType::String,
-            None,
             "The DN under which users are searched, e.g. \"dc=example,dc=org\".",
         )
-    },
-    spec(
-        "user-object-classes",
-        ParameterType::StringList,
-        Some("[\"inetOrgPerson\"]"),
-        "The object classes of a user, written on every add: one structural class and any \
-         auxiliary ones. Their MUST and MAY attributes make the user schema.",
-    ),
-    spec(
-        "user-filter",
-        ParameterType::String,
-        Some("\"(objectClass=inetOrgPerson)\""),
-        "The RFC 4515 filter that selects users under base-dn.",
-    ),
-    spec(
-        "user-dn-template",
-        ParameterType::String,
-        Some("\"uid={uid},ou=people,{base-dn}\""),
-        "The DN of a new user: {attribute} is replaced by that attribute's value from the \
-         add (escaped per RFC 4514), {base-dn} by base-dn.",
-    ),
-    spec(
-        "anchor",
-        ParameterType::String,
-        Some("\"entryUUID\""),
-        "What identifies a user: \"entryUUID\" (stable across renames) or \"dn\" (renames \
-         then change the identity and are refused).",
-    ),
-    spec(
-        "group-object-class",
-        ParameterType::String,
-        Some("\"groupOfNames\""),
-        "The object class of groups (groups are not provisioned yet).",
-    ),
-    spec(
-        "group-member-attribute",
-        ParameterType::String,
-        Some("\"member\""),
-        "The attribute of a group holding its members' DNs (groups are not provisioned yet).",
-    ),
-    spec(
-        "delta",
-        ParameterType::String,
-        Some("\"accesslog\""),
-        "How delta imports find changes: \"accesslog\" (OpenLDAP's slapo-accesslog: adds, \
-         modifies, renames and deletes), \"modify-timestamp\" (modifyTimestamp: cannot see \
-         deletes) or \"none\".",
-    ),
-    spec(
-        "accesslog-base",
-        ParameterType::String,
-        Some("\"cn=accesslog\""),
-        "The suffix of the accesslog database, for delta = \"accesslog\".",
-    ),
-    spec(
-        "disable",
-        ParameterType::String,
-        Some("\"none\""),
-        "How users are disabled and enabled (SCIM's active): \"none\" (users have no \
-         active attribute), \"ppolicy\" (OpenLDAP's password policy overlay: a disabled \
-         user has pwdAccountLockedTime 000001010000Z, a permanent lock; the overlay must \
-         apply a policy with pwdLockout TRUE) or \"attribute\" (disable-attribute holds \
-         disabled-value). Otherwise users get a boolean attribute \"active\", computed \
-         from that attribute, which the bind account must be able to read and write.",
-    ),
-    spec(
-        "disable-attribute",
-        ParameterType::String,
-        None,
-        "For disable = \"attribute\": the attribute that marks a disabled user, e.g. \
-         \"nsAccountLock\" (389 DS) or \"employeeType\". Enabling removes the mark.",
-    ),
-    spec(
-        "disabled-value",
-        ParameterType::String,
-        None,
-        "For disable = \"attribute\": the value of disable-attribute that marks a disabled \
-         user, e.g. \"TRUE\"; compared without regard to case.",
-    ),
-];
+        .required(),
+        Parameter::string_list(
+            "user-object-classes",
+            "The object classes of a user, written on every add: one structural class and any \
+             auxiliary ones. Their MUST and MAY attributes make the user schema.",
+        )
+        .with_default(["inetOrgPerson"]),
+        Parameter::string(
+            "user-filter",
+            "The RFC 4515 filter that selects users under base-dn.",
+        )
+        .with_default("(objectClass=inetOrgPerson)"),
+        Parameter::string(
+            "user-dn-template",
+            "The DN of a new user: {attribute} is replaced by that attribute's value from the \
+             add (escaped per RFC 4514), {base-dn} by base-dn.",
+        )
+        .with_default("uid={uid},ou=people,{base-dn}"),
+        Parameter::string(
+            "anchor",
+            "What identifies a user: \"entryUUID\" (stable across renames) or \"dn\" (renames \
+             then change the identity and are refused).",
+        )
+        .with_default("entryUUID"),
+        Parameter::string(
+            "group-object-class",
+            "The object class of groups (groups are not provisioned yet).",
+        )
+        .with_default("groupOfNames"),
+        Parameter::string(
+            "group-member-attribute",
+            "The attribute of a group holding its members' DNs (groups are not provisioned yet).",
+        )
+        .with_default("member"),
+        Parameter::string(
+            "delta",
+            "How delta imports find changes: \"accesslog\" (OpenLDAP's slapo-accesslog: adds, \
+             modifies, renames and deletes), \"modify-timestamp\" (modifyTimestamp: cannot see \
+             deletes) or \"none\".",
+        )
+        .with_default("accesslog"),
+        Parameter::string(
+            "accesslog-base",
+            "The suffix of the accesslog database, for delta = \"accesslog\".",
+        )
+        .with_default("cn=accesslog"),
+        Parameter::string(
+            "disable",
+            "How users are disabled and enabled (SCIM's active): \"none\" (users have no \
+             active attribute), \"ppolicy\" (OpenLDAP's password policy overlay: a disabled \
+             user has pwdAccountLockedTime 000001010000Z, a permanent lock; the overlay must \
+             apply a policy with pwdLockout TRUE) or \"attribute\" (disable-attribute holds \
+             disabled-value). Otherwise users get a boolean attribute \"active\", computed \
+             from that attribute, which the bind account must be able to read and write.",
+        )
+        .with_default("none"),
+        Parameter::string(
+            "disable-attribute",
+            "For disable = \"attribute\": the attribute that marks a disabled user, e.g. \
+             \"nsAccountLock\" (389 DS) or \"employeeType\". Enabling removes the mark.",
+        ),
+        Parameter::string(
+            "disabled-value",
+            "For disable = \"attribute\": the value of disable-attribute that marks a disabled \
+             user, e.g. \"TRUE\"; compared without regard to case.",
+        ),
+    ]
+}
 
 /// What identifies an object for the host.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -228,52 +162,24 @@ pub struct Config {
     pub disable: Option<Lock>,
 }
 
-/// Reads and checks the settings `session.open` received; defaults fill what is missing.
-pub fn parse(settings: &[Setting]) -> Result<Config, Error> {
-    let mut values = Values(Vec::new());
-    for setting in settings {
-        let spec = PARAMETERS
-            .iter()
-            .find(|spec| spec.name == setting.name)
-            .ok_or_else(|| invalid_input(format!("unknown setting '{}'", setting.name)))?;
-        let fits = matches!(
-            (&spec.kind, &setting.value),
-            (ParameterType::String, SettingValue::String(_))
-                | (ParameterType::Integer, SettingValue::Integer(_))
-                | (ParameterType::Boolean, SettingValue::Boolean(_))
-                | (ParameterType::StringList, SettingValue::StringList(_))
-        );
-        if !fits {
-            return Err(invalid_input(format!(
-                "'{}' must be {}",
-                spec.name,
-                match spec.kind {
-                    ParameterType::String => "a string",
-                    ParameterType::Integer => "an integer",
-                    ParameterType::Boolean => "true or false",
-                    ParameterType::StringList => "a list of strings",
-                    ParameterType::Structured => "a table",
-                }
-            )));
-        }
-        values.0.push((spec.name, &setting.value));
-    }
-
-    let host = values.text("host").unwrap_or_default();
+/// Reads and checks the settings `session.open` received (already checked against
+/// `parameters`, defaults filled in).
+pub fn parse(settings: &Settings) -> Result<Config, Error> {
+    let host = settings.string("host")?;
     if host.trim().is_empty() {
-        return Err(invalid_input("'host' is missing or empty"));
+        return Err(Error::invalid_input("'host' is missing or empty"));
     }
-    let security = match values.text("security").unwrap_or("ldaps") {
+    let security = match settings.string("security")? {
         "ldaps" => Security::Tls,
         "starttls" => Security::StartTls,
         "plain" => Security::Plain,
         other => {
-            return Err(invalid_input(format!(
+            return Err(Error::invalid_input(format!(
                 "'security' must be \"ldaps\", \"starttls\" or \"plain\", not \"{other}\""
             )));
         }
     };
-    let port = match values.integer("port") {
+    let port = match settings.optional_integer("port")? {
         None => match security {
             Security::Tls => 636,
             _ => 389,
@@ -281,18 +187,21 @@ pub fn parse(settings: &[Setting]) -> Result<Config, Error> {
         Some(port) => u16::try_from(port)
             .ok()
             .filter(|port| *port > 0)
-            .ok_or_else(|| invalid_input(format!("'port' must be 1 to 65535, not {port}")))?,
+            .ok_or_else(|| {
+                Error::invalid_input(format!("'port' must be 1 to 65535, not {port}"))
+            })?,
     };
 
-    let bind_dn = values.text("bind-dn");
-    let bind_password = values.text("bind-password");
-    let external = values.boolean("sasl-external").unwrap_or(false);
+    let bind_dn = settings.optional_string("bind-dn")?;
+    let bind_password = settings.optional_string("bind-password")?;
+    let external = settings.boolean("sasl-external")?;
     let credentials = match (bind_dn, bind_password, external) {
         (None, None, false) => Credentials::Anonymous,
         (Some(dn), Some(password), false) => {
-            Dn::parse(dn).map_err(|why| invalid_input(format!("'bind-dn' is not a DN: {why}")))?;
+            Dn::parse(dn)
+                .map_err(|why| Error::invalid_input(format!("'bind-dn' is not a DN: {why}")))?;
             if password.is_empty() {
-                return Err(invalid_input(
+                return Err(Error::invalid_input(
                     "'bind-password' is empty: an empty password makes an unauthenticated bind",
                 ));
             }
@@ -301,61 +210,58 @@ pub fn parse(settings: &[Setting]) -> Result<Config, Error> {
                 password: password.to_owned(),
             }
         }
-        (Some(_), None, false) => return Err(invalid_input("'bind-dn' needs 'bind-password'")),
-        (None, Some(_), false) => return Err(invalid_input("'bind-password' needs 'bind-dn'")),
+        (Some(_), None, false) => {
+            return Err(Error::invalid_input("'bind-dn' needs 'bind-password'"));
+        }
+        (None, Some(_), false) => {
+            return Err(Error::invalid_input("'bind-password' needs 'bind-dn'"));
+        }
         (None, None, true) => Credentials::External,
         (_, _, true) => {
-            return Err(invalid_input(
+            return Err(Error::invalid_input(
                 "'sasl-external' binds as the client certificate: leave 'bind-dn' and \
                  'bind-password' out",
             ));
         }
     };
     if credentials == Credentials::External && security == Security::Plain {
-        return Err(invalid_input(
+        return Err(Error::invalid_input(
             "'sasl-external' needs security = \"ldaps\" or \"starttls\": the identity is the \
              TLS client certificate",
         ));
     }
 
-    let base_dn = dn_setting(values.text("base-dn"), "base-dn")?;
+    let base_dn = dn_setting(settings.string("base-dn")?, "base-dn")?;
     if base_dn.rdns.is_empty() {
-        return Err(invalid_input("'base-dn' is missing or empty"));
+        return Err(Error::invalid_input("'base-dn' is missing or empty"));
     }
 
-    let user_object_classes = values
-        .list("user-object-classes")
-        .unwrap_or_else(|| vec!["inetOrgPerson".to_owned()]);
+    let user_object_classes = settings.string_list("user-object-classes")?.to_vec();
     if user_object_classes.is_empty() {
-        return Err(invalid_input(
+        return Err(Error::invalid_input(
             "'user-object-classes' is empty: name at least the structural class",
         ));
     }
     for class in &user_object_classes {
         if !is_attribute_type(class) {
-            return Err(invalid_input(format!(
+            return Err(Error::invalid_input(format!(
                 "'user-object-classes': \"{class}\" is not an object class name"
             )));
         }
     }
 
-    let filter_text = values
-        .text("user-filter")
-        .unwrap_or("(objectClass=inetOrgPerson)");
-    let user_filter = filter::parse(filter_text)
-        .map_err(|why| invalid_input(format!("'user-filter' is not an RFC 4515 filter: {why}")))?;
+    let user_filter = filter::parse(settings.string("user-filter")?).map_err(|why| {
+        Error::invalid_input(format!("'user-filter' is not an RFC 4515 filter: {why}"))
+    })?;
 
-    let template_text = values
-        .text("user-dn-template")
-        .unwrap_or("uid={uid},ou=people,{base-dn}");
-    let user_dn_template = DnTemplate::parse(template_text, &base_dn)
-        .map_err(|why| invalid_input(format!("'user-dn-template': {why}")))?;
+    let user_dn_template = DnTemplate::parse(settings.string("user-dn-template")?, &base_dn)
+        .map_err(|why| Error::invalid_input(format!("'user-dn-template': {why}")))?;
 
-    let anchor = match values.text("anchor").unwrap_or("entryUUID") {
+    let anchor = match settings.string("anchor")? {
         name if name.eq_ignore_ascii_case("entryUUID") => Anchor::EntryUuid,
         name if name.eq_ignore_ascii_case("dn") => Anchor::Dn,
         other => {
-            return Err(invalid_input(format!(
+            return Err(Error::invalid_input(format!(
                 "'anchor' must be \"entryUUID\" or \"dn\", not \"{other}\""
             )));
         }
@@ -363,24 +269,24 @@ pub fn parse(settings: &[Setting]) -> Result<Config, Error> {
 
     // Checked now so a configuration written for groups fails early; kept by the issue
     // that provisions groups.
-    name_setting(&values, "group-object-class", "groupOfNames")?;
-    name_setting(&values, "group-member-attribute", "member")?;
+    name_setting(settings, "group-object-class")?;
+    name_setting(settings, "group-member-attribute")?;
 
-    let delta = match values.text("delta").unwrap_or("accesslog") {
+    let delta = match settings.string("delta")? {
         "accesslog" => DeltaSource::Accesslog(dn_setting(
-            Some(values.text("accesslog-base").unwrap_or("cn=accesslog")),
+            settings.string("accesslog-base")?,
             "accesslog-base",
         )?),
         "modify-timestamp" => DeltaSource::ModifyTimestamp,
         "none" => DeltaSource::None,
         other => {
-            return Err(invalid_input(format!(
+            return Err(Error::invalid_input(format!(
                 "'delta' must be \"accesslog\", \"modify-timestamp\" or \"none\", not \"{other}\""
             )));
         }
     };
 
-    let disable = disable_setting(&values)?;
+    let disable = disable_setting(settings)?;
 
     Ok(Config {
         host: host.to_owned(),
@@ -399,13 +305,13 @@ pub fn parse(settings: &[Setting]) -> Result<Config, Error> {
 
 /// The lock `disable` chooses; `disable-attribute` and `disabled-value` belong to
 /// disable = "attribute" alone, which needs both.
-fn disable_setting(values: &Values) -> Result<Option<Lock>, Error> {
-    let mode = values.text("disable").unwrap_or("none");
-    let attribute = values.text("disable-attribute");
-    let value = values.text("disabled-value");
+fn disable_setting(settings: &Settings) -> Result<Option<Lock>, Error> {
+    let mode = settings.string("disable")?;
+    let attribute = settings.optional_string("disable-attribute")?;
+    let value = settings.optional_string("disabled-value")?;
     for (name, given) in [("disable-attribute", attribute), ("disabled-value", value)] {
         if given.is_some() && mode != "attribute" {
-            return Err(invalid_input(format!(
+            return Err(Error::invalid_input(format!(
                 "'{name}' is only for disable = \"attribute\" (disable is \"{mode}\")"
             )));
         }
@@ -415,24 +321,24 @@ fn disable_setting(values: &Values) -> Result<Option<Lock>, Error> {
         "ppolicy" => Ok(Some(Lock::password_policy())),
         "attribute" => {
             let attribute = attribute.ok_or_else(|| {
-                invalid_input(
+                Error::invalid_input(
                     "'disable-attribute' is missing: disable = \"attribute\" needs the \
                      attribute that marks a disabled user",
                 )
             })?;
             if !is_attribute_type(attribute) {
-                return Err(invalid_input(format!(
+                return Err(Error::invalid_input(format!(
                     "'disable-attribute': \"{attribute}\" is not an attribute name"
                 )));
             }
             let value = value.ok_or_else(|| {
-                invalid_input(
+                Error::invalid_input(
                     "'disabled-value' is missing: disable = \"attribute\" needs the value \
                      that marks a disabled user",
                 )
             })?;
             if value.is_empty() {
-                return Err(invalid_input("'disabled-value' is empty"));
+                return Err(Error::invalid_input("'disabled-value' is empty"));
             }
             Ok(Some(Lock {
                 attribute: attribute.to_owned(),
@@ -440,87 +346,49 @@ fn disable_setting(values: &Values) -> Result<Option<Lock>, Error> {
                 setting: "disable-attribute",
             }))
         }
-        other => Err(invalid_input(format!(
+        other => Err(Error::invalid_input(format!(
             "'disable' must be \"none\", \"ppolicy\" or \"attribute\", not \"{other}\""
         ))),
     }
 }
 
-/// The settings given, by name, already checked against their declared types.
-struct Values<'a>(Vec<(&'static str, &'a SettingValue)>);
-
-impl<'a> Values<'a> {
-    fn get(&self, name: &str) -> Option<&'a SettingValue> {
-        self.0
-            .iter()
-            .find(|(given, _)| *given == name)
-            .map(|(_, value)| *value)
-    }
-
-    /// A string setting, when given.
-    fn text(&self, name: &str) -> Option<&'a str> {
-        match self.get(name) {
-            Some(SettingValue::String(text)) => Some(text.as_str()),
-            _ => None,
-        }
-    }
-
-    fn integer(&self, name: &str) -> Option<i64> {
-        match self.get(name) {
-            Some(SettingValue::Integer(number)) => Some(*number),
-            _ => None,
-        }
-    }
-
-    fn boolean(&self, name: &str) -> Option<bool> {
-        match self.get(name) {
-            Some(SettingValue::Boolean(flag)) => Some(*flag),
-            _ => None,
-        }
-    }
-
-    fn list(&self, name: &str) -> Option<Vec<String>> {
-        match self.get(name) {
-            Some(SettingValue::StringList(list)) => Some(list.clone()),
-            _ => None,
-        }
-    }
-}
-
 /// A DN setting, parsed.
-fn dn_setting(text: Option<&str>, name: &str) -> Result<Dn, Error> {
-    let text = text.ok_or_else(|| invalid_input(format!("'{name}' is missing")))?;
-    Dn::parse(text).map_err(|why| invalid_input(format!("'{name}' is not a DN: {why}")))
+fn dn_setting(text: &str, name: &str) -> Result<Dn, Error> {
+    Dn::parse(text).map_err(|why| Error::invalid_input(format!("'{name}' is not a DN: {why}")))
 }
 
-/// An attribute or class name setting, with its default.
-fn name_setting(values: &Values, name: &str, default: &str) -> Result<(), Error> {
-    let value = values.text(name).unwrap_or(default);
+/// An attribute or class name setting.
+fn name_setting(settings: &Settings, name: &str) -> Result<(), Error> {
+    let value = settings.string(name)?;
     if is_attribute_type(value) {
         Ok(())
     } else {
-        Err(invalid_input(format!(
+        Err(Error::invalid_input(format!(
             "'{name}': \"{value}\" is not a name"
         )))
     }
 }
 
 #[cfg(test)]
-pub mod tests {
+mod tests {
+    use ferry_connector::ErrorKind;
+    use ferry_connector::types::{Setting, SettingValue};
+
     use super::*;
-    use crate::ferry::connector::types::ErrorKind;
 
     /// A setting as the host hands it over.
-    pub fn setting(name: &str, value: SettingValue) -> Setting {
-        Setting {
-            name: name.into(),
-            value,
-        }
+    fn setting(name: &str, value: SettingValue) -> Setting {
+        Setting::new(name, value)
     }
 
     /// A string setting.
-    pub fn text(name: &str, value: &str) -> Setting {
-        setting(name, SettingValue::String(value.into()))
+    fn text(name: &str, value: &str) -> Setting {
+        Setting::new(name, value)
+    }
+
+    /// The settings as `open` reads them: checked against `parameters`, then parsed.
+    fn read(given: &[Setting]) -> Result<Config, Error> {
+        parse(&Settings::parse(given.to_vec(), &parameters())?)
     }
 
     fn minimal() -> Vec<Setting> {
@@ -534,7 +402,7 @@ pub mod tests {
         let mut settings = minimal();
         settings.retain(|kept| !extra.iter().any(|given| given.name == kept.name));
         settings.extend(extra);
-        let Err(error) = parse(&settings) else {
+        let Err(error) = read(&settings) else {
             panic!("accepted");
         };
         assert_eq!(error.kind, ErrorKind::InvalidInput);
@@ -543,7 +411,7 @@ pub mod tests {
 
     #[test]
     fn fills_in_every_default() {
-        let config = parse(&minimal()).unwrap();
+        let config = read(&minimal()).unwrap();
         assert_eq!(config.host, "ldap.example.org");
         assert_eq!(config.port, 636);
         assert_eq!(config.security, Security::Tls);
@@ -567,33 +435,6 @@ pub mod tests {
     }
 
     #[test]
-    fn every_published_default_is_the_one_applied() {
-        // The defaults `describe` publishes, as the host would hand them over.
-        let mut settings = minimal();
-        for spec in PARAMETERS {
-            let Some(default) = spec.default else {
-                continue;
-            };
-            let value = match spec.kind {
-                ParameterType::Boolean => SettingValue::Boolean(default == "true"),
-                ParameterType::StringList => {
-                    SettingValue::StringList(serde_json::from_str(default).unwrap())
-                }
-                _ => SettingValue::String(serde_json::from_str(default).unwrap()),
-            };
-            settings.push(setting(spec.name, value));
-        }
-        let given = parse(&settings).unwrap();
-        let defaulted = parse(&minimal()).unwrap();
-        assert_eq!(given.port, defaulted.port);
-        assert_eq!(given.user_filter, defaulted.user_filter);
-        assert_eq!(given.user_dn_template, defaulted.user_dn_template);
-        assert_eq!(given.delta, defaulted.delta);
-        assert_eq!(given.user_object_classes, defaulted.user_object_classes);
-        assert_eq!(given.disable, defaulted.disable);
-    }
-
-    #[test]
     fn reads_a_full_configuration() {
         let mut settings = minimal();
         settings.extend([
@@ -613,7 +454,7 @@ pub mod tests {
             text("disable-attribute", "nsAccountLock"),
             text("disabled-value", "TRUE"),
         ]);
-        let config = parse(&settings).unwrap();
+        let config = read(&settings).unwrap();
         assert_eq!(config.port, 1389);
         assert_eq!(config.security, Security::StartTls);
         assert!(
@@ -633,7 +474,7 @@ pub mod tests {
                 setting: "disable-attribute",
             })
         );
-        let plain = parse(&[minimal(), vec![text("security", "plain")]].concat()).unwrap();
+        let plain = read(&[minimal(), vec![text("security", "plain")]].concat()).unwrap();
         assert_eq!(plain.port, 389);
     }
 
@@ -771,7 +612,7 @@ pub mod tests {
     fn ppolicy_disables_with_the_permanent_lock() {
         let settings = [minimal(), vec![text("disable", "ppolicy")]].concat();
         assert_eq!(
-            parse(&settings).unwrap().disable,
+            read(&settings).unwrap().disable,
             Some(Lock::password_policy())
         );
     }
@@ -783,6 +624,6 @@ pub mod tests {
             vec![setting("sasl-external", SettingValue::Boolean(true))],
         ]
         .concat();
-        assert!(parse(&settings).unwrap().credentials == Credentials::External);
+        assert!(read(&settings).unwrap().credentials == Credentials::External);
     }
 }

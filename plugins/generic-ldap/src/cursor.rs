@@ -5,10 +5,9 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use ferry_connector::Error;
+use ferry_connector::cursor::Format;
 use serde::{Deserialize, Serialize};
-
-use crate::errors::invalid_input;
-use crate::ferry::connector::types::Error;
 
 /// Where a full import stands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,15 +47,8 @@ pub enum Watermark {
     },
 }
 
-/// The version tag both encodings carry.
-const VERSION: &str = "generic-ldap/1";
-
-#[derive(Serialize, Deserialize)]
-struct Envelope<T> {
-    v: String,
-    #[serde(flatten)]
-    body: T,
-}
+/// How both are written: tagged `generic-ldap/1`.
+const FORMAT: Format = Format::new("generic-ldap", 1);
 
 impl ImportCursor {
     /// A cursor after a page.
@@ -76,53 +68,32 @@ impl ImportCursor {
 
     /// The cookie's bytes.
     pub fn cookie_bytes(&self) -> Result<Vec<u8>, Error> {
-        STANDARD.decode(&self.cookie).map_err(|_| refuse("cursor"))
+        STANDARD
+            .decode(&self.cookie)
+            .map_err(|_| FORMAT.refusal("cursor"))
     }
 
     /// The opaque `next-cursor` string.
     pub fn encode(&self) -> String {
-        encode(self)
+        FORMAT.encode(self)
     }
 
     /// Reads a cursor this connector returned.
     pub fn decode(text: &str) -> Result<Self, Error> {
-        decode(text, "cursor")
+        FORMAT.decode(text, "cursor")
     }
 }
 
 impl Watermark {
     /// The opaque watermark string.
     pub fn encode(&self) -> String {
-        encode(self)
+        FORMAT.encode(self)
     }
 
     /// Reads a watermark this connector returned.
     pub fn decode(text: &str) -> Result<Self, Error> {
-        decode(text, "watermark")
+        FORMAT.decode(text, "watermark")
     }
-}
-
-fn encode<T: Serialize>(body: &T) -> String {
-    serde_json::to_string(&Envelope {
-        v: VERSION.to_owned(),
-        body,
-    })
-    .expect("cursors and watermarks hold only JSON-safe data")
-}
-
-fn decode<T: for<'de> Deserialize<'de>>(text: &str, what: &str) -> Result<T, Error> {
-    let envelope: Envelope<T> = serde_json::from_str(text).map_err(|_| refuse(what))?;
-    if envelope.v != VERSION {
-        return Err(refuse(what));
-    }
-    Ok(envelope.body)
-}
-
-fn refuse(what: &str) -> Error {
-    invalid_input(format!(
-        "the {what} was not produced by this version of generic-ldap with this configuration; \
-         start a full import"
-    ))
 }
 
 #[cfg(test)]

@@ -39,13 +39,10 @@ use crate::cursor::Watermark;
 use crate::directory::{present, search_request};
 use crate::dn::Dn;
 use crate::entries::{canonical_dn, find_user, find_user_at};
-use crate::errors::{invalid_input, unsupported};
-use crate::ferry::connector::log::Level;
-use crate::ferry::connector::types::{Datetime, DeltaEntry, DeltaPage, Error, Object, ObjectRef};
 use crate::filter;
 use crate::schema::USER;
 use crate::session::Context;
-use crate::time;
+use ferry_connector::types::{Datetime, DeltaEntry, DeltaPage, Error, Object, ObjectRef};
 
 /// The attribute modify-timestamp deltas follow.
 const MODIFY_TIMESTAMP: &str = "modifyTimestamp";
@@ -67,7 +64,7 @@ struct Stamp {
 
 impl Stamp {
     fn parse(text: &str) -> Option<Self> {
-        let at = time::parse(text)?;
+        let at = Datetime::parse_generalized_time(text)?;
         Some(Self {
             seconds: at.seconds,
             nanoseconds: at.nanoseconds,
@@ -150,10 +147,11 @@ fn newest(
 fn at_or_after(attribute: &str, seconds: i64) -> LdapFilter {
     LdapFilter::GreaterOrEqual(
         attribute.to_owned(),
-        time::format(&Datetime {
+        Datetime {
             seconds,
             nanoseconds: 0,
-        }),
+        }
+        .to_generalized_time(),
     )
 }
 
@@ -205,7 +203,7 @@ pub fn delta_import(
 ) -> Result<DeltaPage, Error> {
     let page_size = page_size.max(1) as usize;
     match (&context.config.delta, Watermark::decode(watermark)?) {
-        (DeltaSource::None, _) => Err(unsupported(
+        (DeltaSource::None, _) => Err(Error::unsupported(
             "delta = \"none\": this app has no source of changes; run full imports",
         )),
         (DeltaSource::Accesslog(log), Watermark::Accesslog { after, seen }) => {
@@ -214,7 +212,7 @@ pub fn delta_import(
         (DeltaSource::ModifyTimestamp, Watermark::ModifyTimestamp { since, seen }) => {
             timestamp_page(context, since, seen, page_size)
         }
-        _ => Err(invalid_input(
+        _ => Err(Error::invalid_input(
             "the watermark is for another delta source than the one configured; start a full \
              import",
         )),
@@ -250,10 +248,10 @@ fn accesslog_page(
         match accesslog::interpret(&entry) {
             Ok(change) if unhandled(&change, bound, &seen) => changes.push(change),
             Ok(_) => {}
-            Err(why) => context.directory.log(
-                Level::Warn,
-                &format!("accesslog entry '{}' skipped: {why}", entry.dn),
-            ),
+            Err(why) => context
+                .directory
+                .log()
+                .warn(&format!("accesslog entry '{}' skipped: {why}", entry.dn)),
         }
     }
     changes.sort_by(|a, b| {
@@ -325,14 +323,11 @@ impl Reader<'_> {
         if change.kind == ChangeKind::Delete {
             match old_anchor {
                 Some(anchor) if was_in_base => outcome.delete(anchor),
-                None if was_in_base => self.context.directory.log(
-                    Level::Warn,
-                    &format!(
-                        "the delete of '{}' at {} is not in the accesslog with its \
+                None if was_in_base => self.context.directory.log().warn(&format!(
+                    "the delete of '{}' at {} is not in the accesslog with its \
                          entryUUID; the host keeps the user until the next full import",
-                        change.dn, change.start
-                    ),
-                ),
+                    change.dn, change.start
+                )),
                 _ => {}
             }
             return Ok(());
@@ -413,7 +408,7 @@ fn timestamp_page(
         let Some(stamp) = entry.text(MODIFY_TIMESTAMP).map(str::to_owned) else {
             continue;
         };
-        let Some(at) = time::parse(&stamp) else {
+        let Some(at) = Datetime::parse_generalized_time(&stamp) else {
             continue;
         };
         let object = entry.to_object(context)?;
@@ -472,7 +467,7 @@ mod tests {
     fn change(start: &str) -> LoggedChange {
         LoggedChange {
             start: start.to_owned(),
-            at: time::parse(start).unwrap(),
+            at: Datetime::parse_generalized_time(start).unwrap(),
             kind: ChangeKind::Modify,
             dn: "uid=a,dc=example,dc=org".to_owned(),
             new_dn: None,
@@ -519,7 +514,7 @@ mod tests {
         let bound = accesslog_bound(Some(after));
         assert_eq!(
             bound,
-            Some(time::parse(after).unwrap().seconds - LAG_SECONDS)
+            Some(Datetime::parse_generalized_time(after).unwrap().seconds - LAG_SECONDS)
         );
         // Already handled: skipped, so nothing loops.
         assert!(!unhandled(&change(after), bound, &seen));

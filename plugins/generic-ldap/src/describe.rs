@@ -1,8 +1,9 @@
 //! What the connector tells the host before any configuration: its name, its parameters
 //! (from the same table `config` reads them by) and what it supports.
 
-use crate::config::PARAMETERS;
-use crate::ferry::connector::types::{ConnectorInfo, Features, Parameter};
+use ferry_connector::types::{ConnectorInfo, Features};
+
+use crate::config::parameters;
 
 /// The answer to `describe`; it touches no network.
 pub fn connector_info() -> ConnectorInfo {
@@ -15,17 +16,7 @@ pub fn connector_info() -> ConnectorInfo {
                       adds, modifies, renames and deletes, and disabling users through \
                       OpenLDAP's password policy lock or an attribute of your choice."
             .to_owned(),
-        parameters: PARAMETERS
-            .iter()
-            .map(|spec| Parameter {
-                name: spec.name.to_owned(),
-                description: spec.description.to_owned(),
-                parameter_type: spec.kind,
-                required: spec.required,
-                secret: spec.secret,
-                default: spec.default.map(str::to_owned),
-            })
-            .collect(),
+        parameters: parameters(),
         features: Features {
             delta_import: true,
             groups: false,
@@ -38,7 +29,7 @@ pub fn connector_info() -> ConnectorInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ferry::connector::types::ParameterType;
+    use ferry_connector::types::ParameterType;
 
     #[test]
     fn describes_every_parameter_and_the_features() {

@@ -11,14 +11,14 @@ use std::hash::{BuildHasher, Hasher, RandomState};
 use ldap3_proto::control::LdapControl;
 use ldap3_proto::proto::{LdapDerefAliases, LdapFilter, LdapSearchRequest, LdapSearchScope};
 
+use ferry_connector::log::Log;
+use ferry_connector::net::{Network, Security};
+use ferry_connector::{Error, ErrorKind};
+
 use crate::client::{Client, Credentials, LdapError};
 use crate::config::Config;
 use crate::entries::Entry;
-use crate::errors::{from_ldap, from_net};
-use crate::ferry::connector::log::Level;
-use crate::ferry::connector::net::Security;
-use crate::ferry::connector::types::{Error, ErrorKind};
-use crate::transport::Host;
+use crate::errors::from_ldap;
 
 /// A bound connection and the tag that tells it apart from every other connection.
 struct Link {
@@ -28,7 +28,8 @@ struct Link {
 
 /// The session's connection, made and remade as needed.
 pub struct Directory {
-    host: Box<dyn Host>,
+    network: Box<dyn Network>,
+    log: Box<dyn Log>,
     server: String,
     port: u16,
     security: Security,
@@ -41,10 +42,12 @@ pub struct Directory {
 }
 
 impl Directory {
-    /// A directory reached through `host` as `config` says; nothing is sent yet.
-    pub fn new(host: Box<dyn Host>, config: &Config) -> Self {
+    /// A directory reached through `network` as `config` says, logging to `log`;
+    /// nothing is sent yet.
+    pub fn new(network: Box<dyn Network>, log: Box<dyn Log>, config: &Config) -> Self {
         Self {
-            host,
+            network,
+            log,
             server: config.host.clone(),
             port: config.port,
             security: config.security,
@@ -55,18 +58,18 @@ impl Directory {
         }
     }
 
-    /// Writes a line to the host's log.
-    pub fn log(&self, level: Level, message: &str) {
-        self.host.log(level, message);
+    /// The session's log.
+    pub fn log(&self) -> &dyn Log {
+        self.log.as_ref()
     }
 
     /// Connects, secures and binds a new connection.
     fn connect(&self) -> Result<Link, Error> {
         let context = format!("connecting to {}:{}", self.server, self.port);
         let transport = self
-            .host
+            .network
             .connect(&self.server, self.port, self.security)
-            .map_err(|failure| from_net(&context, &failure))?;
+            .map_err(|failure| Error::from_net(&context, &failure))?;
         let mut client = Client::new(transport);
         if self.security == Security::StartTls {
             client
@@ -83,13 +86,10 @@ impl Directory {
             .map_err(|failure| from_ldap(&format!("{context}: {binding}"), &failure))?;
         let made = self.made.get() + 1;
         self.made.set(made);
-        self.log(
-            Level::Debug,
-            &format!(
-                "connected to {}:{} (connection {made})",
-                self.server, self.port
-            ),
-        );
+        self.log.debug(&format!(
+            "connected to {}:{} (connection {made})",
+            self.server, self.port
+        ));
         Ok(Link {
             client,
             tag: self.nonce.wrapping_add(made),
@@ -107,13 +107,10 @@ impl Directory {
         let reused = self.link.borrow().is_some();
         match self.run(context, &mut operation) {
             Err(Failure::Broken(_)) if reused => {
-                self.log(
-                    Level::Info,
-                    &format!(
-                        "the connection to {}:{} was lost; reconnecting",
-                        self.server, self.port
-                    ),
-                );
+                self.log.info(&format!(
+                    "the connection to {}:{} was lost; reconnecting",
+                    self.server, self.port
+                ));
                 self.run(context, &mut operation)
                     .map_err(Failure::into_error)
             }
@@ -199,7 +196,7 @@ impl Directory {
             Err(failure) if failure.is_broken() => {
                 *slot = None;
                 let error = from_ldap(context, &failure);
-                self.log(Level::Warn, &error.message);
+                self.log.warn(&error.message);
                 Err(Failure::Broken(Error {
                     kind: ErrorKind::Unavailable,
                     ..error

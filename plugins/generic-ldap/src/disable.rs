@@ -17,10 +17,9 @@
 use ldap3_proto::proto::{LdapAttribute, LdapModify, LdapModifyType, LdapPartialAttribute};
 
 use crate::entries::Entry;
-use crate::errors::{invalid_attribute, invalid_input};
-use crate::ferry::connector::types::{Error, Value, ValueType};
 use crate::schema::AttributeInfo;
 use crate::subschema::Subschema;
+use ferry_connector::types::{Error, Value, ValueType};
 
 /// The synthetic attribute: true unless the user is disabled.
 pub const ACTIVE: &str = "active";
@@ -70,7 +69,7 @@ impl Disabling {
             } else {
                 ""
             };
-            invalid_input(format!(
+            Error::invalid_input(format!(
                 "'{}': the server's schema has no attribute type '{}'{hint}",
                 lock.setting, lock.attribute
             ))
@@ -175,10 +174,10 @@ pub fn wanted(values: &[Value]) -> Result<bool, Error> {
     match values {
         [] => Ok(true),
         [Value::Boolean(active)] => Ok(*active),
-        _ => Err(invalid_attribute(
-            ACTIVE,
-            format!("'{ACTIVE}' takes one value, true or false"),
-        )),
+        _ => Err(
+            Error::invalid_input(format!("'{ACTIVE}' takes one value, true or false"))
+                .attribute(ACTIVE),
+        ),
     }
 }
 

@@ -9,13 +9,11 @@ use crate::config::Anchor;
 use crate::directory::{Directory, search_request};
 use crate::disable::ACTIVE;
 use crate::dn::Dn;
-use crate::errors::internal;
-use crate::ferry::connector::log::Level;
-use crate::ferry::connector::types::{Attribute, Error, ErrorKind, Object, Value};
 use crate::filter;
 use crate::schema::{DN, ENTRY_UUID, USER};
 use crate::session::Context;
 use crate::values::from_ldap;
+use ferry_connector::types::{Attribute, Error, ErrorKind, Object, Value};
 
 /// One entry a search returned.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,7 +64,7 @@ impl Entry {
     pub fn anchor(&self, anchor: Anchor) -> Result<String, Error> {
         match anchor {
             Anchor::EntryUuid => self.text(ENTRY_UUID).map(str::to_owned).ok_or_else(|| {
-                internal(format!(
+                Error::internal(format!(
                     "the entry '{}' has no entryUUID: the server must support RFC 4530, or \
                      use anchor = \"dn\"",
                     self.dn
@@ -102,13 +100,10 @@ impl Entry {
             for bytes in raw {
                 match from_ldap(bytes, info.value_type) {
                     Ok(value) => values.push(value),
-                    Err(why) => directory.log(
-                        Level::Warn,
-                        &format!(
-                            "'{}': a value of '{}' was left out: {why}",
-                            self.dn, info.name
-                        ),
-                    ),
+                    Err(why) => directory.log().warn(&format!(
+                        "'{}': a value of '{}' was left out: {why}",
+                        self.dn, info.name
+                    )),
                 }
             }
             attributes.push(Attribute {
@@ -130,7 +125,7 @@ pub fn canonical_dn(dn: &str) -> Result<String, Error> {
     Dn::parse(dn)
         .map(|parsed| parsed.to_string())
         .map_err(|why| {
-            internal(format!(
+            Error::internal(format!(
                 "the server sent a DN that does not parse: '{dn}': {why}"
             ))
         })

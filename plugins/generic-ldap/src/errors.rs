@@ -1,50 +1,13 @@
-//! The contract's errors, built in one place so every failure carries the kind the host
+//! LDAP failures as the contract's errors, so every failure carries the kind the host
 //! acts on (retry, SCIM status) and a message an operator can follow: what the connector
-//! was doing, and the server's own result code and diagnostic text.
+//! was doing, and the server's own result code and diagnostic text. Network failures are
+//! the SDK's (`Error::from_net`).
 
 use ldap3_proto::proto::{LdapResult, LdapResultCode};
 
+use ferry_connector::{Error, ErrorKind};
+
 use crate::client::{LdapError, describe_result};
-use crate::ferry::connector::net::NetError;
-use crate::ferry::connector::types::{Error, ErrorKind};
-
-/// An error of `kind` about no attribute in particular.
-pub fn error(kind: ErrorKind, message: impl Into<String>) -> Error {
-    Error {
-        kind,
-        message: message.into(),
-        attribute: None,
-    }
-}
-
-/// A bad setting or request: permanent, SCIM 400.
-pub fn invalid_input(message: impl Into<String>) -> Error {
-    error(ErrorKind::InvalidInput, message)
-}
-
-/// A request that names or writes an attribute it may not: permanent, SCIM 400, with the
-/// attribute named so the IdP's provisioning log points at the mapping to fix.
-pub fn invalid_attribute(attribute: &str, message: impl Into<String>) -> Error {
-    Error {
-        attribute: Some(attribute.to_owned()),
-        ..invalid_input(message)
-    }
-}
-
-/// An answer from the server the connector cannot make sense of.
-pub fn internal(message: impl Into<String>) -> Error {
-    error(ErrorKind::Internal, message)
-}
-
-/// What the configuration or this connector cannot do at all.
-pub fn unsupported(message: impl Into<String>) -> Error {
-    error(ErrorKind::Unsupported, message)
-}
-
-/// The object the host named is not in the directory (or not in the configured scope).
-pub fn not_found(message: impl Into<String>) -> Error {
-    error(ErrorKind::NotFound, message)
-}
 
 /// The kind the host should act on for an LDAP result code (RFC 4511 appendix A): the
 /// caller's data for schema and naming refusals, retry for a busy or unavailable server,
@@ -82,48 +45,25 @@ pub fn kind_of(code: &LdapResultCode) -> ErrorKind {
 /// A refused operation as a contract error: `context` says what the connector was doing,
 /// the message carries the server's result and diagnostic text.
 pub fn from_result(context: &str, result: &LdapResult) -> Error {
-    error(
+    Error::new(
         kind_of(&result.code),
         format!("{context}: {}", describe_result(result)),
     )
 }
 
-/// A network failure as a contract error. A refusal by the app's allow-list needs the
-/// operator, not a retry; everything else may pass.
-pub fn from_net(context: &str, failure: &NetError) -> Error {
-    let (kind, reason) = match failure {
-        NetError::Denied(why) => (
-            ErrorKind::PermissionDenied,
-            format!("the app's network allow-list refused it: {why}"),
-        ),
-        NetError::Resolve(why) => (ErrorKind::Unavailable, format!("name not resolved: {why}")),
-        NetError::Connect(why) => (ErrorKind::Unavailable, format!("cannot connect: {why}")),
-        NetError::Tls(why) => (ErrorKind::Unavailable, format!("TLS failed: {why}")),
-        NetError::Timeout => (ErrorKind::Unavailable, "timed out".to_owned()),
-        NetError::Closed => (
-            ErrorKind::Unavailable,
-            "the server closed the connection".to_owned(),
-        ),
-        NetError::Limit => (
-            ErrorKind::Unavailable,
-            "too many open connections for this app".to_owned(),
-        ),
-        NetError::Other(why) => (ErrorKind::Unavailable, why.clone()),
-    };
-    error(kind, format!("{context}: {reason}"))
-}
-
 /// Any failed operation as a contract error.
 pub fn from_ldap(context: &str, failure: &LdapError) -> Error {
     match failure {
-        LdapError::Net(failure) => from_net(context, failure),
-        LdapError::Protocol(why) => error(ErrorKind::Unavailable, format!("{context}: {why}")),
+        LdapError::Net(failure) => Error::from_net(context, failure),
+        LdapError::Protocol(why) => Error::unavailable(format!("{context}: {why}")),
         LdapError::Refused(result) => from_result(context, result),
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use ferry_connector::net::NetError;
+
     use super::*;
 
     fn result(code: LdapResultCode, message: &str) -> LdapResult {
@@ -184,31 +124,13 @@ mod tests {
     }
 
     #[test]
-    fn network_failures_are_retryable_except_an_allow_list_refusal() {
-        let denied = from_net(
-            "connecting",
-            &NetError::Denied("ldap.example.org:636".into()),
-        );
-        assert_eq!(denied.kind, ErrorKind::PermissionDenied);
-        assert!(denied.message.contains("allow-list"));
-        for failure in [
-            NetError::Resolve("x".into()),
-            NetError::Connect("x".into()),
-            NetError::Tls("unknown CA".into()),
-            NetError::Timeout,
-            NetError::Closed,
-            NetError::Limit,
-            NetError::Other("x".into()),
-        ] {
-            assert_eq!(
-                from_net("c", &failure).kind,
-                ErrorKind::Unavailable,
-                "{failure:?}"
-            );
-        }
+    fn a_broken_stream_or_protocol_is_retryable() {
         assert_eq!(
             from_ldap("reading", &LdapError::Protocol("garbled".into())).kind,
             ErrorKind::Unavailable
         );
+        let closed = from_ldap("reading", &LdapError::Net(NetError::Closed));
+        assert_eq!(closed.kind, ErrorKind::Unavailable);
+        assert_eq!(closed.message, "reading: the server closed the connection");
     }
 }

@@ -20,57 +20,49 @@ use ldap3_proto::proto::{
     LdapModifyType, LdapPartialAttribute, LdapSearchScope,
 };
 
+use ferry_connector::types::{
+    AddChange, Attribute, AttributeChange, Error, Object, ObjectRef, RenameChange, UpdateChange,
+    Value,
+};
+
 use crate::config::Anchor;
 use crate::directory::{present, search_request};
 use crate::disable;
 use crate::dn::{Ava, Dn, Rdn};
 use crate::entries::{Entry, find_user};
-use crate::errors::{internal, invalid_attribute, invalid_input, not_found, unsupported};
-use crate::ferry::connector::types::{
-    Attribute, AttributeChange, Change, ChangeResult, Error, Object, ObjectRef, RenameChange,
-    UpdateChange, Value,
-};
 use crate::schema::{AttributeInfo, OBJECT_CLASS, USER};
 use crate::session::Context;
 use crate::values::{as_text, to_ldap};
 
-/// Makes the changes in order, one result per change.
-pub fn export(context: &Context, changes: Vec<Change>) -> Vec<ChangeResult> {
-    if let Err(error) = context.directory.check_alive() {
-        return changes.iter().map(|_| Err(error.clone())).collect();
-    }
-    changes
-        .into_iter()
-        .map(|change| apply(context, change))
-        .collect()
+/// Adds a user; returns it as read back.
+pub fn add(context: &Context, change: &AddChange) -> Result<Object, Error> {
+    user_type(&change.object_type)?;
+    add_user(context, &change.attributes)
 }
 
-fn apply(context: &Context, change: Change) -> ChangeResult {
-    match change {
-        Change::Add(add) => {
-            user_type(&add.object_type)?;
-            add_user(context, &add.attributes).map(Some)
-        }
-        Change::Update(update) => {
-            user_type(&update.target.object_type)?;
-            update_user(context, &update).map(Some)
-        }
-        Change::Rename(rename) => {
-            user_type(&rename.target.object_type)?;
-            rename_user(context, &rename).map(Some)
-        }
-        Change::Delete(target) => {
-            user_type(&target.object_type)?;
-            delete_user(context, &target).map(|()| None)
-        }
-    }
+/// Modifies a user; returns it as read back.
+pub fn update(context: &Context, change: &UpdateChange) -> Result<Object, Error> {
+    user_type(&change.target.object_type)?;
+    update_user(context, change)
+}
+
+/// Renames a user; returns it as read back.
+pub fn rename(context: &Context, change: &RenameChange) -> Result<Object, Error> {
+    user_type(&change.target.object_type)?;
+    rename_user(context, change)
+}
+
+/// Deletes a user.
+pub fn delete(context: &Context, target: &ObjectRef) -> Result<(), Error> {
+    user_type(&target.object_type)?;
+    delete_user(context, target)
 }
 
 fn user_type(object_type: &str) -> Result<(), Error> {
     if object_type == USER {
         Ok(())
     } else {
-        Err(invalid_input(format!(
+        Err(Error::invalid_input(format!(
             "generic-ldap has no object type '{object_type}'; it provisions '{USER}'"
         )))
     }
@@ -84,26 +76,21 @@ fn writable<'a>(
     values: &[Value],
 ) -> Result<&'a AttributeInfo, Error> {
     let info = context.schema.attribute(name).ok_or_else(|| {
-        invalid_attribute(
-            name,
-            format!("'{name}' is not an attribute of the configured user object classes"),
-        )
+        Error::invalid_input(format!(
+            "'{name}' is not an attribute of the configured user object classes"
+        ))
+        .attribute(name)
     })?;
     if info.read_only {
-        return Err(invalid_attribute(
-            name,
-            format!("'{}' is read-only", info.name),
-        ));
+        return Err(Error::invalid_input(format!("'{}' is read-only", info.name)).attribute(name));
     }
     if !info.multi_valued && values.len() > 1 {
-        return Err(invalid_attribute(
-            name,
-            format!(
-                "'{}' is single-valued; {} values were given",
-                info.name,
-                values.len()
-            ),
-        ));
+        return Err(Error::invalid_input(format!(
+            "'{}' is single-valued; {} values were given",
+            info.name,
+            values.len()
+        ))
+        .attribute(name));
     }
     Ok(info)
 }
@@ -130,10 +117,10 @@ fn add_user(context: &Context, attributes: &[Attribute]) -> Result<Object, Error
     for attribute in attributes {
         let info = writable(context, &attribute.name, &attribute.values)?;
         if given.contains(&info.name.as_str()) {
-            return Err(invalid_attribute(
-                &attribute.name,
-                format!("'{}' is given twice", info.name),
-            ));
+            return Err(
+                Error::invalid_input(format!("'{}' is given twice", info.name))
+                    .attribute(&attribute.name),
+            );
         }
         given.push(&info.name);
         if context.schema.active(&info.name).is_some() {
@@ -160,7 +147,7 @@ fn add_user(context: &Context, attributes: &[Attribute]) -> Result<Object, Error
                 .and_then(|attribute| attribute.values.first())
                 .and_then(as_text)
         })
-        .map_err(invalid_input)?;
+        .map_err(Error::invalid_input)?;
     let request = LdapAddRequest {
         dn: dn.clone(),
         attributes: written,
@@ -185,7 +172,7 @@ fn read_back_at(context: &Context, dn: &str) -> Result<Object, Error> {
         .directory
         .search(&format!("reading back '{dn}'"), &request)?
         .pop()
-        .ok_or_else(|| internal(format!("'{dn}' was added but cannot be read back")))?;
+        .ok_or_else(|| Error::internal(format!("'{dn}' was added but cannot be read back")))?;
     entry.to_object(context)
 }
 
@@ -193,7 +180,7 @@ fn read_back_at(context: &Context, dn: &str) -> Result<Object, Error> {
 fn read_back(context: &Context, anchor: &str) -> Result<Object, Error> {
     find_user(context, anchor)?
         .ok_or_else(|| {
-            not_found(format!(
+            Error::not_found(format!(
                 "user '{anchor}' was changed but no longer matches the user filter under the \
                  base DN"
             ))
@@ -204,7 +191,7 @@ fn read_back(context: &Context, anchor: &str) -> Result<Object, Error> {
 /// The user a change targets.
 fn target(context: &Context, target: &ObjectRef) -> Result<Entry, Error> {
     find_user(context, &target.anchor)?.ok_or_else(|| {
-        not_found(format!(
+        Error::not_found(format!(
             "there is no user '{}' under '{}' matching the user filter",
             target.anchor, context.config.base_dn
         ))
@@ -212,7 +199,8 @@ fn target(context: &Context, target: &ObjectRef) -> Result<Entry, Error> {
 }
 
 fn parse_dn(dn: &str) -> Result<Dn, Error> {
-    Dn::parse(dn).map_err(|why| internal(format!("the server's DN '{dn}' does not parse: {why}")))
+    Dn::parse(dn)
+        .map_err(|why| Error::internal(format!("the server's DN '{dn}' does not parse: {why}")))
 }
 
 fn update_user(context: &Context, update: &UpdateChange) -> Result<Object, Error> {
@@ -221,20 +209,14 @@ fn update_user(context: &Context, update: &UpdateChange) -> Result<Object, Error
     let mut active = disabling.is_none_or(|disabling| disabling.is_active(&entry));
     let mut modifications = Vec::new();
     for change in &update.changes {
-        let (operation, name, values): (_, &str, &[Value]) = match change {
-            AttributeChange::Replace(attribute) => {
-                (LdapModifyType::Replace, &attribute.name, &attribute.values)
-            }
-            AttributeChange::AddValues(attribute) => {
-                (LdapModifyType::Add, &attribute.name, &attribute.values)
-            }
-            AttributeChange::RemoveValues(attribute) => {
-                (LdapModifyType::Delete, &attribute.name, &attribute.values)
-            }
-            // A replace with no values removes the attribute, and is no error when it is
-            // already absent (a delete of an absent attribute would be).
-            AttributeChange::Clear(name) => (LdapModifyType::Replace, name, &[]),
+        let operation = match change {
+            AttributeChange::AddValues(_) => LdapModifyType::Add,
+            AttributeChange::RemoveValues(_) => LdapModifyType::Delete,
+            // A clear is a replace with no values: it removes the attribute, and is no
+            // error when it is already absent (a delete of an absent attribute would be).
+            AttributeChange::Replace(_) | AttributeChange::Clear(_) => LdapModifyType::Replace,
         };
+        let (name, values) = (change.name(), change.values());
         let info = writable(context, name, values)?;
         if context.schema.active(&info.name).is_some() {
             active = disable::after(&operation, values, active)?;
@@ -257,7 +239,7 @@ fn update_user(context: &Context, update: &UpdateChange) -> Result<Object, Error
     let mut dn = entry.dn.clone();
     if let Some(new_rdn) = renamed_rdn(context, &entry, &current, &modifications)? {
         if context.config.anchor == Anchor::Dn {
-            return Err(unsupported(format!(
+            return Err(Error::unsupported(format!(
                 "the update changes the RDN of '{dn}', which would change its anchor \
                  (anchor = \"dn\")"
             )));
@@ -351,19 +333,17 @@ fn renamed_rdn(
             continue;
         }
         let Some(first) = values.first() else {
-            return Err(invalid_attribute(
-                canonical,
-                format!(
-                    "'{canonical}' names the entry '{}'; it cannot be removed",
-                    entry.dn
-                ),
-            ));
+            return Err(Error::invalid_input(format!(
+                "'{canonical}' names the entry '{}'; it cannot be removed",
+                entry.dn
+            ))
+            .attribute(canonical));
         };
         let value = String::from_utf8(first.clone()).map_err(|_| {
-            invalid_attribute(
-                canonical,
-                format!("a new '{canonical}' that names an entry must be text"),
-            )
+            Error::invalid_input(format!(
+                "a new '{canonical}' that names an entry must be text"
+            ))
+            .attribute(canonical)
         })?;
         renamed = true;
         avas.push(Ava {
@@ -382,26 +362,26 @@ fn same_text(value: &[u8], text: &str) -> bool {
 
 fn rename_user(context: &Context, rename: &RenameChange) -> Result<Object, Error> {
     if context.config.anchor == Anchor::Dn {
-        return Err(unsupported(
+        return Err(Error::unsupported(
             "renaming would change the anchor (anchor = \"dn\"); use anchor = \"entryUUID\"",
         ));
     }
     let entry = target(context, &rename.target)?;
     let wanted = Dn::parse(&rename.new_name).map_err(|why| {
-        invalid_input(format!(
+        Error::invalid_input(format!(
             "the new name '{}' is not a DN: {why}",
             rename.new_name
         ))
     })?;
     let current = parse_dn(&entry.dn)?;
     let (new_rdn, new_parent) = match wanted.rdns.len() {
-        0 => return Err(invalid_input("the new name is empty")),
+        0 => return Err(Error::invalid_input("the new name is empty")),
         1 => (wanted.rdns[0].clone(), current.parent()),
         _ => (wanted.rdns[0].clone(), wanted.parent()),
     };
     let new_dn = new_parent.child(new_rdn.clone());
     if !new_dn.is_within(&context.config.base_dn) {
-        return Err(invalid_input(format!(
+        return Err(Error::invalid_input(format!(
             "'{new_dn}' is not under the base DN '{}'",
             context.config.base_dn
         )));

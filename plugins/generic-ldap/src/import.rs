@@ -16,10 +16,9 @@ use crate::cursor::ImportCursor;
 use crate::delta::watermark_now;
 use crate::directory::{search_page, search_request};
 use crate::entries::Entry;
-use crate::ferry::connector::log::Level;
-use crate::ferry::connector::types::{Error, ImportPage};
 use crate::filter;
 use crate::session::Context;
+use ferry_connector::types::{Error, ImportPage};
 
 /// One page of a full import: at most `page_size` users, from where `cursor` left off.
 pub fn full_import(
@@ -69,14 +68,11 @@ pub fn full_import(
             }
         })?;
     if restarted {
-        context.directory.log(
-            Level::Warn,
-            &format!(
-                "the full import could not resume its paged search on this connection; it \
+        context.directory.log().warn(&format!(
+            "the full import could not resume its paged search on this connection; it \
                  started over and skipped the {} users already returned",
-                cursor.returned
-            ),
-        );
+            cursor.returned
+        ));
     }
     let objects = entries
         .iter()

@@ -8,9 +8,8 @@ use std::collections::HashMap;
 
 use crate::config::Anchor;
 use crate::disable::{ACTIVE, Disabling};
-use crate::errors::invalid_input;
-use crate::ferry::connector::types::{AttributeSchema, Error, ObjectTypeSchema, ValueType};
 use crate::subschema::Subschema;
+use ferry_connector::types::{AttributeSchema, Error, ObjectTypeSchema, ValueType};
 
 /// The one object type this connector provisions.
 pub const USER: &str = "user";
@@ -143,7 +142,7 @@ impl UserSchema {
     /// Adds the synthetic `active`, computed and written through `disabling`.
     pub fn add_active(&mut self, disabling: Disabling) -> Result<(), Error> {
         if let Some(taken) = self.attribute(ACTIVE) {
-            return Err(invalid_input(format!(
+            return Err(Error::invalid_input(format!(
                 "'disable': the user object classes have an attribute '{}' already, so the \
                  connector cannot add its own",
                 taken.name

@@ -3,8 +3,7 @@
 //! INTEGER, TRUE/FALSE, GeneralizedTime), and each contract value is written in the form
 //! the server expects for it.
 
-use crate::ferry::connector::types::{Value, ValueType};
-use crate::time;
+use ferry_connector::types::{Datetime, Value, ValueType};
 
 /// The server's bytes as a value of `value_type`; the reason when they are not one.
 pub fn from_ldap(bytes: &[u8], value_type: ValueType) -> Result<Value, String> {
@@ -22,7 +21,7 @@ pub fn from_ldap(bytes: &[u8], value_type: ValueType) -> Result<Value, String> {
             other => return Err(format!("{other:?} is not TRUE or FALSE")),
         },
         ValueType::Datetime => Value::Datetime(
-            time::parse(text()?)
+            Datetime::parse_generalized_time(text()?)
                 .ok_or_else(|| format!("{:?} is not a GeneralizedTime", text().unwrap_or("")))?,
         ),
         ValueType::String | ValueType::Reference => Value::String(text()?.to_owned()),
@@ -37,7 +36,7 @@ pub fn to_ldap(value: &Value) -> Vec<u8> {
         Value::Boolean(true) => b"TRUE".to_vec(),
         Value::Boolean(false) => b"FALSE".to_vec(),
         Value::Binary(bytes) => bytes.clone(),
-        Value::Datetime(at) => time::format(at).into_bytes(),
+        Value::Datetime(at) => at.to_generalized_time().into_bytes(),
     }
 }
 
@@ -53,7 +52,6 @@ pub fn as_text(value: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ferry::connector::types::Datetime;
 
     #[test]
     fn reads_each_type_from_its_ldap_form() {

@@ -3,10 +3,9 @@
 //! types and checks everything that can be checked without the database, naming the
 //! object type and key in every error so the operator can find the line to fix.
 
+use ferry_connector::settings::from_json_value;
+use ferry_connector::{Error, Settings};
 use serde::Deserialize;
-
-use crate::errors::invalid_input;
-use crate::ferry::connector::types::{Error, Setting, SettingValue};
 
 /// The name of the setting, as declared by `describe`.
 pub const OBJECT_TYPES: &str = "object-types";
@@ -138,10 +137,10 @@ impl ObjectTypeConfig {
             .into_iter()
             .find(|(_, value)| value.trim().is_empty())
         {
-            return Err(invalid_input(format!("{label}: '{key}' is empty")));
+            return Err(Error::invalid_input(format!("{label}: '{key}' is empty")));
         }
         if self.exclude.contains(&self.anchor) {
-            return Err(invalid_input(format!(
+            return Err(Error::invalid_input(format!(
                 "{label}: the anchor column '{}' cannot be excluded",
                 self.anchor
             )));
@@ -151,7 +150,7 @@ impl ObjectTypeConfig {
                 .iter()
                 .any(|earlier| earlier.attribute == entry.attribute)
             {
-                return Err(invalid_input(format!(
+                return Err(Error::invalid_input(format!(
                     "{label}: multi-valued[{index}]: the attribute '{}' is defined twice",
                     entry.attribute
                 )));
@@ -161,39 +160,26 @@ impl ObjectTypeConfig {
     }
 }
 
-/// Reads and checks the settings `session.open` received.
-pub fn parse(settings: &[Setting]) -> Result<Vec<ObjectTypeConfig>, Error> {
-    let mut text = None;
-    for setting in settings {
-        match (setting.name.as_str(), &setting.value) {
-            (OBJECT_TYPES, SettingValue::Structured(json)) => text = Some(json),
-            (OBJECT_TYPES, _) => {
-                return Err(invalid_input(format!(
-                    "'{OBJECT_TYPES}' must be an array of tables ([[…object-types]] in TOML)"
-                )));
-            }
-            (other, _) => return Err(invalid_input(format!("unknown setting '{other}'"))),
-        }
-    }
-    let text = text.ok_or_else(|| invalid_input(format!("'{OBJECT_TYPES}' is missing")))?;
-    let entries: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|failure| {
-        invalid_input(format!(
-            "'{OBJECT_TYPES}' must be an array of tables ([[…object-types]] in TOML): {failure}"
-        ))
-    })?;
+/// Reads and checks the one setting.
+pub fn parse(settings: &Settings) -> Result<Vec<ObjectTypeConfig>, Error> {
+    let serde_json::Value::Array(entries) = settings.structured(OBJECT_TYPES)? else {
+        return Err(Error::invalid_input(format!(
+            "'{OBJECT_TYPES}' must be an array of tables ([[…object-types]] in TOML)"
+        )));
+    };
     if entries.is_empty() {
-        return Err(invalid_input(format!(
+        return Err(Error::invalid_input(format!(
             "'{OBJECT_TYPES}' names no object type"
         )));
     }
     let mut types: Vec<ObjectTypeConfig> = Vec::with_capacity(entries.len());
     for (index, entry) in entries.into_iter().enumerate() {
         let label = label(index, entry.get("name").and_then(serde_json::Value::as_str));
-        let config: ObjectTypeConfig = serde_path_to_error::deserialize(entry)
-            .map_err(|failure| invalid_input(format!("{label}: {}", describe(&failure))))?;
+        let config: ObjectTypeConfig = from_json_value(entry)
+            .map_err(|reason| Error::invalid_input(format!("{label}: {reason}")))?;
         config.check(&label)?;
         if types.iter().any(|earlier| earlier.name == config.name) {
-            return Err(invalid_input(format!(
+            return Err(Error::invalid_input(format!(
                 "{label}: another object type is already named '{}'",
                 config.name
             )));
@@ -211,63 +197,35 @@ fn label(index: usize, name: Option<&str>) -> String {
     }
 }
 
-/// A deserialisation failure as `path: reason`, with serde's "missing field `x`" said as
-/// "'x' is missing". An unknown field's path ends with the field itself, which the reason
-/// already names, so the path stops at its parent.
-fn describe(failure: &serde_path_to_error::Error<serde_json::Error>) -> String {
-    use serde_path_to_error::Segment;
-    let reason = failure.inner().to_string();
-    let mut segments: Vec<&Segment> = failure.path().iter().collect();
-    if reason.starts_with("unknown field") {
-        segments.pop();
-    }
-    let reason = match reason
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.strip_suffix('`'))
-    {
-        Some(field) => format!("'{field}' is missing"),
-        None => reason,
-    };
-    let mut path = String::new();
-    for segment in segments {
-        match segment {
-            Segment::Seq { index } => path.push_str(&format!("[{index}]")),
-            Segment::Map { key } if path.is_empty() => path.push_str(key),
-            Segment::Map { key } => path.push_str(&format!(".{key}")),
-            Segment::Enum { variant } => path.push_str(&format!(".{variant}")),
-            Segment::Unknown => path.push_str(".?"),
-        }
-    }
-    if path.is_empty() {
-        reason
-    } else {
-        format!("{path}: {reason}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use ferry_connector::ErrorKind;
+    use ferry_connector::types::{Setting, SettingValue};
 
-    fn settings(json: &str) -> Vec<Setting> {
-        vec![Setting {
-            name: OBJECT_TYPES.into(),
-            value: SettingValue::Structured(json.into()),
-        }]
+    use super::*;
+    use crate::describe::parameters;
+
+    /// The settings as `open` reads them: checked against the declaration, then parsed.
+    fn read(given: Vec<Setting>) -> Result<Vec<ObjectTypeConfig>, Error> {
+        parse(&Settings::parse(given, &parameters())?)
+    }
+
+    fn read_json(json: &str) -> Result<Vec<ObjectTypeConfig>, Error> {
+        read(vec![Setting::new(
+            OBJECT_TYPES,
+            SettingValue::Structured(json.into()),
+        )])
     }
 
     fn failure(json: &str) -> String {
-        let error = parse(&settings(json)).unwrap_err();
-        assert_eq!(
-            error.kind,
-            crate::ferry::connector::types::ErrorKind::InvalidInput
-        );
+        let error = read_json(json).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::InvalidInput);
         error.message
     }
 
     #[test]
     fn reads_the_full_format() {
-        let types = parse(&settings(
+        let types = read_json(
             r#"[{
                 "name": "user", "table": "users", "schema": "hr", "anchor": "id",
                 "watermark": "updated_at", "soft-delete": "deleted",
@@ -276,7 +234,7 @@ mod tests {
                 "multi-valued": [{"attribute": "emails", "table": "user_emails", "key": "user_id", "value": "email"}],
                 "statements": {"insert": "INSERT INTO people (login) VALUES (:login)"}
             }, {"name": "group", "table": "groups", "anchor": "gid"}]"#,
-        ))
+        )
         .unwrap();
         assert_eq!(types.len(), 2);
         let user = &types[0];
@@ -356,15 +314,14 @@ mod tests {
 
     #[test]
     fn refuses_a_missing_empty_or_unknown_setting() {
-        assert_eq!(parse(&[]).unwrap_err().message, "'object-types' is missing");
+        assert_eq!(
+            read(vec![]).unwrap_err().message,
+            "'object-types' is missing"
+        );
         assert_eq!(failure("[]"), "'object-types' names no object type");
         assert!(failure(r#"{"name": "user"}"#).starts_with("'object-types' must be an array"));
-        let unknown = vec![Setting {
-            name: "dsn".into(),
-            value: SettingValue::String("x".into()),
-        }];
         assert_eq!(
-            parse(&unknown).unwrap_err().message,
+            read(vec![Setting::new("dsn", "x")]).unwrap_err().message,
             "unknown setting 'dsn'"
         );
     }

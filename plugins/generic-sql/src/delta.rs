@@ -6,13 +6,13 @@
 use std::collections::BTreeMap;
 
 use crate::cursor::{DeltaWatermark, Position, StoredValue};
-use crate::database::{Database, Statement};
-use crate::errors::{from_sql, internal, unsupported};
-use crate::ferry::connector::types::{DeltaEntry, DeltaPage, Error, ObjectRef};
+use crate::errors::from_sql;
 use crate::mapping::{DeltaSource, TypeMapping};
 use crate::objects::{ReadObject, read_by_anchor, read_rows};
 use crate::statements;
 use crate::values::{anchor_of, anchor_param};
+use ferry_connector::sql::{Database, Statement};
+use ferry_connector::types::{DeltaEntry, DeltaPage, Error, ObjectRef};
 
 /// The changes after `watermark`, at most `page_size` of them; `more` when the page was
 /// filled, so the host calls again at once.
@@ -23,7 +23,7 @@ pub fn delta_import(
     page_size: u32,
 ) -> Result<DeltaPage, Error> {
     if types.iter().all(|mapping| mapping.delta.is_none()) {
-        return Err(unsupported(
+        return Err(Error::unsupported(
             "no object type has a 'watermark' column or a 'change-table', so changes \
              cannot be seen; configure one, or rely on full imports",
         ));
@@ -137,13 +137,14 @@ fn from_change_table(
     let mut anchors: Vec<String> = Vec::new();
     for row in &changes.rows {
         let (Some(sequence), Some(anchor)) = (row.first(), row.get(1)) else {
-            return Err(internal(format!(
+            return Err(Error::internal(format!(
                 "{context}: a row has fewer than 2 columns"
             )));
         };
         last = StoredValue::keep(sequence).or(last);
-        let anchor = anchor_of(anchor)
-            .map_err(|reason| internal(format!("{context}: the anchor column holds {reason}")))?;
+        let anchor = anchor_of(anchor).map_err(|reason| {
+            Error::internal(format!("{context}: the anchor column holds {reason}"))
+        })?;
         if !anchors.contains(&anchor) {
             anchors.push(anchor);
         }

@@ -2,7 +2,21 @@
 //! parameter, and what it supports.
 
 use crate::config::OBJECT_TYPES;
-use crate::ferry::connector::types::{ConnectorInfo, Features, Parameter, ParameterType};
+use ferry_connector::Parameter;
+use ferry_connector::types::{ConnectorInfo, Features};
+
+/// The parameters: one structured setting, read by `config::parse`.
+pub fn parameters() -> Vec<Parameter> {
+    vec![
+        Parameter::structured(
+            OBJECT_TYPES,
+            "One entry per object type: name, table, anchor, and optionally schema, \
+             watermark, soft-delete, change-table, read-only, exclude, multi-valued and \
+             statements.",
+        )
+        .required(),
+    ]
+}
 
 /// The answer to `describe`; it touches no database.
 pub fn connector_info() -> ConnectorInfo {
@@ -14,17 +28,7 @@ pub fn connector_info() -> ConnectorInfo {
                       one row per object, child tables for multi-valued attributes, delta imports \
                       by watermark column or change table."
                 .to_owned(),
-        parameters: vec![Parameter {
-            name: OBJECT_TYPES.to_owned(),
-            description: "One entry per object type: name, table, anchor, and optionally schema, \
-                          watermark, soft-delete, change-table, read-only, exclude, multi-valued \
-                          and statements."
-                .to_owned(),
-            parameter_type: ParameterType::Structured,
-            required: true,
-            secret: false,
-            default: None,
-        }],
+        parameters: parameters(),
         features: Features {
             delta_import: true,
             groups: false,
@@ -37,6 +41,7 @@ pub fn connector_info() -> ConnectorInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ferry_connector::types::ParameterType;
 
     #[test]
     fn describes_the_one_structured_parameter_and_the_features() {

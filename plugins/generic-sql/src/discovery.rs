@@ -1,10 +1,9 @@
 //! Which columns a table has, asked of the database at `open`: the configuration is
 //! checked against them, and their declared types decide the attributes' types.
 
-use crate::database::Database;
-use crate::errors::{error, invalid_input};
-use crate::ferry::connector::sql::{Dialect, RowSet, SqlErrorKind, SqlValue};
-use crate::ferry::connector::types::{Error, ErrorKind};
+use ferry_connector::sql::{Database, Dialect, RowSet, SqlErrorKind, SqlValue};
+use ferry_connector::{Error, ErrorKind};
+
 use crate::statements;
 
 /// A column as the database describes it.
@@ -39,8 +38,7 @@ pub fn columns_of(
         ),
         Dialect::Postgres => statements::postgres_columns(schema, table),
         Dialect::Mysql => {
-            return Err(error(
-                ErrorKind::Unsupported,
+            return Err(Error::unsupported(
                 "generic-sql supports SQLite and PostgreSQL databases; this app's is MySQL",
             ));
         }
@@ -50,7 +48,7 @@ pub fn columns_of(
             SqlErrorKind::Unavailable | SqlErrorKind::Timeout => ErrorKind::Unavailable,
             _ => ErrorKind::InvalidInput,
         };
-        error(
+        Error::new(
             kind,
             format!(
                 "{label}: cannot read the columns of table '{display}': {}",
@@ -63,13 +61,12 @@ pub fn columns_of(
         _ => read_sqlite(rows),
     }
     .map_err(|reason| {
-        error(
-            ErrorKind::Internal,
-            format!("{label}: unexpected description of table '{display}': {reason}"),
-        )
+        Error::internal(format!(
+            "{label}: unexpected description of table '{display}': {reason}"
+        ))
     })?;
     if columns.is_empty() {
-        return Err(invalid_input(format!(
+        return Err(Error::invalid_input(format!(
             "{label}: the table '{display}' does not exist \
              (or the app's database user cannot see it)"
         )));
@@ -157,7 +154,7 @@ fn flag_at(row: &[SqlValue], index: usize) -> Result<bool, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ferry::connector::sql::Column;
+    use ferry_connector::sql::Column;
 
     fn answer(columns: &[&str], rows: Vec<Vec<SqlValue>>) -> RowSet {
         RowSet {

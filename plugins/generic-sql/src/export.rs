@@ -3,67 +3,39 @@
 //! (unknown, excluded and read-only attributes are the IdP's mistake, not the database's),
 //! and every change that leaves an object returns it as read back from the database.
 
-use std::collections::BTreeMap;
-
-use crate::database::{Database, Statement};
-use crate::errors::{error, from_sql, internal, invalid_attribute, invalid_input, unsupported};
-use crate::ferry::connector::sql::SqlValue;
-use crate::ferry::connector::types::{
-    Attribute, AttributeChange, Change, ChangeResult, Error, ErrorKind, Object, ObjectRef,
-    UpdateChange, Value,
+use ferry_connector::Error;
+use ferry_connector::changes::apply_change;
+use ferry_connector::sql::{Database, SqlValue, Statement, in_transaction};
+use ferry_connector::types::{
+    AddChange, Attribute, Object, ObjectRef, UpdateChange, Value, find_attribute,
 };
+
+use crate::errors::from_sql;
 use crate::mapping::{AttributeRef, MultiValuedMapping, TypeMapping};
 use crate::objects::read_one;
 use crate::statements;
-use crate::values::{anchor_of, anchor_param, has_type, to_sql};
+use crate::values::{anchor_of, anchor_param, to_sql};
 
-/// Makes the changes in order, one result per change.
-pub fn export(db: &dyn Database, types: &[TypeMapping], changes: Vec<Change>) -> Vec<ChangeResult> {
-    changes
-        .into_iter()
-        .map(|change| apply(db, types, change))
-        .collect()
+/// Creates an object in its own transaction; returns it as read back.
+pub fn add(db: &dyn Database, types: &[TypeMapping], change: AddChange) -> Result<Object, Error> {
+    let mapping = type_named(types, &change.object_type)?;
+    in_transaction(db, || add_object(db, mapping, change.attributes))
 }
 
-/// One change, in its own transaction.
-fn apply(db: &dyn Database, types: &[TypeMapping], change: Change) -> ChangeResult {
-    match change {
-        Change::Add(add) => {
-            let mapping = type_named(types, &add.object_type)?;
-            in_transaction(db, || add_object(db, mapping, add.attributes)).map(Some)
-        }
-        Change::Update(update) => {
-            let mapping = type_named(types, &update.target.object_type)?;
-            in_transaction(db, || update_object(db, mapping, update)).map(Some)
-        }
-        Change::Delete(target) => {
-            let mapping = type_named(types, &target.object_type)?;
-            in_transaction(db, || delete_object(db, mapping, &target)).map(|()| None)
-        }
-        Change::Rename(_) => Err(unsupported(
-            "generic-sql does not rename objects: the anchor is the key column's value",
-        )),
-    }
-}
-
-/// Runs `work` between BEGIN and COMMIT, rolling back when it fails.
-fn in_transaction<T>(
+/// Changes an object in its own transaction; returns it as read back.
+pub fn update(
     db: &dyn Database,
-    work: impl FnOnce() -> Result<T, Error>,
-) -> Result<T, Error> {
-    db.begin()
-        .map_err(|failure| from_sql("starting a transaction", failure))?;
-    let outcome = work().and_then(|value| {
-        db.commit()
-            .map(|()| value)
-            .map_err(|failure| from_sql("committing the transaction", failure))
-    });
-    if outcome.is_err() {
-        // The change already failed; a failed rollback adds nothing the host can act on,
-        // and the host rolls back whatever is still open when `export` returns.
-        let _ = db.rollback();
-    }
-    outcome
+    types: &[TypeMapping],
+    change: UpdateChange,
+) -> Result<Object, Error> {
+    let mapping = type_named(types, &change.target.object_type)?;
+    in_transaction(db, || update_object(db, mapping, change))
+}
+
+/// Deletes an object in its own transaction.
+pub fn delete(db: &dyn Database, types: &[TypeMapping], target: &ObjectRef) -> Result<(), Error> {
+    let mapping = type_named(types, &target.object_type)?;
+    in_transaction(db, || delete_object(db, mapping, target))
 }
 
 /// Creates an object: its row (generated INSERT … RETURNING, or the operator's insert),
@@ -81,10 +53,11 @@ fn add_object(
             .iter()
             .any(|earlier| earlier.name == attribute.name)
         {
-            return Err(invalid_attribute(
-                &attribute.name,
-                format!("attribute '{}' is given twice", attribute.name),
-            ));
+            return Err(Error::invalid_input(format!(
+                "attribute '{}' is given twice",
+                attribute.name
+            ))
+            .attribute(&attribute.name));
         }
         match writable(mapping, &attribute.name, &attribute.values)? {
             AttributeRef::Column(index, _) => {
@@ -127,7 +100,7 @@ fn add_object(
     {
         Some(value) if value != SqlValue::Null => value,
         _ => given(&anchor_column.name).ok_or_else(|| {
-            internal(format!(
+            Error::internal(format!(
                 "{context}: the insert statement returned no anchor \
                  and the change does not give '{}'",
                 anchor_column.name
@@ -136,9 +109,9 @@ fn add_object(
     };
     // Bind the key as the anchor column's type, whatever type the statement returned it as.
     let anchor = anchor_of(&key)
-        .map_err(|reason| internal(format!("{context}: the new anchor is {reason}")))?;
+        .map_err(|reason| Error::internal(format!("{context}: the new anchor is {reason}")))?;
     let key = anchor_param(&anchor, anchor_column.value_type).ok_or_else(|| {
-        internal(format!(
+        Error::internal(format!(
             "{context}: the new anchor '{anchor}' is not a value of '{}'",
             anchor_column.name
         ))
@@ -171,48 +144,23 @@ fn update_object(
     let key = anchor_param(&anchor, anchor_column.value_type)
         .ok_or_else(|| not_found(mapping, &anchor))?;
     let current = read_one(db, mapping, key.clone())?.ok_or_else(|| not_found(mapping, &anchor))?;
-    let before: BTreeMap<String, Vec<Value>> = current
-        .object
-        .attributes
-        .into_iter()
-        .map(|attribute| (attribute.name, attribute.values))
-        .collect();
+    let before = current.object.attributes;
     let mut after = before.clone();
     let mut touched: Vec<AttributeRef> = Vec::new();
-    for change in update.changes {
-        let (name, values) = match &change {
-            AttributeChange::Replace(attribute)
-            | AttributeChange::AddValues(attribute)
-            | AttributeChange::RemoveValues(attribute) => {
-                (attribute.name.as_str(), attribute.values.as_slice())
-            }
-            AttributeChange::Clear(name) => (name.as_str(), &[][..]),
-        };
-        let attribute = writable(mapping, name, values)?;
-        let name = attribute.name();
-        let state = after.entry(name.to_owned()).or_default();
-        match change {
-            AttributeChange::Replace(attribute) => *state = distinct(attribute.values),
-            AttributeChange::AddValues(attribute) => {
-                for value in attribute.values {
-                    if !state.contains(&value) {
-                        state.push(value);
-                    }
-                }
-            }
-            AttributeChange::RemoveValues(attribute) => {
-                state.retain(|value| !attribute.values.contains(value))
-            }
-            AttributeChange::Clear(_) => state.clear(),
-        }
-        if !touched.iter().any(|earlier| earlier.name() == name) {
+    for change in &update.changes {
+        let attribute = writable(mapping, change.name(), change.values())?;
+        apply_change(&mut after, change);
+        if !touched
+            .iter()
+            .any(|earlier| earlier.name() == attribute.name())
+        {
             touched.push(attribute);
         }
     }
 
     let dialect = db.dialect();
-    let old = |name: &str| before.get(name).map(Vec::as_slice).unwrap_or_default();
-    let new = |name: &str| after.get(name).map(Vec::as_slice).unwrap_or_default();
+    let old = |name: &str| values_of(&before, name);
+    let new = |name: &str| values_of(&after, name);
     let mut sets = Vec::new();
     for attribute in &touched {
         if let AttributeRef::Column(index, column) = *attribute {
@@ -221,13 +169,11 @@ fn update_object(
                 continue;
             }
             if index == mapping.anchor {
-                return Err(Error {
-                    attribute: Some(column.name.clone()),
-                    ..unsupported(format!(
-                        "{context}: '{}' is the anchor column; changing it would rename the object",
-                        column.name
-                    ))
-                });
+                return Err(Error::unsupported(format!(
+                    "{context}: '{}' is the anchor column; changing it would rename the object",
+                    column.name
+                ))
+                .attribute(&column.name));
             }
             sets.push((
                 column.quoted.as_str(),
@@ -323,7 +269,7 @@ fn read_back(
     read_one(db, mapping, key)?
         .map(|read| read.object)
         .ok_or_else(|| {
-            internal(format!(
+            Error::internal(format!(
                 "object '{anchor}' of type '{}' was written but cannot be read back \
              (does the soft-delete column or the table's view hide it?)",
                 mapping.name
@@ -336,7 +282,7 @@ fn type_named<'a>(types: &'a [TypeMapping], name: &str) -> Result<&'a TypeMappin
     types
         .iter()
         .find(|mapping| mapping.name == name)
-        .ok_or_else(|| invalid_input(format!("there is no object type '{name}'")))
+        .ok_or_else(|| Error::invalid_input(format!("there is no object type '{name}'")))
 }
 
 /// The attribute a change writes, refused when it does not exist (or is excluded), is
@@ -347,40 +293,42 @@ fn writable<'a>(
     values: &[Value],
 ) -> Result<AttributeRef<'a>, Error> {
     let attribute = mapping.attribute(name).ok_or_else(|| {
-        invalid_attribute(
-            name,
-            format!("object type '{}' has no attribute '{name}'", mapping.name),
-        )
+        Error::invalid_input(format!(
+            "object type '{}' has no attribute '{name}'",
+            mapping.name
+        ))
+        .attribute(name)
     })?;
     if attribute.read_only() {
-        return Err(invalid_attribute(
-            name,
-            format!(
-                "attribute '{name}' of object type '{}' is read-only",
-                mapping.name
-            ),
-        ));
+        return Err(Error::invalid_input(format!(
+            "attribute '{name}' of object type '{}' is read-only",
+            mapping.name
+        ))
+        .attribute(name));
     }
     let value_type = attribute.value_type();
-    if values.iter().any(|value| !has_type(value, value_type)) {
-        return Err(invalid_attribute(
-            name,
-            format!("attribute '{name}' takes {value_type:?} values"),
-        ));
+    if values.iter().any(|value| value.value_type() != value_type) {
+        return Err(Error::invalid_input(format!(
+            "attribute '{name}' takes {value_type:?} values"
+        ))
+        .attribute(name));
     }
     Ok(attribute)
+}
+
+/// The values of the attribute called `name`; none when there is no such attribute.
+fn values_of<'a>(attributes: &'a [Attribute], name: &str) -> &'a [Value] {
+    find_attribute(attributes, name).map_or(&[], |attribute| attribute.values.as_slice())
 }
 
 /// The one value (or none) of a single-valued attribute.
 fn single_value(name: &str, values: Vec<Value>) -> Result<Option<Value>, Error> {
     if values.len() > 1 {
-        return Err(invalid_attribute(
-            name,
-            format!(
-                "attribute '{name}' is single-valued; {} values were given",
-                values.len()
-            ),
-        ));
+        return Err(Error::invalid_input(format!(
+            "attribute '{name}' is single-valued; {} values were given",
+            values.len()
+        ))
+        .attribute(name));
     }
     Ok(values.into_iter().next())
 }
@@ -397,8 +345,8 @@ fn distinct(values: Vec<Value>) -> Vec<Value> {
 }
 
 fn not_found(mapping: &TypeMapping, anchor: &str) -> Error {
-    error(
-        ErrorKind::NotFound,
-        format!("object type '{}' has no object '{anchor}'", mapping.name),
-    )
+    Error::not_found(format!(
+        "object type '{}' has no object '{anchor}'",
+        mapping.name
+    ))
 }

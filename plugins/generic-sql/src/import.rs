@@ -4,12 +4,12 @@
 //! first row is read, so changes made while the import runs are seen by the next delta.
 
 use crate::cursor::{DeltaWatermark, ImportCursor, Position, StoredValue};
-use crate::database::Database;
-use crate::errors::{from_sql, invalid_input};
-use crate::ferry::connector::types::{Error, ImportPage};
+use crate::errors::from_sql;
 use crate::mapping::{DeltaSource, TypeMapping};
 use crate::objects::read_rows;
 use crate::statements;
+use ferry_connector::sql::Database;
+use ferry_connector::types::{Error, ImportPage};
 
 /// One page of a full import: at most `page_size` objects, from where `cursor` left off
 /// (the beginning when it is none).
@@ -32,7 +32,7 @@ pub fn full_import(
         .iter()
         .position(|mapping| mapping.name == cursor.object_type)
         .ok_or_else(|| {
-            invalid_input(format!(
+            Error::invalid_input(format!(
                 "the cursor is for object type '{}', which the configuration no longer has; \
                  start a full import",
                 cursor.object_type

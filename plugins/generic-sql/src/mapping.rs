@@ -4,14 +4,13 @@
 //! this, never from the raw configuration.
 
 use crate::config::ObjectTypeConfig;
-use crate::database::Database;
 use crate::discovery::{DiscoveredColumn, columns_of};
-use crate::errors::invalid_input;
-use crate::ferry::connector::sql::Dialect;
-use crate::ferry::connector::types::{AttributeSchema, Error, ObjectTypeSchema, ValueType};
 use crate::named_params::{NamedStatement, translate};
 use crate::statements::display_name;
 use crate::values::value_type_of;
+use ferry_connector::sql::Database;
+use ferry_connector::sql::Dialect;
+use ferry_connector::types::{AttributeSchema, Error, ObjectTypeSchema, ValueType};
 
 /// One object type mapped onto its table.
 #[derive(Debug, Clone, PartialEq)]
@@ -223,7 +222,7 @@ impl TypeMapping {
             .iter()
             .position(|column| column.name == config.anchor)
             .ok_or_else(|| {
-                invalid_input(format!(
+                Error::invalid_input(format!(
                     "{label}: the anchor column '{}' is the soft-delete column",
                     config.anchor
                 ))
@@ -278,7 +277,7 @@ impl TypeMapping {
                 .iter()
                 .any(|column| column.name == child.attribute)
             {
-                return Err(invalid_input(format!(
+                return Err(Error::invalid_input(format!(
                     "{label}: {key_prefix}.attribute: '{}' is already a column of table '{}'",
                     child.attribute, table.display
                 )));
@@ -313,7 +312,7 @@ impl TypeMapping {
             let known = discovered.iter().any(|column| column.name == *name)
                 || multi_valued.iter().any(|child| child.attribute == *name);
             if !known {
-                return Err(invalid_input(format!(
+                return Err(Error::invalid_input(format!(
                     "{label}: read-only[{position}]: '{name}' is neither a column of table '{}' \
                      nor a multi-valued attribute",
                     table.display
@@ -414,14 +413,15 @@ impl TypeMapping {
                        allowed: &[&str]|
          -> Result<Option<NamedStatement>, Error> {
             let Some(text) = text else { return Ok(None) };
-            let statement = translate(text, dialect)
-                .map_err(|reason| invalid_input(format!("{label}: statements.{key}: {reason}")))?;
+            let statement = translate(text, dialect).map_err(|reason| {
+                Error::invalid_input(format!("{label}: statements.{key}: {reason}"))
+            })?;
             if let Some(unknown) = statement
                 .names
                 .iter()
                 .find(|name| !allowed.contains(&name.as_str()))
             {
-                return Err(invalid_input(format!(
+                return Err(Error::invalid_input(format!(
                     "{label}: statements.{key}: unknown parameter ':{unknown}' (it may use {})",
                     allowed
                         .iter()
@@ -454,7 +454,7 @@ fn find_column<'a>(
         .iter()
         .find(|column| column.name == name)
         .ok_or_else(|| {
-            invalid_input(format!(
+            Error::invalid_input(format!(
                 "{label}: {key}: the table '{}' has no column '{name}' (its columns: {})",
                 table.display,
                 columns

@@ -2,8 +2,8 @@
 //! attributes they bind; the host's `sql` interface takes positional placeholders. This
 //! module rewrites one into the other, once per session, and binds by name.
 
-use crate::database::Statement;
-use crate::ferry::connector::sql::{Dialect, SqlValue};
+use ferry_connector::sql::Statement;
+use ferry_connector::sql::{Dialect, SqlValue};
 
 /// An operator's statement rewritten for the session's dialect: each distinct name got a
 /// number in order of first appearance (`?1`/`$1`, reused where the name repeats), and

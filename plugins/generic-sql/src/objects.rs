@@ -4,13 +4,13 @@
 
 use std::collections::BTreeMap;
 
-use crate::database::Database;
-use crate::errors::{from_sql, internal};
-use crate::ferry::connector::sql::{RowSet, SqlValue};
-use crate::ferry::connector::types::{Attribute, Error, Object};
+use crate::errors::from_sql;
 use crate::mapping::TypeMapping;
 use crate::statements;
 use crate::values::{anchor_of, from_sql as value_from_sql, is_marked_deleted};
+use ferry_connector::sql::Database;
+use ferry_connector::sql::{RowSet, SqlValue};
+use ferry_connector::types::{Attribute, Error, Object};
 
 /// At most this many values are bound into one `IN (…)` list, well under every
 /// database's limit on parameters per statement.
@@ -81,7 +81,7 @@ pub fn read_one(
 fn decode_row(mapping: &TypeMapping, row: Vec<SqlValue>) -> Result<ReadObject, Error> {
     let width = mapping.columns.len() + usize::from(mapping.soft_delete.is_some());
     if row.len() < width {
-        return Err(internal(format!(
+        return Err(Error::internal(format!(
             "reading objects of type '{}': a row has {} columns, {width} were selected",
             mapping.name,
             row.len()
@@ -89,7 +89,7 @@ fn decode_row(mapping: &TypeMapping, row: Vec<SqlValue>) -> Result<ReadObject, E
     }
     let key = row[mapping.anchor].clone();
     let anchor = anchor_of(&key).map_err(|reason| {
-        internal(format!(
+        Error::internal(format!(
             "reading objects of type '{}': the anchor column '{}' holds {reason}",
             mapping.name,
             mapping.anchor_column().name
@@ -152,14 +152,14 @@ fn attach_multi_valued(
             for row in rows.rows {
                 let [key, value]: [SqlValue; 2] =
                     row.try_into().map_err(|row: Vec<SqlValue>| {
-                        internal(format!(
+                        Error::internal(format!(
                             "reading '{}': a row has {} columns, 2 were selected",
                             child.attribute,
                             row.len()
                         ))
                     })?;
                 let owner = anchor_of(&key).map_err(|reason| {
-                    internal(format!(
+                    Error::internal(format!(
                         "reading '{}': a key column holds {reason}",
                         child.attribute
                     ))
@@ -183,11 +183,9 @@ fn attach_multi_valued(
 
 /// A stored value that is not a value of its attribute's type.
 fn unreadable(mapping: &TypeMapping, anchor: &str, attribute: &str, reason: String) -> Error {
-    Error {
-        attribute: Some(attribute.to_owned()),
-        ..internal(format!(
-            "object '{anchor}' of type '{}': attribute '{attribute}': {reason}",
-            mapping.name
-        ))
-    }
+    Error::internal(format!(
+        "object '{anchor}' of type '{}': attribute '{attribute}': {reason}",
+        mapping.name
+    ))
+    .attribute(attribute)
 }

@@ -1,28 +1,30 @@
 //! A session: the checked configuration and the database it reads and writes, with one
 //! method per call of the contract's `session` resource.
 
+use ferry_connector::sql::Database;
+use ferry_connector::types::{
+    AddChange, DeltaPage, Error, ImportPage, Object, ObjectRef, RenameChange, Schema, UpdateChange,
+};
+use ferry_connector::{Session, Settings};
+
 use crate::config;
-use crate::database::Database;
 use crate::delta::delta_import;
 use crate::errors::from_sql;
-use crate::export::export;
-use crate::ferry::connector::types::{
-    Change, ChangeResult, DeltaPage, Error, ImportPage, Schema, Setting,
-};
+use crate::export;
 use crate::import::full_import;
 use crate::mapping::{DeltaSource, TypeMapping};
 use crate::statements;
 
 /// An open session over database `D`.
-pub struct Connector<D: Database> {
+pub struct SqlSession<D: Database> {
     db: D,
     types: Vec<TypeMapping>,
 }
 
-impl<D: Database> Connector<D> {
+impl<D: Database> SqlSession<D> {
     /// Reads the settings, checks them against the tables the database has, and keeps the
     /// resulting mappings for the session's life.
-    pub fn open(db: D, settings: &[Setting]) -> Result<Self, Error> {
+    pub fn open(db: D, settings: &Settings) -> Result<Self, Error> {
         let configs = config::parse(settings)?;
         let types = configs
             .iter()
@@ -31,10 +33,12 @@ impl<D: Database> Connector<D> {
             .collect::<Result<_, _>>()?;
         Ok(Self { db, types })
     }
+}
 
+impl<D: Database + 'static> Session for SqlSession<D> {
     /// Proves the connection works and that every table the session uses still answers
     /// with the columns it uses, reading no rows.
-    pub fn test_connection(&self) -> Result<(), Error> {
+    fn test_connection(&self) -> Result<(), Error> {
         self.db
             .query(&statements::select_one())
             .map_err(|failure| from_sql("connecting to the database", failure))?;
@@ -71,24 +75,41 @@ impl<D: Database> Connector<D> {
     }
 
     /// The object types and their attributes, as discovered at `open`.
-    pub fn schema(&self) -> Schema {
-        Schema {
+    fn schema(&self) -> Result<Schema, Error> {
+        Ok(Schema {
             object_types: self.types.iter().map(TypeMapping::schema).collect(),
-        }
+        })
     }
 
     /// One page of a full import.
-    pub fn full_import(&self, cursor: Option<&str>, page_size: u32) -> Result<ImportPage, Error> {
+    fn full_import(&self, cursor: Option<&str>, page_size: u32) -> Result<ImportPage, Error> {
         full_import(&self.db, &self.types, cursor, page_size)
     }
 
     /// One page of a delta import.
-    pub fn delta_import(&self, watermark: &str, page_size: u32) -> Result<DeltaPage, Error> {
+    fn delta_import(&self, watermark: &str, page_size: u32) -> Result<DeltaPage, Error> {
         delta_import(&self.db, &self.types, watermark, page_size)
     }
 
-    /// The changes, each in its own transaction; one result per change, in order.
-    pub fn export(&self, changes: Vec<Change>) -> Vec<ChangeResult> {
-        export(&self.db, &self.types, changes)
+    /// Creates an object, in its own transaction.
+    fn add(&self, change: AddChange) -> Result<Object, Error> {
+        export::add(&self.db, &self.types, change)
+    }
+
+    /// Changes an object, in its own transaction.
+    fn update(&self, change: UpdateChange) -> Result<Option<Object>, Error> {
+        export::update(&self.db, &self.types, change).map(Some)
+    }
+
+    /// Deletes an object, in its own transaction.
+    fn delete(&self, target: ObjectRef) -> Result<(), Error> {
+        export::delete(&self.db, &self.types, &target)
+    }
+
+    /// Renames are not possible: the anchor is the key column's value.
+    fn rename(&self, _: RenameChange) -> Result<Option<Object>, Error> {
+        Err(Error::unsupported(
+            "generic-sql does not rename objects: the anchor is the key column's value",
+        ))
     }
 }

@@ -2,9 +2,9 @@
 //! values: identifiers come pre-quoted from the mapping (the host quoted them at `open`),
 //! values are always bound through the dialect's placeholders.
 
-use crate::database::Statement;
-use crate::ferry::connector::sql::{Dialect, SqlValue};
 use crate::mapping::{MultiValuedMapping, SoftDelete, SoftDeleteFilter, Table, TypeMapping};
+use ferry_connector::sql::Statement;
+use ferry_connector::sql::{Dialect, SqlValue};
 
 /// A table's name for messages: `schema.table` or `table`.
 pub fn display_name(schema: Option<&str>, table: &str) -> String {
@@ -434,8 +434,8 @@ impl Builder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ferry::connector::types::ValueType;
     use crate::mapping::{ColumnMapping, DeltaSource, OperatorStatements};
+    use ferry_connector::types::ValueType;
 
     fn column(name: &str, value_type: ValueType) -> ColumnMapping {
         ColumnMapping {

@@ -1,131 +1,21 @@
-//! The connector end to end against a real SQLite (the one the host embeds), through a
-//! `Database` that behaves like the host's `sql` capability: `?`/`?NNN` placeholders,
-//! booleans as 0/1, timestamps written as RFC 3339 text, failures sorted into kinds.
+//! The connector end to end against a real SQLite (the one the host embeds), through the
+//! SDK's `Sqlite`, which behaves like the host's `sql` capability: `?`/`?NNN`
+//! placeholders, booleans as 0/1, timestamps written as RFC 3339 text, failures sorted
+//! into kinds.
 
 use std::rc::Rc;
 
-use rusqlite::Connection;
-use rusqlite::types::{Value as Stored, ValueRef};
-
-use crate::database::{Database, Statement};
-use crate::datetime;
-use crate::ferry::connector::sql::{Column, Dialect, RowSet, SqlError, SqlErrorKind, SqlValue};
-use crate::ferry::connector::types::{
+use ferry_connector::Session;
+use ferry_connector::Settings;
+use ferry_connector::testing::rusqlite::Connection;
+use ferry_connector::testing::{self, Sqlite};
+use ferry_connector::types::{
     AddChange, Attribute, AttributeChange, Change, Datetime, DeltaEntry, Error, ErrorKind, Object,
     ObjectRef, RenameChange, Setting, SettingValue, UpdateChange, Value, ValueType,
 };
-use crate::session::Connector;
 
-/// The host's `sql` capability, played by an in-memory SQLite shared with the test.
-struct Sqlite(Rc<Connection>);
-
-impl Database for Sqlite {
-    fn dialect(&self) -> Dialect {
-        Dialect::Sqlite
-    }
-
-    fn quote_identifier(&self, name: &str) -> String {
-        format!("\"{}\"", name.replace('"', "\"\""))
-    }
-
-    fn query(&self, statement: &Statement) -> Result<RowSet, SqlError> {
-        let mut prepared = self.0.prepare(&statement.text).map_err(failure)?;
-        let columns = prepared
-            .column_names()
-            .into_iter()
-            .map(|name| Column {
-                name: name.to_owned(),
-                type_name: String::new(),
-            })
-            .collect::<Vec<_>>();
-        let width = columns.len();
-        let mut rows = prepared
-            .query(rusqlite::params_from_iter(
-                statement.params.iter().map(stored),
-            ))
-            .map_err(failure)?;
-        let mut read = Vec::new();
-        while let Some(row) = rows.next().map_err(failure)? {
-            read.push(
-                (0..width)
-                    .map(|index| value_of(row.get_ref(index).unwrap()))
-                    .collect(),
-            );
-        }
-        Ok(RowSet {
-            columns,
-            rows: read,
-        })
-    }
-
-    fn execute(&self, statement: &Statement) -> Result<u64, SqlError> {
-        let changed = self
-            .0
-            .execute(
-                &statement.text,
-                rusqlite::params_from_iter(statement.params.iter().map(stored)),
-            )
-            .map_err(failure)?;
-        Ok(changed as u64)
-    }
-
-    fn begin(&self) -> Result<(), SqlError> {
-        self.0.execute_batch("BEGIN").map_err(failure)
-    }
-
-    fn commit(&self) -> Result<(), SqlError> {
-        self.0.execute_batch("COMMIT").map_err(failure)
-    }
-
-    fn rollback(&self) -> Result<(), SqlError> {
-        self.0.execute_batch("ROLLBACK").map_err(failure)
-    }
-}
-
-fn stored(value: &SqlValue) -> Stored {
-    match value {
-        SqlValue::Null => Stored::Null,
-        SqlValue::Boolean(flag) => Stored::Integer(i64::from(*flag)),
-        SqlValue::Integer(number) => Stored::Integer(*number),
-        SqlValue::Real(number) => Stored::Real(*number),
-        SqlValue::Text(text) => Stored::Text(text.clone()),
-        SqlValue::Blob(bytes) => Stored::Blob(bytes.clone()),
-        SqlValue::Timestamp(at) => Stored::Text(datetime::format(at)),
-    }
-}
-
-fn value_of(value: ValueRef) -> SqlValue {
-    match value {
-        ValueRef::Null => SqlValue::Null,
-        ValueRef::Integer(number) => SqlValue::Integer(number),
-        ValueRef::Real(number) => SqlValue::Real(number),
-        ValueRef::Text(bytes) => SqlValue::Text(String::from_utf8(bytes.to_vec()).unwrap()),
-        ValueRef::Blob(bytes) => SqlValue::Blob(bytes.to_vec()),
-    }
-}
-
-fn failure(error: rusqlite::Error) -> SqlError {
-    let kind = match &error {
-        rusqlite::Error::SqliteFailure(code, _)
-            if code.code == rusqlite::ErrorCode::ConstraintViolation =>
-        {
-            match code.extended_code {
-                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
-                | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY => SqlErrorKind::UniqueViolation,
-                _ => SqlErrorKind::ConstraintViolation,
-            }
-        }
-        rusqlite::Error::SqlInputError { .. } => SqlErrorKind::Syntax,
-        rusqlite::Error::SqliteFailure(_, Some(message)) if message.starts_with("no such") => {
-            SqlErrorKind::Syntax
-        }
-        _ => SqlErrorKind::Other,
-    };
-    SqlError {
-        kind,
-        message: error.to_string(),
-    }
-}
+use crate::describe::parameters;
+use crate::session::SqlSession;
 
 const SCHEMA: &str = "
     CREATE TABLE users (
@@ -171,15 +61,18 @@ fn database() -> Rc<Connection> {
     Rc::new(connection)
 }
 
-fn open(db: &Rc<Connection>, types: &[&str]) -> Result<Connector<Sqlite>, Error> {
-    let settings = vec![Setting {
-        name: "object-types".into(),
-        value: SettingValue::Structured(format!("[{}]", types.join(","))),
-    }];
-    Connector::open(Sqlite(db.clone()), &settings)
+fn open(db: &Rc<Connection>, types: &[&str]) -> Result<SqlSession<Sqlite>, Error> {
+    let given = vec![Setting::new(
+        "object-types",
+        SettingValue::Structured(format!("[{}]", types.join(","))),
+    )];
+    SqlSession::open(
+        Sqlite::new(Rc::clone(db)),
+        &Settings::parse(given, &parameters())?,
+    )
 }
 
-fn connector(db: &Rc<Connection>) -> Connector<Sqlite> {
+fn connector(db: &Rc<Connection>) -> SqlSession<Sqlite> {
     open(db, &[USER, GROUP]).unwrap()
 }
 
@@ -188,17 +81,12 @@ fn text(value: &str) -> Value {
 }
 
 fn attribute(name: &str, values: Vec<Value>) -> Attribute {
-    Attribute {
-        name: name.into(),
-        values,
-    }
+    Attribute::new(name, values)
 }
 
 fn values<'a>(object: &'a Object, name: &str) -> Option<&'a [Value]> {
     object
-        .attributes
-        .iter()
-        .find(|attribute| attribute.name == name)
+        .attribute(name)
         .map(|attribute| attribute.values.as_slice())
 }
 
@@ -224,11 +112,11 @@ fn target(object_type: &str, anchor: &str) -> ObjectRef {
 }
 
 /// Runs one change and returns its result.
-fn run(connector: &Connector<Sqlite>, change: Change) -> Result<Option<Object>, Error> {
+fn run(connector: &SqlSession<Sqlite>, change: Change) -> Result<Option<Object>, Error> {
     connector.export(vec![change]).remove(0)
 }
 
-fn add_user(connector: &Connector<Sqlite>, login: &str, emails: &[&str]) -> Object {
+fn add_user(connector: &SqlSession<Sqlite>, login: &str, emails: &[&str]) -> Object {
     let mut attributes = vec![attribute("login", vec![text(login)])];
     if !emails.is_empty() {
         attributes.push(attribute(
@@ -240,29 +128,12 @@ fn add_user(connector: &Connector<Sqlite>, login: &str, emails: &[&str]) -> Obje
 }
 
 /// Every object of a full import, page by page, and the watermark of the last page.
-fn import_all(connector: &Connector<Sqlite>, page_size: u32) -> (Vec<Object>, String) {
-    let mut cursor = None;
-    let mut objects = Vec::new();
-    loop {
-        let page = connector.full_import(cursor.as_deref(), page_size).unwrap();
-        assert!(page.objects.len() <= page_size as usize);
-        objects.extend(page.objects);
-        match page.next_cursor {
-            Some(next) => {
-                assert_eq!(
-                    page.watermark, None,
-                    "only the last page carries the watermark"
-                );
-                cursor = Some(next);
-            }
-            None => {
-                return (
-                    objects,
-                    page.watermark.expect("the last page carries the watermark"),
-                );
-            }
-        }
-    }
+fn import_all(connector: &SqlSession<Sqlite>, page_size: u32) -> (Vec<Object>, String) {
+    let (objects, watermark) = testing::import_all(connector, page_size);
+    (
+        objects,
+        watermark.expect("the last page carries the watermark"),
+    )
 }
 
 fn described(entry: &DeltaEntry) -> String {
@@ -275,7 +146,7 @@ fn described(entry: &DeltaEntry) -> String {
 #[test]
 fn describes_the_schema_from_the_discovered_columns() {
     let db = database();
-    let schema = connector(&db).schema();
+    let schema = connector(&db).schema().unwrap();
     let user = &schema.object_types[0];
     assert_eq!(user.anchor_attributes, ["id"]);
     let summary: Vec<(String, ValueType, bool, bool, bool)> = user

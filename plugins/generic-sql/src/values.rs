@@ -3,9 +3,8 @@
 //! that type, because SQLite hands back whatever a row happens to store (0/1 for a
 //! BOOLEAN, text for a TIMESTAMP).
 
-use crate::datetime;
-use crate::ferry::connector::sql::SqlValue;
-use crate::ferry::connector::types::{Value, ValueType};
+use ferry_connector::sql::SqlValue;
+use ferry_connector::types::{Datetime, Value, ValueType};
 
 /// The contract type of a column from the database's type name: SQLite's declared type
 /// (`INTEGER`, `VARCHAR(40)`, `BOOLEAN`) or PostgreSQL's `udt_name` (`int4`, `bool`,
@@ -61,11 +60,11 @@ pub fn from_sql(value: SqlValue, value_type: ValueType) -> Result<Option<Value>,
         (ValueType::Binary, SqlValue::Text(text)) => Value::Binary(text.into_bytes()),
         (ValueType::Datetime, SqlValue::Timestamp(at)) => Value::Datetime(at),
         (ValueType::Datetime, SqlValue::Text(text)) => Value::Datetime(
-            datetime::parse(&text).ok_or_else(|| format!("{text:?} is not a timestamp"))?,
+            Datetime::parse_rfc3339(&text).ok_or_else(|| format!("{text:?} is not a timestamp"))?,
         ),
         (ValueType::Datetime, SqlValue::Integer(seconds)) => {
             // SQLite's other common form: seconds since the epoch.
-            Value::Datetime(crate::ferry::connector::types::Datetime {
+            Value::Datetime(Datetime {
                 seconds,
                 nanoseconds: 0,
             })
@@ -90,20 +89,6 @@ pub fn to_sql(value: &Value) -> SqlValue {
         Value::Binary(bytes) => SqlValue::Blob(bytes.clone()),
         Value::Datetime(at) => SqlValue::Timestamp(*at),
     }
-}
-
-/// Whether a value sent by the host has the type the schema declared for its attribute:
-/// checked before writing so a wrong value is the IdP's error, not the database's.
-pub fn has_type(value: &Value, value_type: ValueType) -> bool {
-    matches!(
-        (value, value_type),
-        (Value::String(_), ValueType::String)
-            | (Value::Integer(_), ValueType::Integer)
-            | (Value::Boolean(_), ValueType::Boolean)
-            | (Value::Binary(_), ValueType::Binary)
-            | (Value::Datetime(_), ValueType::Datetime)
-            | (Value::Reference(_), ValueType::Reference)
-    )
 }
 
 /// The anchor string of an anchor column's value: integers in decimal, text as it is,
@@ -168,7 +153,7 @@ fn text_of(value: SqlValue) -> Result<String, String> {
         SqlValue::Integer(number) => Ok(number.to_string()),
         SqlValue::Real(number) => Ok(number.to_string()),
         SqlValue::Boolean(flag) => Ok(flag.to_string()),
-        SqlValue::Timestamp(at) => Ok(datetime::format(&at)),
+        SqlValue::Timestamp(at) => Ok(at.to_rfc3339()),
         SqlValue::Blob(bytes) => {
             String::from_utf8(bytes).map_err(|_| "a binary value that is not UTF-8 text".into())
         }
@@ -188,7 +173,6 @@ fn describe(value: &SqlValue) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ferry::connector::types::Datetime;
 
     #[test]
     fn decides_the_type_from_the_declared_type_name() {

@@ -1,11 +1,14 @@
 //! Which addresses are special: the ones a connector must not reach through a name the
 //! allow-list grants, because they lead back into the host itself (loopback), to the
 //! local link or the cloud's metadata service (credentials), or to many hosts at once.
-//! An allow-list entry that names such an address, or a range holding it, still unlocks
-//! it: the operator decides, a DNS answer never does.
+//! An allow-list entry that names such an address, or a range lying within its special
+//! block, still unlocks it: the operator decides, a DNS answer never does, and neither
+//! does a range as wide as `0.0.0.0/0` that merely happens to hold it.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::IpNet;
 
 /// Why an address is special. Checked on every address a name resolves to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,60 +62,74 @@ const SIX_TO_FOUR_PREFIX: u16 = 0x2002;
 /// carries an IPv4 one (mapped `::ffff:a.b.c.d`, compatible `::a.b.c.d`, 6to4, NAT64)
 /// is judged by the IPv4 address it leads to.
 pub fn special_use(ip: IpAddr) -> Option<SpecialUse> {
-    match ip {
-        IpAddr::V4(v4) => special_v4(v4),
-        IpAddr::V6(v6) => special_v6(v6),
-    }
+    special_block(ip).map(|(kind, _)| kind)
 }
 
-fn special_v4(ip: Ipv4Addr) -> Option<SpecialUse> {
+/// Why `ip` is special and the special block holding it (`127.0.0.0/8`, just
+/// `169.254.169.254/32` for the metadata address, `::ffff:127.0.0.0/104` for a mapped
+/// loopback address), or `None` for an ordinary unicast address. Only a range within
+/// this block unlocks `ip`.
+pub fn special_block(ip: IpAddr) -> Option<(SpecialUse, IpNet)> {
+    let (kind, prefix) = match ip {
+        IpAddr::V4(v4) => special_v4(v4)?,
+        IpAddr::V6(v6) => special_v6(v6)?,
+    };
+    let block = IpNet::new(ip, prefix).expect("prefixes are within the family's length");
+    Some((kind, block.trunc()))
+}
+
+/// Why an IPv4 address is special, and the prefix length of its special block.
+fn special_v4(ip: Ipv4Addr) -> Option<(SpecialUse, u8)> {
     if METADATA_V4.contains(&ip) {
-        Some(SpecialUse::CloudMetadata)
+        Some((SpecialUse::CloudMetadata, 32))
     } else if ip.octets()[0] == 0 {
-        Some(SpecialUse::Unspecified)
+        Some((SpecialUse::Unspecified, 8))
     } else if ip.is_loopback() {
-        Some(SpecialUse::Loopback)
+        Some((SpecialUse::Loopback, 8))
     } else if ip.is_link_local() {
-        Some(SpecialUse::LinkLocal)
+        Some((SpecialUse::LinkLocal, 16))
     } else if ip.is_multicast() {
-        Some(SpecialUse::Multicast)
+        Some((SpecialUse::Multicast, 4))
     } else if ip.is_broadcast() {
-        Some(SpecialUse::Broadcast)
+        Some((SpecialUse::Broadcast, 32))
     } else {
         None
     }
 }
 
-fn special_v6(ip: Ipv6Addr) -> Option<SpecialUse> {
+/// Why an IPv6 address is special, and the prefix length of its special block.
+fn special_v6(ip: Ipv6Addr) -> Option<(SpecialUse, u8)> {
     if ip.is_unspecified() {
-        Some(SpecialUse::Unspecified)
+        Some((SpecialUse::Unspecified, 128))
     } else if ip.is_loopback() {
-        Some(SpecialUse::Loopback)
-    } else if let Some(v4) = embedded_v4(ip) {
-        special_v4(v4)
+        Some((SpecialUse::Loopback, 128))
+    } else if let Some((v4, carrier)) = embedded_v4(ip) {
+        // The IPv4 block, moved into the IPv6 form that carries it.
+        special_v4(v4).map(|(kind, prefix)| (kind, carrier + prefix))
     } else if ip == METADATA_V6 {
-        Some(SpecialUse::CloudMetadata)
+        Some((SpecialUse::CloudMetadata, 128))
     } else if ip.is_unicast_link_local() {
-        Some(SpecialUse::LinkLocal)
+        Some((SpecialUse::LinkLocal, 10))
     } else if ip.is_multicast() {
-        Some(SpecialUse::Multicast)
+        Some((SpecialUse::Multicast, 8))
     } else {
         None
     }
 }
 
 /// The IPv4 address an IPv6 address leads to, in the forms a stack or a translator
-/// turns into an IPv4 connection. Called after `::` and `::1` were judged as IPv6, so
-/// they are not taken for compatible forms of `0.0.0.0` and `0.0.0.1`.
-fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+/// turns into an IPv4 connection, and the number of bits in front of it. Called after
+/// `::` and `::1` were judged as IPv6, so they are not taken for compatible forms of
+/// `0.0.0.0` and `0.0.0.1`.
+fn embedded_v4(ip: Ipv6Addr) -> Option<(Ipv4Addr, u8)> {
     let s = ip.segments();
     let v4 = |high: u16, low: u16| Ipv4Addr::from((u32::from(high) << 16) | u32::from(low));
     if let Some(mapped) = ip.to_ipv4_mapped() {
-        Some(mapped)
+        Some((mapped, 96))
     } else if s[..6] == [0; 6] || s[..6] == NAT64_PREFIX {
-        Some(v4(s[6], s[7]))
+        Some((v4(s[6], s[7]), 96))
     } else if s[0] == SIX_TO_FOUR_PREFIX {
-        Some(v4(s[1], s[2]))
+        Some((v4(s[1], s[2]), 16))
     } else {
         None
     }
@@ -169,6 +186,32 @@ mod tests {
         ] {
             assert_eq!(class(address), expected, "{address}");
         }
+    }
+
+    #[test]
+    fn each_special_address_has_the_block_that_holds_it() {
+        for (address, block) in [
+            ("127.0.0.1", "127.0.0.0/8"),
+            ("0.1.2.3", "0.0.0.0/8"),
+            ("169.254.3.4", "169.254.0.0/16"),
+            ("169.254.169.254", "169.254.169.254/32"),
+            ("100.100.100.200", "100.100.100.200/32"),
+            ("239.1.2.3", "224.0.0.0/4"),
+            ("255.255.255.255", "255.255.255.255/32"),
+            ("::", "::/128"),
+            ("::1", "::1/128"),
+            ("fe80::1", "fe80::/10"),
+            ("ff02::1", "ff00::/8"),
+            ("fd00:ec2::254", "fd00:ec2::254/128"),
+            ("::ffff:127.0.0.1", "::ffff:127.0.0.0/104"),
+            ("::169.254.1.1", "::169.254.0.0/112"),
+            ("64:ff9b::a9fe:a9fe", "64:ff9b::a9fe:a9fe/128"),
+            ("2002:7f00:1::", "2002:7f00::/24"),
+        ] {
+            let (_, found) = special_block(address.parse().unwrap()).unwrap();
+            assert_eq!(found, block.parse::<IpNet>().unwrap(), "{address}");
+        }
+        assert_eq!(special_block("10.1.2.3".parse().unwrap()), None);
     }
 
     #[test]

@@ -15,12 +15,17 @@
 //! The port is required (1–65535); there is no "any port". A range must be written with
 //! its host bits clear (`10.0.0.0/8`, not `10.1.2.3/8`). A name entry grants the
 //! addresses the name resolves to, except special ones (see [`super::address`]): only an
-//! address or range entry unlocks those.
+//! entry naming the address, or a range lying within its special block (`127.0.0.0/8`
+//! for loopback; the metadata address alone for metadata), unlocks those. A wider range
+//! (`0.0.0.0/0`, `[::/0]`, `100.64.0.0/10`) grants the ordinary addresses it holds, never
+//! the special ones.
 
 use std::fmt;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
+
+use super::address::special_block;
 
 /// A destination host as a connector or an entry names it: a DNS name (lower-cased,
 /// without a trailing dot) or a literal IP address.
@@ -187,14 +192,18 @@ impl AllowList {
     }
 
     /// Whether an address or range entry names `ip` on `port`. This, and only this,
-    /// unlocks a special address. Addresses compare as written: `127.0.0.1` does not
-    /// name `::ffff:127.0.0.1`.
+    /// unlocks a special address; a range names a special address only if the range
+    /// lies within the address's special block. Addresses compare as written:
+    /// `127.0.0.1` does not name `::ffff:127.0.0.1`.
     pub fn names_address(&self, ip: IpAddr, port: u16) -> bool {
+        let block = special_block(ip).map(|(_, block)| block);
         self.rules.iter().any(|rule| {
             rule.port == port
                 && match &rule.target {
                     Target::Address(a) => *a == ip,
-                    Target::Range(net) => net.contains(&ip),
+                    Target::Range(net) => {
+                        net.contains(&ip) && block.is_none_or(|block| block.contains(net))
+                    }
                     Target::Name(_) | Target::Subdomains(_) => false,
                 }
         })
@@ -384,6 +393,45 @@ mod tests {
             !list.grants(&name("10.1.2.3.nip.io"), 389),
             "a name is not an address"
         );
+    }
+
+    #[test]
+    fn a_range_unlocks_a_special_address_only_from_within_its_block() {
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+        let wide = list(&[
+            "0.0.0.0/0:389",
+            "[::/0]:389",
+            "100.64.0.0/10:389",
+            "169.254.0.0/16:389",
+            "127.0.0.0/8:636",
+        ]);
+        for special in [
+            "127.0.0.1",
+            "0.0.0.0",
+            "169.254.169.254",
+            "100.100.100.200",
+            "224.0.0.1",
+            "::1",
+            "::ffff:127.0.0.1",
+            "64:ff9b::7f00:1",
+            "fd00:ec2::254",
+        ] {
+            assert!(!wide.names_address(ip(special), 389), "{special}");
+        }
+        assert!(
+            wide.names_address(ip("10.1.2.3"), 389),
+            "ordinary addresses"
+        );
+        assert!(wide.names_address(ip("100.64.0.1"), 389));
+        assert!(
+            wide.names_address(ip("169.254.7.7"), 389),
+            "link-local, within"
+        );
+        assert!(wide.names_address(ip("127.0.0.1"), 636), "loopback, within");
+        assert!(!wide.names_address(ip("127.0.0.1"), 389));
+        let narrow = list(&["127.0.0.1/32:389", "[::ffff:127.0.0.0/104]:389"]);
+        assert!(narrow.names_address(ip("127.0.0.1"), 389));
+        assert!(narrow.names_address(ip("::ffff:127.0.0.9"), 389));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use tokio::time::{Instant, timeout_at};
 use super::address::SpecialUse;
 use super::allow_list::Host;
 use super::peer::Peer;
-use super::policy::NetPolicy;
+use super::policy::{NetPolicy, special_hint};
 use super::stream::{Endpoint, NetConnection};
 use crate::runtime::bindings::net::{NetError, Security};
 
@@ -45,12 +45,9 @@ pub async fn open(
         .await
         .map_err(|e| peer.fail(None, e))?;
     let screened = policy.screen(port, &resolved);
-    for &(ip, kind) in &screened.refused {
-        let reason = format!(
-            "{host} resolved to {ip}, {kind}, which only an allow-list entry naming that \
-             address (e.g. {}) or a range holding it unlocks",
-            SocketAddr::new(ip, port)
-        );
+    for &(ip, _) in &screened.refused {
+        let hint = special_hint(ip, port).unwrap_or_default();
+        let reason = format!("{host} resolved to {ip}: {hint}");
         peer.fail(Some(SocketAddr::new(ip, port)), NetError::Denied(reason));
     }
     let mut failure = None;
@@ -110,7 +107,8 @@ fn only_special(host: &Host, port: u16, refused: &[(IpAddr, SpecialUse)]) -> Str
         .collect();
     format!(
         "{} resolved only to addresses this app may not reach: {}; an allow-list entry by \
-         name never unlocks them: list the address itself (e.g. {}) or a range holding it",
+         name never unlocks them: list the address itself (e.g. {}) or a range within its \
+         special block",
         host.with_port(port),
         list.join(", "),
         refused

@@ -11,7 +11,9 @@ use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::rustls::ClientConfig;
 
-use super::address::{SpecialUse, special_use};
+use ipnet::IpNet;
+
+use super::address::{SpecialUse, special_block, special_use};
 use super::allow_list::{AllowList, Host};
 use super::tls;
 use crate::config::NetworkConfig;
@@ -86,8 +88,12 @@ impl NetPolicy {
         } else {
             "no entry grants it"
         };
+        let special = match host {
+            Host::Ip(ip) => special_hint(*ip, port).map_or_else(String::new, |h| format!("; {h}")),
+            Host::Name(_) => String::new(),
+        };
         Err(format!(
-            "{} is not on this app's network allow-list ({what})",
+            "{} is not on this app's network allow-list ({what}){special}",
             host.with_port(port)
         ))
     }
@@ -146,6 +152,22 @@ pub struct Screened {
     pub permitted: Vec<IpAddr>,
     /// Special addresses no entry names, and why they are special.
     pub refused: Vec<(IpAddr, SpecialUse)>,
+}
+
+/// For a special address, what it is and what unlocks it on `port`, for refusals: "it
+/// is a loopback address, which only an entry naming it (e.g. 127.0.0.1:389) or a range
+/// within 127.0.0.0/8 unlocks".
+pub(super) fn special_hint(ip: IpAddr, port: u16) -> Option<String> {
+    let (kind, block) = special_block(ip)?;
+    let block = match block {
+        IpNet::V4(v4) => v4.to_string(),
+        IpNet::V6(v6) => format!("[{v6}]"),
+    };
+    Some(format!(
+        "it is {kind}, which only an entry naming it (e.g. {}) or a range within {block} \
+         unlocks",
+        std::net::SocketAddr::new(ip, port)
+    ))
 }
 
 /// The kind of special address `ip` is, unless an address or range entry names it on
@@ -350,6 +372,31 @@ mod tests {
         );
         let other_port = policy.screen(636, &ips(&["127.0.0.1"]));
         assert!(other_port.permitted.is_empty());
+    }
+
+    #[test]
+    fn a_wide_range_does_not_admit_a_special_address_and_says_what_would() {
+        let policy = policy(&["0.0.0.0/0:389", "[::/0]:389"]);
+        let host = |h: &str| Host::parse(h).unwrap();
+        assert!(policy.admit(&host("10.9.8.7"), 389).is_ok());
+        let reason = policy.admit(&host("127.0.0.1"), 389).unwrap_err();
+        assert!(
+            reason.ends_with(
+                "; it is a loopback address, which only an entry naming it (e.g. \
+                 127.0.0.1:389) or a range within 127.0.0.0/8 unlocks"
+            ),
+            "{reason}"
+        );
+        let reason = policy
+            .admit(&host("::ffff:169.254.169.254"), 389)
+            .unwrap_err();
+        assert!(
+            reason.contains("a cloud metadata address")
+                && reason.contains("a range within [::ffff:169.254.169.254/128]"),
+            "{reason}"
+        );
+        let screened = policy.screen(389, &ips(&["127.0.0.1", "10.0.0.1", "fe80::1"]));
+        assert_eq!(screened.permitted, ips(&["10.0.0.1"]));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Connecting, binding, the root DSE, the schema, and reconnecting after a drop.
 
 use super::{Fixture, add, export_one, texts};
-use crate::ferry::connector::types::{ErrorKind, SettingValue, ValueType};
+use ferry_connector::Session;
+use ferry_connector::types::{ErrorKind, SettingValue, ValueType};
 
 fn text(value: &str) -> SettingValue {
     SettingValue::String(value.to_owned())
@@ -107,23 +108,14 @@ fn one_connection_serves_the_session_and_is_remade_after_a_drop() {
     connector.test_connection().unwrap();
     connector.full_import(None, 10).unwrap();
     connector.schema().unwrap();
-    assert_eq!(
-        fixture.seen.borrow().streams.len(),
-        1,
-        "one connection per session"
-    );
+    assert_eq!(fixture.network.opened(), 1, "one connection per session");
 
     // A read on a dropped connection reconnects and succeeds.
     fixture.cut_connections();
     let page = connector.full_import(None, 10).unwrap();
     assert_eq!(page.objects.len(), 1);
     assert!(
-        fixture
-            .seen
-            .borrow()
-            .log
-            .iter()
-            .any(|line| line.contains("reconnecting")),
+        fixture.log.contains("reconnecting"),
         "the reconnect is logged"
     );
 
@@ -144,7 +136,7 @@ fn a_write_lost_in_flight_is_unavailable_and_not_repeated() {
     let connector = fixture.connector();
     connector.schema().unwrap();
     // The export checks the connection (one write), then adds (the next).
-    fixture.seen.borrow_mut().fail_write_in = Some(1);
+    fixture.network.fail_write_in(1);
     let failure = export_one(
         &connector,
         add(&[("uid", &["in-flight"]), ("cn", &["A"]), ("sn", &["B"])]),

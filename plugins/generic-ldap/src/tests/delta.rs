@@ -3,10 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use super::{Fixture, delta_entries, full_import_watermark, texts};
+use ferry_connector::Session;
+use ferry_connector::testing;
+use ferry_connector::types::{DeltaEntry, ErrorKind, SettingValue};
+
+use super::{Fixture, full_import_watermark, texts};
 use crate::cursor::Watermark;
-use crate::ferry::connector::types::{DeltaEntry, ErrorKind, SettingValue};
-use crate::session::Connector;
+use crate::session::LdapSession;
 
 /// What a run of delta pages said about each anchor, the last word winning.
 #[derive(Debug, PartialEq)]
@@ -18,11 +21,11 @@ enum Seen {
 /// What a run of delta pages of `page_size` said about each anchor, the last word
 /// winning, and the final watermark.
 fn drain(
-    connector: &Connector,
+    connector: &LdapSession,
     watermark: &str,
     page_size: u32,
 ) -> (BTreeMap<String, Seen>, String) {
-    let (entries, watermark) = delta_entries(connector, watermark, page_size);
+    let (entries, watermark) = testing::delta_all(connector, watermark, page_size);
     let mut outcome = BTreeMap::new();
     for entry in entries {
         match entry {

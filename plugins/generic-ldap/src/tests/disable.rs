@@ -2,18 +2,17 @@
 //! attributes included), binds refused while the password policy lock is on, `active` as
 //! imports and deltas report it, locks set directly with ldapmodify, and the settings.
 
+use ferry_connector::Session;
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
-use super::{
-    Fixture, TcpHost, attribute, delta_entries, export_one, full_import_watermark, texts, update,
-};
-use crate::ferry::connector::types::Value;
-use crate::ferry::connector::types::{
+use super::{Fixture, attribute, export_one, full_import_watermark, texts, update};
+use crate::session::LdapSession;
+use ferry_connector::testing;
+use ferry_connector::types::Value;
+use ferry_connector::types::{
     AddChange, Attribute, AttributeChange, Change, DeltaEntry, ErrorKind, Object, SettingValue,
     ValueType,
 };
-use crate::session::Connector;
 
 /// The password every user here is added with.
 const PASSWORD: &str = "Correct-Horse-1";
@@ -72,14 +71,14 @@ fn is_active(object: &Object) -> Option<bool> {
 }
 
 /// The export of one change, which must succeed and return the user.
-fn exported(connector: &Connector, change: Change) -> Object {
+fn exported(connector: &LdapSession, change: Change) -> Object {
     export_one(connector, change)
         .unwrap_or_else(|failure| panic!("{failure:?}"))
         .expect("the user")
 }
 
 /// `active` of every user a full import returns, by uid.
-fn imported(connector: &Connector) -> BTreeMap<String, Option<bool>> {
+fn imported(connector: &LdapSession) -> BTreeMap<String, Option<bool>> {
     let page = connector.full_import(None, 100).unwrap();
     assert!(page.next_cursor.is_none());
     page.objects
@@ -89,8 +88,8 @@ fn imported(connector: &Connector) -> BTreeMap<String, Option<bool>> {
 }
 
 /// `active` of every user a run of delta imports from `watermark` upserted, by anchor.
-fn delta_active(connector: &Connector, watermark: &str) -> BTreeMap<String, Option<bool>> {
-    delta_entries(connector, watermark, 10)
+fn delta_active(connector: &LdapSession, watermark: &str) -> BTreeMap<String, Option<bool>> {
+    testing::delta_all(connector, watermark, 10)
         .0
         .into_iter()
         .filter_map(|entry| match entry {
@@ -266,7 +265,7 @@ fn imports_and_deltas_see_locks_set_and_lifted_with_ldapmodify() {
     let by_timestamp =
         fixture.open(&[ppolicy(), vec![("delta", text("modify-timestamp"))]].concat());
     let stamped = full_import_watermark(&by_timestamp);
-    let (_, stamped) = delta_entries(&by_timestamp, &stamped, 10);
+    let (_, stamped) = testing::delta_all(&by_timestamp, &stamped, 10);
     let watermark = full_import_watermark(&connector);
 
     // modifyTimestamp has one-second resolution: step past the second of the adds.
@@ -340,12 +339,7 @@ fn a_plain_attribute_marks_disabled_users_beside_its_other_values() {
 #[test]
 fn the_settings_are_checked_at_open_and_against_the_servers_schema() {
     let fixture = Fixture::new();
-    let open = |extra: &[(&str, SettingValue)]| {
-        Connector::open(
-            Box::new(TcpHost(Rc::clone(&fixture.seen))),
-            &fixture.settings(extra),
-        )
-    };
+    let open = |extra: &[(&str, SettingValue)]| fixture.try_open(extra);
     for (extra, expected) in [
         (
             vec![("disable", text("attribute"))],

@@ -3,10 +3,9 @@
 
 use super::{Fixture, add, attribute, export_one, texts, update, user};
 use crate::escape::{dn_value, filter_value};
-use crate::ferry::connector::types::{
-    AttributeChange, Change, ErrorKind, Object, RenameChange, Value,
-};
-use crate::session::Connector;
+use crate::session::LdapSession;
+use ferry_connector::Session;
+use ferry_connector::types::{AttributeChange, Change, ErrorKind, Object, RenameChange, Value};
 
 fn rename(anchor: &str, new_name: &str) -> Change {
     Change::Rename(RenameChange {
@@ -15,7 +14,7 @@ fn rename(anchor: &str, new_name: &str) -> Change {
     })
 }
 
-fn add_alice(connector: &Connector) -> Object {
+fn add_alice(connector: &LdapSession) -> Object {
     export_one(
         connector,
         add(&[
@@ -287,7 +286,7 @@ fn refusals_come_back_with_the_right_kind() {
 
     let group = export_one(
         &connector,
-        Change::Add(crate::ferry::connector::types::AddChange {
+        Change::Add(ferry_connector::types::AddChange {
             object_type: "group".into(),
             attributes: vec![],
         }),
@@ -361,7 +360,7 @@ fn hostile_values_land_literally() {
         update(
             &any.anchor,
             vec![AttributeChange::Replace(
-                crate::ferry::connector::types::Attribute {
+                ferry_connector::types::Attribute {
                     name: "jpegPhoto".into(),
                     values: vec![Value::Binary(photo.clone())],
                 },

@@ -1,8 +1,8 @@
 //! The connector end to end against a real OpenLDAP (the test harness's slapd, with the
-//! accesslog overlay), through a `Host` that plays the host's `net` capability over plain
-//! TCP. Each test works under an organizational unit of its own, used as the base DN, so
-//! tests sharing the server stay apart; results are checked with `ldapsearch`, not only
-//! through the connector.
+//! accesslog overlay), through the SDK's `TcpNetwork`, which plays the host's `net`
+//! capability over plain TCP, and its `MemoryLog`. Each test works under an
+//! organizational unit of its own, used as the base DN, so tests sharing the server stay
+//! apart; results are checked with `ldapsearch`, not only through the connector.
 
 mod connection;
 mod delta;
@@ -10,108 +10,16 @@ mod disable;
 mod export;
 mod import;
 
-use std::cell::RefCell;
-use std::io::{ErrorKind as IoKind, Read, Write};
-use std::net::{Shutdown, TcpStream};
-use std::rc::Rc;
-use std::time::Duration;
-
+use ferry_connector::testing::{self, MemoryLog, TcpNetwork};
+use ferry_connector::types::{
+    AddChange, Attribute, AttributeChange, Change, ChangeResult, Object, ObjectRef, Setting,
+    SettingValue, UpdateChange, Value,
+};
+use ferry_connector::{Error, Session, Settings};
 use ferry_test_support::{TempSlapd, shared_slapd};
 
-use crate::ferry::connector::log::Level;
-use crate::ferry::connector::net::{NetError, Security};
-use crate::ferry::connector::types::{
-    AddChange, Attribute, AttributeChange, Change, ChangeResult, DeltaEntry, Object, ObjectRef,
-    Setting, SettingValue, UpdateChange, Value,
-};
-use crate::session::Connector;
-use crate::transport::{Host, Transport};
-
-/// What the test host saw: log lines and the streams it opened (so a test can cut them).
-#[derive(Default)]
-pub struct Seen {
-    /// Every line logged, in order.
-    pub log: Vec<String>,
-    /// A handle on every stream opened, to cut it.
-    pub streams: Vec<TcpStream>,
-    /// Fail the write this many writes from now (0: the next one), as a connection lost
-    /// in flight would.
-    pub fail_write_in: Option<usize>,
-}
-
-/// The host's `net` and `log`, played over plain TCP.
-pub struct TcpHost(pub Rc<RefCell<Seen>>);
-
-impl Host for TcpHost {
-    fn connect(
-        &self,
-        host: &str,
-        port: u16,
-        security: Security,
-    ) -> Result<Box<dyn Transport>, NetError> {
-        if security != Security::Plain {
-            return Err(NetError::Tls("the native tests speak plain TCP".into()));
-        }
-        let stream = TcpStream::connect((host, port))
-            .map_err(|failure| NetError::Connect(failure.to_string()))?;
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .expect("a read timeout");
-        self.0
-            .borrow_mut()
-            .streams
-            .push(stream.try_clone().expect("a clone of the stream"));
-        Ok(Box::new(TcpTransport {
-            stream,
-            seen: Rc::clone(&self.0),
-        }))
-    }
-
-    fn log(&self, level: Level, message: &str) {
-        eprintln!("[{level:?}] {message}");
-        self.0.borrow_mut().log.push(message.to_owned());
-    }
-}
-
-struct TcpTransport {
-    stream: TcpStream,
-    seen: Rc<RefCell<Seen>>,
-}
-
-impl Transport for TcpTransport {
-    fn read(&mut self, max: u32) -> Result<Vec<u8>, NetError> {
-        let mut buffer = vec![0; max as usize];
-        let read = self
-            .stream
-            .read(&mut buffer)
-            .map_err(|failure| match failure.kind() {
-                IoKind::WouldBlock | IoKind::TimedOut => NetError::Timeout,
-                _ => NetError::Other(failure.to_string()),
-            })?;
-        buffer.truncate(read);
-        Ok(buffer)
-    }
-
-    fn write(&mut self, data: &[u8]) -> Result<(), NetError> {
-        let mut seen = self.seen.borrow_mut();
-        match seen.fail_write_in {
-            Some(0) => {
-                seen.fail_write_in = None;
-                let _ = self.stream.shutdown(Shutdown::Both);
-                return Err(NetError::Closed);
-            }
-            Some(left) => seen.fail_write_in = Some(left - 1),
-            None => {}
-        }
-        self.stream
-            .write_all(data)
-            .map_err(|failure| NetError::Other(failure.to_string()))
-    }
-
-    fn start_tls(&mut self) -> Result<(), NetError> {
-        Err(NetError::Tls("the native tests speak plain TCP".into()))
-    }
-}
+use crate::config::parameters;
+use crate::session::LdapSession;
 
 /// A test's own corner of the shared server.
 pub struct Fixture {
@@ -119,8 +27,11 @@ pub struct Fixture {
     pub slapd: &'static TempSlapd,
     /// The test's organizational unit, the connector's base DN.
     pub ou: String,
-    /// What the test host saw.
-    pub seen: Rc<RefCell<Seen>>,
+    /// The network the sessions connect through, shared with them: cuts connections and
+    /// fails writes on purpose.
+    pub network: TcpNetwork,
+    /// What the sessions logged.
+    pub log: MemoryLog,
 }
 
 impl Fixture {
@@ -130,7 +41,8 @@ impl Fixture {
         Self {
             slapd,
             ou: slapd.unique_ou(),
-            seen: Rc::default(),
+            network: TcpNetwork::new(),
+            log: MemoryLog::new(),
         }
     }
 
@@ -160,17 +72,23 @@ impl Fixture {
             .collect()
     }
 
-    /// A session with `extra` settings.
-    pub fn open(&self, extra: &[(&str, SettingValue)]) -> Connector {
-        Connector::open(
-            Box::new(TcpHost(Rc::clone(&self.seen))),
-            &self.settings(extra),
+    /// A session with `extra` settings, or why it cannot be opened.
+    pub fn try_open(&self, extra: &[(&str, SettingValue)]) -> Result<LdapSession, Error> {
+        let settings = Settings::parse(self.settings(extra), &parameters())?;
+        LdapSession::open(
+            Box::new(self.network.clone()),
+            Box::new(self.log.clone()),
+            &settings,
         )
-        .expect("the settings are valid")
+    }
+
+    /// A session with `extra` settings.
+    pub fn open(&self, extra: &[(&str, SettingValue)]) -> LdapSession {
+        self.try_open(extra).expect("the settings are valid")
     }
 
     /// A session with the fixture's settings.
-    pub fn connector(&self) -> Connector {
+    pub fn connector(&self) -> LdapSession {
         self.open(&[])
     }
 
@@ -210,9 +128,7 @@ impl Fixture {
     /// Cuts every connection the connector opened, as a server restart or an idle
     /// timeout would.
     pub fn cut_connections(&self) {
-        for stream in self.seen.borrow_mut().streams.drain(..) {
-            let _ = stream.shutdown(Shutdown::Both);
-        }
+        self.network.cut_connections();
     }
 }
 
@@ -255,7 +171,7 @@ pub fn update(anchor: &str, changes: Vec<AttributeChange>) -> Change {
 }
 
 /// The one result of a one-change export.
-pub fn export_one(connector: &Connector, change: Change) -> ChangeResult {
+pub fn export_one(connector: &LdapSession, change: Change) -> ChangeResult {
     let mut results = connector.export(vec![change]);
     assert_eq!(results.len(), 1);
     results.remove(0)
@@ -280,36 +196,9 @@ pub fn texts(object: &Object, name: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// Every delta entry from `watermark` on, read in pages of `page_size` until none is left,
-/// and the final watermark. The accesslog is the whole server's, so pages also count the
-/// writes of tests running beside this one (skipped, as outside the base DN).
-pub fn delta_entries(
-    connector: &Connector,
-    watermark: &str,
-    page_size: u32,
-) -> (Vec<DeltaEntry>, String) {
-    let mut entries = Vec::new();
-    let mut watermark = watermark.to_owned();
-    for _ in 0..10_000 {
-        let page = connector.delta_import(&watermark, page_size).unwrap();
-        assert!(page.entries.len() <= page_size as usize);
-        entries.extend(page.entries);
-        watermark = page.watermark;
-        if !page.more {
-            return (entries, watermark);
-        }
-    }
-    panic!("the delta import never finished");
-}
-
 /// The watermark a full import hands over.
-pub fn full_import_watermark(connector: &Connector) -> String {
-    let mut cursor = None;
-    loop {
-        let page = connector.full_import(cursor.as_deref(), 100).unwrap();
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return page.watermark.expect("a delta source is configured"),
-        }
-    }
+pub fn full_import_watermark(connector: &LdapSession) -> String {
+    testing::import_all(connector, 100)
+        .1
+        .expect("a delta source is configured")
 }
