@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Once;
 
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// A client for one app's SCIM endpoint.
 pub struct ScimClient {
@@ -141,4 +141,33 @@ pub fn encode(filter: &str) -> String {
         }
     }
     out
+}
+
+/// The enterprise User extension's URN.
+pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+/// A user as Entra ID creates it by default (RFC 7643 core + enterprise extension).
+pub fn entra_user(user_name: &str, external_id: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
+        "externalId": external_id,
+        "userName": user_name,
+        "active": true,
+        "displayName": "Grace Hopper",
+        "emails": [{"primary": true, "type": "work", "value": "grace@navy.example"}],
+        "meta": {"resourceType": "User"},
+        "name": {"formatted": "Grace Hopper", "familyName": "Hopper", "givenName": "Grace"},
+        ENTERPRISE: {"employeeNumber": "1906", "department": "Computing"},
+        "roles": []
+    })
+}
+
+/// `GET /Users?filter=…`, asserting a 200.
+pub async fn find(scim: &ScimClient, filter: &str) -> Value {
+    let (status, body) = scim
+        .get(&format!("/Users?filter={}", encode(filter)))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{filter}: {body}");
+    body
 }

@@ -3,36 +3,10 @@
 //! target itself; then direct edits in the target seen by delta imports; then a restart
 //! that serves from the cache while the target is unreachable.
 
-use ferry_e2e::scim::encode;
+use ferry_e2e::scim::{ENTERPRISE, encode, entra_user, find};
 use ferry_e2e::targets::{Target, config};
-use ferry_e2e::{Ferry, ScimClient, TOKEN, eventually, sql_plugin_folder};
-use serde_json::{Value, json};
-
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-
-fn entra_user(user_name: &str, external_id: &str) -> Value {
-    json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
-        "externalId": external_id,
-        "userName": user_name,
-        "active": true,
-        "displayName": "Grace Hopper",
-        "emails": [{"primary": true, "type": "work", "value": "grace@navy.example"}],
-        "meta": {"resourceType": "User"},
-        "name": {"formatted": "Grace Hopper", "familyName": "Hopper", "givenName": "Grace"},
-        ENTERPRISE: {"employeeNumber": "1906", "department": "Computing"},
-        "roles": []
-    })
-}
-
-async fn find(scim: &ScimClient, filter: &str) -> Value {
-    let (status, body) = scim
-        .get(&format!("/Users?filter={}", encode(filter)))
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "{filter}: {body}");
-    body
-}
+use ferry_e2e::{Ferry, TOKEN, eventually, sql_plugin_folder};
+use serde_json::json;
 
 fn col<'r>(row: &'r ferry_e2e::targets::Row, c: &str) -> Option<&'r str> {
     row[c].as_deref()

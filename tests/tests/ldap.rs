@@ -6,12 +6,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use ferry_e2e::scim::encode;
-use ferry_e2e::{Ferry, ScimClient, eventually, ferry_command, plugin_dir};
+use ferry_e2e::scim::{ENTERPRISE, encode, find};
+use ferry_e2e::{Ferry, eventually, ferry_command, plugin_dir};
 use ferry_test_support::{TempSlapd, shared_slapd};
 use serde_json::{Value, json};
-
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 /// The plugins folder for these tests: only the LDAP connector.
 fn ldap_plugins(dir: &Path) -> std::path::PathBuf {
@@ -84,8 +82,20 @@ tls-key = "tls/key.pem"
     )
 }
 
-fn prepare(dir: &Path, slapd: &TempSlapd) {
-    std::fs::write(dir.join("ldap.password"), slapd.admin_password()).unwrap();
+/// The shared directory, a fresh subtree of it, a folder holding the bind password and
+/// the plugins folder.
+fn fixture() -> (
+    &'static TempSlapd,
+    String,
+    tempfile::TempDir,
+    std::path::PathBuf,
+) {
+    let slapd = shared_slapd();
+    let ou = slapd.unique_ou();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ldap.password"), slapd.admin_password()).unwrap();
+    let plugins = ldap_plugins(dir.path());
+    (slapd, ou, dir, plugins)
 }
 
 fn allow_both(slapd: &TempSlapd) -> Vec<String> {
@@ -95,35 +105,18 @@ fn allow_both(slapd: &TempSlapd) -> Vec<String> {
     ]
 }
 
-fn entra_user(user_name: &str) -> Value {
-    json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
-        "externalId": format!("ext-{user_name}"),
-        "userName": user_name,
-        "active": true,
-        "displayName": "Grace Hopper",
-        "password": "Initial-Pa55word!",
-        "emails": [{"primary": true, "type": "work", "value": "grace@navy.example"}],
-        "name": {"formatted": "Grace Hopper", "familyName": "Hopper", "givenName": "Grace"},
-        ENTERPRISE: {"employeeNumber": "1906", "department": "Computing"},
-        "roles": []
-    })
-}
-
-async fn find(scim: &ScimClient, filter: &str) -> Value {
-    let (status, body) = scim
-        .get(&format!("/Users?filter={}", encode(filter)))
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "{filter}: {body}");
-    body
-}
-
 fn first(entry: &BTreeMap<String, Vec<String>>, attribute: &str) -> Option<String> {
     entry
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(attribute))
         .and_then(|(_, v)| v.first().cloned())
+}
+
+/// An Entra-style user with an initial password (written to `userPassword`).
+fn entra_user(user_name: &str) -> Value {
+    let mut user = ferry_e2e::scim::entra_user(user_name, &format!("ext-{user_name}"));
+    user["password"] = json!("Initial-Pa55word!");
+    user
 }
 
 /// The values of `attribute` in LDIF text, base64 (`attr::`) decoded.
@@ -161,11 +154,7 @@ fn can_bind(slapd: &TempSlapd, dn: &str, password: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn scim_to_ldap_over_starttls_with_deltas_renames_and_hostile_values() {
-    let slapd = shared_slapd();
-    let ou = slapd.unique_ou();
-    let dir = tempfile::tempdir().unwrap();
-    prepare(dir.path(), slapd);
-    let plugins = ldap_plugins(dir.path());
+    let (slapd, ou, dir, plugins) = fixture();
     let config = server_config(
         &plugins,
         &app(
@@ -418,11 +407,7 @@ async fn scim_to_ldap_over_starttls_with_deltas_renames_and_hostile_values() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ldaps_works_and_an_unknown_ca_or_an_unlisted_port_is_refused() {
-    let slapd = shared_slapd();
-    let ou = slapd.unique_ou();
-    let dir = tempfile::tempdir().unwrap();
-    prepare(dir.path(), slapd);
-    let plugins = ldap_plugins(dir.path());
+    let (slapd, ou, dir, plugins) = fixture();
 
     // LDAPS.
     let config = server_config(
