@@ -267,3 +267,43 @@ async fn discovery_exposes_the_target_attributes() {
     let row = target.row("ext@example.org").await.unwrap();
     assert_eq!(row["department"].as_deref(), Some("Via extension"));
 }
+
+/// Runs `openssl s_client` against the server offering only one protocol version, with
+/// the system's OpenSSL policy switched off (`OPENSSL_CONF=/dev/null`, security level 0)
+/// so the client really offers old versions; returns (handshake completed, output).
+fn handshake(port: u16, version_flag: &str) -> (bool, String) {
+    let output = std::process::Command::new("openssl")
+        .args([
+            "s_client",
+            "-connect",
+            &format!("127.0.0.1:{port}"),
+            version_flag,
+            "-cipher",
+            "DEFAULT@SECLEVEL=0",
+            "-brief",
+        ])
+        .env("OPENSSL_CONF", "/dev/null")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("openssl is installed (Debian package openssl)");
+    let text = String::from_utf8_lossy(&output.stderr).to_string()
+        + &String::from_utf8_lossy(&output.stdout);
+    (text.contains("CONNECTION ESTABLISHED"), text)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tls_below_1_2_is_refused_by_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_ferry, scim) = server(dir.path()).await;
+    let port = scim_port(&scim);
+    for modern in ["-tls1_2", "-tls1_3"] {
+        let (ok, text) = handshake(port, modern);
+        assert!(ok, "{modern} works: {text}");
+    }
+    for old in ["-tls1_1", "-tls1"] {
+        let (ok, text) = handshake(port, old);
+        assert!(!ok, "{old} is refused: {text}");
+        // The refusal is the server's alert, not the client declining to try.
+        assert!(text.contains("alert"), "{old}: {text}");
+    }
+}

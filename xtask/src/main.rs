@@ -28,6 +28,8 @@ const SERVER_PACKAGES: &[(&str, &str)] = &[
     ("postgresql", "/usr/lib/postgresql"),
     ("slapd", "/usr/sbin/slapd"),
     ("ldap-utils", "/usr/bin/ldapsearch"),
+    // The TLS-version test drives a real client that can still offer TLS 1.0 and 1.1.
+    ("openssl", "/usr/bin/openssl"),
 ];
 
 fn main() -> ExitCode {
