@@ -14,7 +14,7 @@ use crate::runtime::net::{NetConfigError, NetPolicy};
 use crate::runtime::plugin::{LoadedPlugin, PluginError};
 use crate::runtime::pool::SessionPool;
 use crate::runtime::sql::SqlTarget;
-use crate::runtime::state::Grants;
+use crate::runtime::state::{FilesGrant, Grants};
 
 /// The plugins found in the plugins folder, by the name their `describe` gives, and the
 /// files that could not be loaded.
@@ -176,12 +176,32 @@ fn build_app(config: &LoadedConfig, catalog: &Catalog, name: &str) -> Result<App
                 })
         })
         .transpose()?;
+    let files = app
+        .files
+        .as_ref()
+        .map(|f| {
+            let dir = config.base_dir.join(&f.dir);
+            if !dir.is_dir() {
+                return Err(config.app_error(
+                    name,
+                    format!("[files] dir: {} is not a folder", dir.display()),
+                ));
+            }
+            let host_dir = std::path::absolute(&dir)
+                .map_err(|e| config.app_error(name, format!("[files] dir: {e}")))?;
+            Ok(FilesGrant {
+                host_dir,
+                read_only: f.read_only,
+            })
+        })
+        .transpose()?;
     let grants = Grants {
         app: Arc::from(name),
         plugin: Arc::from(plugin.info.name.as_str()),
         limits: app.limits.clone(),
         database,
         network,
+        files,
     };
     let token = config.token(name)?;
     let users = app.users.as_ref();

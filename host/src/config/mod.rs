@@ -94,6 +94,8 @@ pub struct AppConfig {
     pub database: Option<DatabaseConfig>,
     /// What the connector's `net` capability may reach; nothing without it.
     pub network: Option<NetworkConfig>,
+    /// A folder the connector may use; none without it.
+    pub files: Option<FilesConfig>,
     /// Sandbox limits.
     #[serde(default)]
     pub limits: Limits,
@@ -165,6 +167,19 @@ fn sixty() -> u32 {
 
 fn sixteen() -> u32 {
     16
+}
+
+/// `[apps.NAME.files]`: one host folder granted to the connector, which sees it as
+/// `/data` (for connectors that keep their objects in files, e.g. CSV or JSON). Nothing
+/// outside it is reachable: the connector's file system has no other root.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FilesConfig {
+    /// The folder on the host, relative to the configuration file's folder. It must exist.
+    pub dir: PathBuf,
+    /// Grant reading only. Default false (read and write).
+    #[serde(default)]
+    pub read_only: bool,
 }
 
 /// `[apps.NAME.import]`.

@@ -116,7 +116,11 @@ impl Instance {
         pre: &PluginPre<StoreState>,
         grants: &Grants,
     ) -> Result<Self, InstanceFailure> {
-        let mut store = Store::new(pre.engine(), StoreState::new(grants));
+        let state = StoreState::new(grants).map_err(|e| InstanceFailure {
+            kind: FailureKind::Trap,
+            message: format!("the app's grants cannot be set up: {e:#}"),
+        })?;
+        let mut store = Store::new(pre.engine(), state);
         store.limiter(|s| &mut s.limiter);
         // Caps what wasmtime copies out of the guest per lift (its default is 128 MiB,
         // whatever the guest's own memory limit).

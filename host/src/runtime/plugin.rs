@@ -118,6 +118,7 @@ pub async fn load(
         limits: describe_limits(),
         database: None,
         network: None,
+        files: None,
     };
     let limit = grants.limits.call_timeout_seconds;
     let described = tokio::time::timeout(grants.limits.call_timeout(), async {

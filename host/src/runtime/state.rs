@@ -29,7 +29,21 @@ pub struct Grants {
     /// What the `net` capability may reach, shared by the app's instances so the
     /// connection cap holds across them; `None` denies every connect.
     pub network: Option<Arc<NetPolicy>>,
+    /// The folder the connector may use, if any.
+    pub files: Option<FilesGrant>,
 }
+
+/// A host folder granted to an app's connector, seen by the guest as [`FILES_GUEST_PATH`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilesGrant {
+    /// The folder on the host (absolute).
+    pub host_dir: std::path::PathBuf,
+    /// Reading only.
+    pub read_only: bool,
+}
+
+/// Where a granted folder appears inside the connector.
+pub const FILES_GUEST_PATH: &str = "/data";
 
 /// A store's data. One per instance; never shared between apps.
 pub struct StoreState {
@@ -51,18 +65,27 @@ pub struct StoreState {
 
 impl StoreState {
     /// A fresh state for one instance under these grants. The WASI context has no
-    /// arguments, no environment, no directories and no sockets: a connector sees only
-    /// what the `ferry:connector` imports give it.
-    pub fn new(grants: &Grants) -> Self {
+    /// arguments, no environment and no sockets, and no directory but the one the app
+    /// grants: a connector sees only what the `ferry:connector` imports and its grants
+    /// give it. Fails when the granted folder cannot be opened.
+    pub fn new(grants: &Grants) -> wasmtime::Result<Self> {
         let output = GuestOutput::default();
-        let wasi = WasiCtx::builder()
-            .stdout(output.clone())
+        let mut wasi = WasiCtx::builder();
+        wasi.stdout(output.clone())
             .stderr(output.clone())
             .allow_tcp(false)
             .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            .build();
-        Self {
+            .allow_ip_name_lookup(false);
+        if let Some(files) = &grants.files {
+            let perms = if files.read_only {
+                wasmtime_wasi::FsPerms::ReadOnly
+            } else {
+                wasmtime_wasi::FsPerms::ReadWrite
+            };
+            wasi.preopened_dir(&files.host_dir, FILES_GUEST_PATH, perms)?;
+        }
+        let wasi = wasi.build();
+        Ok(Self {
             app: grants.app.clone(),
             plugin: grants.plugin.clone(),
             wasi,
@@ -75,7 +98,7 @@ impl StoreState {
             output,
             ticks_used: 0,
             ticks_allowed: grants.limits.cpu_ticks(),
-        }
+        })
     }
 }
 

@@ -35,6 +35,7 @@ async fn app(dir: &std::path::Path) -> Arc<App> {
         limits,
         database: None,
         network: None,
+        files: None,
     };
     Arc::new(App::new(
         "one".into(),

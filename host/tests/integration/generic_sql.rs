@@ -233,6 +233,7 @@ impl Target {
             },
             database: Some(SqlTarget::from_url(&self.url, None, Path::new("/"), false).unwrap()),
             network: None,
+            files: None,
         };
         let settings = vec![Setting {
             name: "object-types".into(),

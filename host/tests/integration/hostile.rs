@@ -48,17 +48,23 @@ pub async fn misbehave(
     mode: &str,
     network: Option<NetPolicy>,
 ) -> SessionPool {
-    let plugin = runtime
-        .load_plugin(&crate::common::component("fixture-misbehave.wasm"))
-        .await
-        .unwrap();
     let grants = Grants {
         app: Arc::from(app),
         plugin: Arc::from("misbehave"),
         limits,
         database: None,
         network: network.map(Arc::new),
+        files: None,
     };
+    misbehave_granted(runtime, grants, mode).await
+}
+
+/// A pool of the misbehave fixture opened with `mode` under any `grants`.
+pub async fn misbehave_granted(runtime: &Runtime, grants: Grants, mode: &str) -> SessionPool {
+    let plugin = runtime
+        .load_plugin(&crate::common::component("fixture-misbehave.wasm"))
+        .await
+        .unwrap();
     let settings = vec![Setting {
         name: "mode".into(),
         value: SettingValue::String(mode.into()),

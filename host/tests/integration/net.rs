@@ -191,6 +191,7 @@ async fn pool(scratch: &Path, app: &str, network: Option<NetPolicy>) -> SessionP
         },
         database: None,
         network: network.map(Arc::new),
+        files: None,
     };
     SessionPool::new(plugin, grants, vec![])
 }

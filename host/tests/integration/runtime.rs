@@ -144,6 +144,7 @@ fn pool(
             limits,
             database: None,
             network: None,
+            files: None,
         };
         let settings = vec![Setting {
             name: "mode".into(),

@@ -12,9 +12,13 @@ use ferry::runtime::instance::FailureKind;
 use ferry::runtime::limits::Limits;
 use ferry::runtime::pool::CallError;
 
+use std::sync::Arc;
+
+use ferry::runtime::state::{FilesGrant, Grants};
+
 use super::{
-    BOUND, Healthy, answer, assert_failed, failure, memory, misbehave, recovers, reset_peak,
-    runtime,
+    BOUND, Healthy, answer, assert_failed, failure, memory, misbehave, misbehave_granted, recovers,
+    reset_peak, runtime,
 };
 
 const MIB: u64 = 1 << 20;
@@ -150,4 +154,55 @@ async fn the_sandbox_shows_no_folders_sockets_or_names() {
         let seen = answer(&pool, "probe", probe).await;
         assert!(seen.starts_with("refused: "), "{probe}: {seen}");
     }
+}
+
+/// A pool of the misbehave fixture granted `folder`, read-only or not.
+async fn granted(
+    runtime: &ferry::runtime::Runtime,
+    folder: &std::path::Path,
+    read_only: bool,
+) -> ferry::runtime::pool::SessionPool {
+    let grants = Grants {
+        app: Arc::from("filer"),
+        plugin: Arc::from("misbehave"),
+        limits: Limits::default(),
+        database: None,
+        network: None,
+        files: Some(FilesGrant {
+            host_dir: folder.to_path_buf(),
+            read_only,
+        }),
+    };
+    misbehave_granted(runtime, grants, "ok").await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_granted_folder_is_reachable_and_nothing_beside_it() {
+    let scratch = tempfile::tempdir().unwrap();
+    let runtime = runtime(scratch.path());
+    let folder = scratch.path().join("granted");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(folder.join("inside.txt"), "inside").unwrap();
+    std::fs::write(scratch.path().join("outside.txt"), "outside").unwrap();
+    std::os::unix::fs::symlink(scratch.path().join("outside.txt"), folder.join("link.txt"))
+        .unwrap();
+
+    let pool = granted(&runtime, &folder, false).await;
+    assert_eq!(answer(&pool, "files", "read").await, "allowed: inside");
+    assert_eq!(answer(&pool, "files", "write").await, "allowed: written");
+    assert_eq!(
+        std::fs::read_to_string(folder.join("written.txt")).unwrap(),
+        "from the guest"
+    );
+    for escape in ["dotdot", "link"] {
+        let seen = answer(&pool, "files", escape).await;
+        assert!(seen.starts_with("refused: "), "{escape}: {seen}");
+    }
+
+    std::fs::remove_file(folder.join("written.txt")).unwrap();
+    let read_only = granted(&runtime, &folder, true).await;
+    assert_eq!(answer(&read_only, "files", "read").await, "allowed: inside");
+    let write = answer(&read_only, "files", "write").await;
+    assert!(write.starts_with("refused: "), "read-only write: {write}");
+    assert!(!folder.join("written.txt").exists());
 }
