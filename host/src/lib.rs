@@ -10,6 +10,7 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod reload;
 pub mod runtime;
 pub mod scim;
 pub mod server;

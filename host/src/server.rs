@@ -129,6 +129,33 @@ fn build_app(config: &LoadedConfig, catalog: &Catalog, name: &str) -> Result<App
             ),
         )
     })?;
+    let pool = app_pool(config, plugin.clone(), name)?;
+    let token = config.token(name)?;
+    let users = app.users.as_ref();
+    Ok(App::new(
+        name.to_string(),
+        token,
+        pool,
+        app.import.clone(),
+        UsersConfig {
+            object_type: users.map(|u| u.object_type.clone()),
+            default_mapping: users.is_none_or(|u| u.default_mapping),
+            attributes: users.map(|u| u.attributes.clone()).unwrap_or_default(),
+        },
+        &config.config.server.data,
+    ))
+}
+
+/// The session pool of app `name` running `plugin`: its settings checked against the
+/// plugin's parameters, and the grants (database, network, files, limits) its
+/// configuration gives. Public so that `ferry conformance` runs a component under
+/// exactly the grants `serve` would give it.
+pub fn app_pool(
+    config: &LoadedConfig,
+    plugin: Arc<LoadedPlugin>,
+    name: &str,
+) -> Result<SessionPool, ConfigError> {
+    let app = config.config.apps[name].get_ref();
     let settings = settings::build(
         &plugin.info.parameters,
         &app.settings,
@@ -203,18 +230,5 @@ fn build_app(config: &LoadedConfig, catalog: &Catalog, name: &str) -> Result<App
         network,
         files,
     };
-    let token = config.token(name)?;
-    let users = app.users.as_ref();
-    Ok(App::new(
-        name.to_string(),
-        token,
-        SessionPool::new(plugin.clone(), grants, settings),
-        app.import.clone(),
-        UsersConfig {
-            object_type: users.map(|u| u.object_type.clone()),
-            default_mapping: users.is_none_or(|u| u.default_mapping),
-            attributes: users.map(|u| u.attributes.clone()).unwrap_or_default(),
-        },
-        &config.config.server.data,
-    ))
+    Ok(SessionPool::new(plugin, grants, settings))
 }

@@ -7,7 +7,9 @@ use std::sync::Once;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-/// A client for one app's SCIM endpoint.
+/// A client for one app's SCIM endpoint; clones share the connection pool, as an IdP's
+/// concurrent workers would.
+#[derive(Clone)]
 pub struct ScimClient {
     http: reqwest::Client,
     /// `https://127.0.0.1:PORT/apps/APP/scim/v2`.

@@ -89,7 +89,8 @@ impl App {
         let generation = bound.cache.begin_full_import().await?;
         let mut cursor = None;
         // Every page on one session: connectors may keep per-connection paging state.
-        let mut session = self.pool.reserve().await?;
+        let pool = self.pool()?;
+        let mut session = pool.reserve().await?;
         let watermark = loop {
             let page = session
                 .full_import(cursor.take(), self.import.page_size)
@@ -141,9 +142,9 @@ impl App {
         else {
             return Ok(run.finish());
         };
+        let pool = self.pool()?;
         loop {
-            let page = match self
-                .pool
+            let page = match pool
                 .delta_import(watermark.clone(), self.import.page_size)
                 .await
             {

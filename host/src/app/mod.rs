@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::OnceCell;
+use arc_swap::ArcSwapOption;
 
 use crate::config::ImportConfig;
 use crate::config::secret::Secret;
@@ -19,7 +19,7 @@ use crate::runtime::bindings::types::{
 };
 use crate::runtime::pool::{CallError, SessionPool};
 use crate::scim::mapping::Mapping;
-use crate::scim::schema::{ResourceSchema, user_resource};
+use crate::scim::schema::user_resource;
 use crate::store::cache::Cache;
 
 /// How the app's SCIM Users are configured, kept until the connector's schema is known.
@@ -39,8 +39,8 @@ pub struct Bound {
     pub schema: Schema,
     /// SCIM Users ↔ the connector's user object type.
     pub users: Mapping,
-    /// The app's cache.
-    pub cache: Cache,
+    /// The app's cache (shared by the bindings of successive connector versions).
+    pub cache: Arc<Cache>,
 }
 
 /// One app.
@@ -49,13 +49,19 @@ pub struct App {
     pub name: String,
     /// The bearer token its IdP presents.
     pub token: Secret,
-    /// Its connector sessions.
-    pub pool: SessionPool,
+    /// Its connector sessions; `None` once its connector file was removed (see
+    /// [`App::stop`]). Swapped whole when the connector is reloaded: a call in flight
+    /// keeps the pool it started on, the next call takes the new one.
+    pool: ArcSwapOption<SessionPool>,
+    /// Why the app is stopped, while it is.
+    stopped: Mutex<Option<String>>,
     /// When imports run.
     pub import: ImportConfig,
     users_config: UsersConfig,
     cache_path: std::path::PathBuf,
-    bound: OnceCell<Bound>,
+    bound: ArcSwapOption<Bound>,
+    /// Serialises binding, so the connector's schema is asked for once.
+    bind_lock: tokio::sync::Mutex<()>,
     /// Why the app is not ready yet, for 503 details and `ferry check`.
     last_error: Mutex<Option<String>>,
     /// Serialises imports (full and delta) of this app.
@@ -107,10 +113,12 @@ impl App {
             cache_path: data_dir.join("apps").join(&name).join("cache.db"),
             name,
             token,
-            pool,
+            pool: ArcSwapOption::from_pointee(pool),
+            stopped: Mutex::new(None),
             import,
             users_config,
-            bound: OnceCell::new(),
+            bound: ArcSwapOption::empty(),
+            bind_lock: tokio::sync::Mutex::new(()),
             last_error: Mutex::new(None),
             import_lock: tokio::sync::Mutex::new(()),
         }
@@ -118,8 +126,54 @@ impl App {
 
     /// The mapping and cache, once the app is bound; `None` while the connector's schema
     /// is still unknown (the target was unreachable at start and nothing was cached).
-    pub fn bound(&self) -> Option<&Bound> {
-        self.bound.get()
+    pub fn bound(&self) -> Option<Arc<Bound>> {
+        self.bound.load_full()
+    }
+
+    /// The connector pool calls go to now, or why there is none.
+    pub fn pool(&self) -> Result<Arc<SessionPool>, CallError> {
+        self.pool
+            .load_full()
+            .ok_or_else(|| CallError::Stopped(self.stopped().unwrap_or_default()))
+    }
+
+    /// Why the app is stopped, if it is.
+    pub fn stopped(&self) -> Option<String> {
+        self.stopped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Stops the app: calls in flight finish, later ones fail with `reason`.
+    pub fn stop(&self, reason: String) {
+        tracing::warn!(app = %self.name, "app stopped: {reason}");
+        *self.stopped.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
+        self.pool.store(None);
+    }
+
+    /// Moves the app to a new version of its connector. Once the app is bound, the new
+    /// version's schema must still serve the app's SCIM mapping; if it does not, the
+    /// swap is refused and the old version keeps serving. Calls in flight finish on the
+    /// old version; the next call runs the new one.
+    pub async fn replace_pool(&self, pool: SessionPool) -> anyhow::Result<()> {
+        let _binding = self.bind_lock.lock().await;
+        let rebound = match self.bound() {
+            None => None,
+            Some(old) => match pool.schema().await {
+                Ok(schema) => Some(self.binding(schema, old.cache.clone()).await?),
+                Err(e) => {
+                    tracing::warn!(app = %self.name, "the new connector version's schema is unavailable ({e}); the SCIM mapping stays as it was");
+                    None
+                }
+            },
+        };
+        self.pool.store(Some(Arc::new(pool)));
+        *self.stopped.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        if let Some(bound) = rebound {
+            self.bound.store(Some(Arc::new(bound)));
+        }
+        Ok(())
     }
 
     /// Why the app is not ready, if it is not.
@@ -137,19 +191,24 @@ impl App {
     /// Binds the app: asks the connector for its schema (falling back to the schema
     /// saved by the last run, so a restart serves from the cache even while the target
     /// is down), builds the mapping and opens the cache.
-    pub async fn bind(&self) -> anyhow::Result<&Bound> {
-        self.bound
-            .get_or_try_init(|| async {
-                let result = self.bind_once().await;
-                self.set_error(result.as_ref().err().map(|e| format!("{e:#}")));
-                result
-            })
-            .await
+    pub async fn bind(&self) -> anyhow::Result<Arc<Bound>> {
+        if let Some(bound) = self.bound() {
+            return Ok(bound);
+        }
+        let _binding = self.bind_lock.lock().await;
+        if let Some(bound) = self.bound() {
+            return Ok(bound);
+        }
+        let result = self.bind_once().await.map(Arc::new);
+        self.set_error(result.as_ref().err().map(|e| format!("{e:#}")));
+        let bound = result?;
+        self.bound.store(Some(bound.clone()));
+        Ok(bound)
     }
 
     async fn bind_once(&self) -> anyhow::Result<Bound> {
         let saved = Self::saved_schema(&self.cache_path);
-        let schema = match self.pool.schema().await {
+        let schema = match self.pool()?.schema().await {
             Ok(schema) => schema,
             Err(e) => match saved {
                 Some(schema) => {
@@ -159,6 +218,18 @@ impl App {
                 None => anyhow::bail!("cannot read the connector's schema: {e}"),
             },
         };
+        let users = self.users_mapping(&schema)?;
+        let indexed: BTreeSet<(String, String)> = users
+            .filterable_attributes()
+            .map(|a| (users.object_type.clone(), a.to_string()))
+            .collect();
+        let cache = Arc::new(Cache::open(&self.cache_path, indexed)?);
+        self.binding(schema, cache).await
+    }
+
+    /// The binding of `schema` to the app's SCIM mapping over `cache`; the schema is
+    /// saved in the cache so a restart can serve while the target is down.
+    async fn binding(&self, schema: Schema, cache: Arc<Cache>) -> anyhow::Result<Bound> {
         let mut schema = schema;
         let users = self.users_mapping(&schema)?;
         // What the mapping makes secret (a password column) is secret for the cache too.
@@ -171,11 +242,6 @@ impl App {
                 a.secret |= users.secret_attributes().any(|s| s == a.name);
             }
         }
-        let indexed: BTreeSet<(String, String)> = users
-            .filterable_attributes()
-            .map(|a| (users.object_type.clone(), a.to_string()))
-            .collect();
-        let cache = Cache::open(&self.cache_path, indexed)?;
         cache
             .set_state("schema", &serde_json::to_string(&schema)?)
             .await?;
@@ -213,11 +279,6 @@ impl App {
         .map_err(|e| anyhow::anyhow!("[apps.{}.users] {e}", self.name))
     }
 
-    /// The SCIM schemas of the app's Users, once bound.
-    pub fn user_schema(&self) -> Option<&ResourceSchema> {
-        self.bound().map(|b| &b.users.schema)
-    }
-
     /// Exports one change and, once the connector confirms it, records the result in
     /// the cache. Runs to completion in its own task even if the client goes away, so a
     /// change that reached the target is never missing from the cache.
@@ -235,7 +296,8 @@ impl App {
 
     async fn export_now(&self, change: Change) -> Result<Option<Object>, ExportError> {
         let results = self
-            .pool
+            .pool()
+            .map_err(ExportError::Call)?
             .export(vec![change.clone()])
             .await
             .map_err(|e| match e {
@@ -254,7 +316,7 @@ impl App {
             Ok(returned) => returned,
             Err(e) => {
                 if let (ErrorKind::NotFound, Some(bound), Some(target)) =
-                    (e.kind, bound, changed_object(&change))
+                    (e.kind, &bound, changed_object(&change))
                 {
                     // The target no longer has it (deleted there directly): neither
                     // should the cache.
@@ -271,7 +333,7 @@ impl App {
         let Some(bound) = bound else {
             return Ok(returned);
         };
-        let recorded = apply::record(bound, &change, returned).await;
+        let recorded = apply::record(&bound, &change, returned).await;
         match recorded {
             Ok(object) => Ok(object),
             Err(e) => {

@@ -19,8 +19,9 @@ pub async fn run(config_file: &Path) -> anyhow::Result<()> {
     names.sort();
     for name in names {
         let app = &ferry.apps[name];
-        let plugin = &app.pool.plugin().info;
-        if let Err(e) = app.pool.test_connection().await {
+        let pool = app.pool()?;
+        let plugin = &pool.plugin().info;
+        if let Err(e) = pool.test_connection().await {
             println!(
                 "{}",
                 config.app_error(name, format!("test-connection failed: {e}"))
@@ -30,7 +31,7 @@ pub async fn run(config_file: &Path) -> anyhow::Result<()> {
         }
         // The mapping is built from the live schema without opening the app's cache:
         // `check` changes nothing on disk.
-        let mapping = match app.pool.schema().await {
+        let mapping = match pool.schema().await {
             Ok(schema) => app.users_mapping(&schema),
             Err(e) => Err(anyhow::anyhow!("schema() failed: {e}")),
         };

@@ -8,6 +8,7 @@ use anyhow::Context;
 
 use crate::app::scheduler;
 use crate::config::LoadedConfig;
+use crate::reload::Watcher;
 use crate::scim::request::ScimState;
 use crate::scim::router::router;
 use crate::server::assemble;
@@ -26,6 +27,13 @@ pub async fn serve(config: LoadedConfig) -> anyhow::Result<()> {
     for app in ferry.apps.values() {
         tokio::spawn(scheduler::run(app.clone()));
     }
+    let config = Arc::new(config);
+    let apps = ferry.apps.clone();
+    let poll = config.config.server.plugin_poll_seconds;
+    if poll > 0 {
+        let watcher = Watcher::new(ferry.runtime, config.clone(), ferry.catalog, ferry.apps);
+        tokio::spawn(watcher.run(Duration::from_secs(poll.into())));
+    }
     let server = &config.config.server;
     let scheme = if server.insecure_http {
         "http"
@@ -33,7 +41,7 @@ pub async fn serve(config: LoadedConfig) -> anyhow::Result<()> {
         "https"
     };
     let state = Arc::new(ScimState {
-        apps: ferry.apps.clone(),
+        apps: apps.clone(),
         scheme,
         max_body_bytes: server.max_request_bytes,
     });
@@ -43,8 +51,8 @@ pub async fn serve(config: LoadedConfig) -> anyhow::Result<()> {
     listener.set_nonblocking(true)?;
     let handle = axum_server::Handle::new();
     tokio::spawn(shutdown_on_signal(handle.clone()));
-    tracing::info!(address = %server.listen, scheme, apps = ferry.apps.len(), "serving SCIM");
-    for name in ferry.apps.keys() {
+    tracing::info!(address = %server.listen, scheme, apps = apps.len(), "serving SCIM");
+    for name in apps.keys() {
         tracing::info!(app = %name, "SCIM base URL: {scheme}://{}/apps/{name}/scim/v2", server.listen);
     }
     let service = app.into_make_service();

@@ -62,6 +62,10 @@ pub struct ServerConfig {
     pub max_request_bytes: usize,
     /// Connector instances alive at once across all apps. Default 200.
     pub max_instances: u32,
+    /// How often the plugins folder is checked for new, changed and removed
+    /// components, in seconds; 0 turns hot reload off. Default 2: a copied file is
+    /// picked up within seconds, and listing a folder that often costs nothing.
+    pub plugin_poll_seconds: u32,
 }
 
 impl Default for ServerConfig {
@@ -75,6 +79,7 @@ impl Default for ServerConfig {
             insecure_http: false,
             max_request_bytes: 1 << 20,
             max_instances: 200,
+            plugin_poll_seconds: 2,
         }
     }
 }

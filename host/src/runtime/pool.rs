@@ -25,6 +25,9 @@ pub enum CallError {
     /// No session became free within the app's queue timeout.
     #[error("all {0} connector instances are busy")]
     Busy(u32),
+    /// The app has no connector to call: its file was removed from the plugins folder.
+    #[error("the app is stopped: {0}")]
+    Stopped(String),
 }
 
 /// An instance with an open session.

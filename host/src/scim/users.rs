@@ -3,6 +3,7 @@
 //! refused it), so the IdP never sees success for a change the target did not take.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
@@ -25,8 +26,14 @@ use crate::store::cache::CachedObject;
 /// Seconds an IdP should wait before retrying after a retryable failure.
 const RETRY_AFTER_SECONDS: u32 = 30;
 
-/// The app's binding, or a 503 while it has none yet.
-pub(crate) fn bound(app: &App) -> Result<&Bound, ScimError> {
+/// The app's binding, or a 503 while it has none yet or is stopped.
+pub(crate) fn bound(app: &App) -> Result<Arc<Bound>, ScimError> {
+    if let Some(reason) = app.stopped() {
+        return Err(ScimError::unavailable(
+            format!("the app is stopped: {reason}"),
+            RETRY_AFTER_SECONDS,
+        ));
+    }
     app.bound().ok_or_else(|| {
         ScimError::unavailable(
             format!(
@@ -67,6 +74,9 @@ pub fn export_error(e: ExportError) -> ScimError {
             ErrorKind::Internal => ScimError::internal(message),
         },
         ExportError::Call(CallError::Busy(_)) => ScimError::unavailable(e.to_string(), 5),
+        ExportError::Call(CallError::Stopped(_)) => {
+            ScimError::unavailable(e.to_string(), RETRY_AFTER_SECONDS)
+        }
         ExportError::Call(CallError::Failed(f)) if f.kind == FailureKind::Timeout => {
             ScimError::unavailable(f.message, RETRY_AFTER_SECONDS)
         }
@@ -121,7 +131,7 @@ pub async fn list_users(
     auth: AuthorizedApp,
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Response, ScimError> {
-    let bound = bound(&auth.app)?;
+    let bound = &*bound(&auth.app)?;
     let query = ListQuery::parse(&params)?;
     ready_for_reads(bound).await?;
     let body = list(&bound.cache, &bound.users, &query, &endpoint(&auth)).await?;
@@ -134,7 +144,7 @@ pub async fn get_user(
     Path(params): Path<HashMap<String, String>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, ScimError> {
-    let bound = bound(&auth.app)?;
+    let bound = &*bound(&auth.app)?;
     let projection = Projection::parse(
         query.get("attributes").map(String::as_str),
         query.get("excludedAttributes").map(String::as_str),
@@ -153,7 +163,7 @@ pub async fn create_user(
     auth: AuthorizedApp,
     ScimJson(body): ScimJson,
 ) -> Result<Response, ScimError> {
-    let bound = bound(&auth.app)?;
+    let bound = &*bound(&auth.app)?;
     refuse_taken_user_name(bound, &body, &endpoint(&auth)).await?;
     let attributes = bound.users.attributes_for_add(&body)?;
     let change = Change::Add(AddChange {
@@ -237,7 +247,7 @@ pub async fn replace_user(
     Path(params): Path<HashMap<String, String>>,
     ScimJson(body): ScimJson,
 ) -> Result<Response, ScimError> {
-    let bound = bound(&auth.app)?;
+    let bound = &*bound(&auth.app)?;
     ready_for_reads(bound).await?;
     let cached = find(bound, &params["id"]).await?;
     let before = render(bound, &cached, &endpoint(&auth));
@@ -250,7 +260,7 @@ pub async fn patch_user(
     Path(params): Path<HashMap<String, String>>,
     ScimJson(body): ScimJson,
 ) -> Result<Response, ScimError> {
-    let bound = bound(&auth.app)?;
+    let bound = &*bound(&auth.app)?;
     let operations = parse_patch(&body)?;
     ready_for_reads(bound).await?;
     let cached = find(bound, &params["id"]).await?;
@@ -265,7 +275,7 @@ pub async fn delete_user(
     auth: AuthorizedApp,
     Path(params): Path<HashMap<String, String>>,
 ) -> Result<Response, ScimError> {
-    let bound = bound(&auth.app)?;
+    let bound = &*bound(&auth.app)?;
     ready_for_reads(bound).await?;
     let cached = find(bound, &params["id"]).await?;
     let change = Change::Delete(App::object_ref(
