@@ -142,6 +142,7 @@ fn build_app(config: &LoadedConfig, catalog: &Catalog, name: &str) -> Result<App
             default_mapping: users.is_none_or(|u| u.default_mapping),
             attributes: users.map(|u| u.attributes.clone()).unwrap_or_default(),
         },
+        app.groups.clone(),
         &config.config.server.data,
     ))
 }

@@ -174,6 +174,34 @@ impl Target {
         })
     }
 
+    /// The first column of a query's rows, as text (`CAST(x AS TEXT)` in `sql` where
+    /// needed); NULL as an empty string.
+    pub async fn texts(&self, sql: &str) -> Vec<String> {
+        match self {
+            Target::Sqlite(path) => {
+                let c = rusqlite::Connection::open(path).unwrap();
+                let mut stmt = c.prepare(sql).unwrap();
+                stmt.query_map([], |r| r.get::<_, Option<String>>(0))
+                    .unwrap()
+                    .map(|v| v.unwrap().unwrap_or_default())
+                    .collect()
+            }
+            Target::Postgres(url) => Self::pg(url)
+                .await
+                .query(sql, &[])
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.get::<_, Option<String>>(0).unwrap_or_default())
+                .collect(),
+        }
+    }
+
+    /// Whether this is the SQLite target (for DDL that differs).
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Target::Sqlite(_))
+    }
+
     /// How many users the table holds.
     pub async fn count(&self) -> i64 {
         match self {

@@ -108,10 +108,10 @@ fn inspect_describes_the_connector() {
     assert!(ok, "{out}");
     for expected in [
         "name:        generic-sql",
-        "contract:    ferry:connector@0.1.0",
+        "contract:    ferry:connector@0.2.0",
         "object-types (structured, required)",
         "delta-import=true",
-        "ferry:connector/sql@0.1.0",
+        "ferry:connector/sql@0.2.0",
     ] {
         assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
     }

@@ -116,6 +116,25 @@ async fn the_demo_provisions_into_its_sqlite_table() {
             "Analytical Engines".into()
         )
     );
+
+    // Groups out of the box: a group with Ada as its member lands in the groups and
+    // membership tables.
+    let ada = body["id"].as_str().unwrap().to_string();
+    let group = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": "Analysts", "members": [{"value": ada}]
+    });
+    let (status, body) = scim.post("/Groups", &group).await.unwrap();
+    assert_eq!(status, 201, "{body}");
+    let member: (String, String) = db
+        .query_row(
+            "SELECT g.display_name, CAST(m.user_id AS TEXT) FROM groups g \
+             JOIN group_members m ON m.group_id = g.id",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(member, ("Analysts".to_string(), ada));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -247,3 +247,36 @@ async fn entra_sequence_on_postgres() {
     let dir = tempfile::tempdir().unwrap();
     entra_sequence(Target::postgres().await, dir.path()).await;
 }
+
+/// A user made in the target after the last import is found by id at once: the cache
+/// misses, and Ferry reads through to the connector (`read`, contract 0.2.0) and caches
+/// it. Filters stay answered from the cache alone, so they see it only after an import.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_get_by_id_reads_through_to_the_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = Target::sqlite(dir.path());
+    let plugins = sql_plugin_folder(dir.path());
+    let text = config(&plugins, &target, "")
+        .replace("delta-interval-seconds = 1", "delta-interval-seconds = 0");
+    let mut ferry = Ferry::start(dir.path(), &text);
+    let scim = ferry.ready("hr").await;
+
+    target
+        .execute("INSERT INTO users (user_name, given_name) VALUES ('late@example.org', 'Late')")
+        .await;
+    let id = target.row("late@example.org").await.unwrap()["id"]
+        .clone()
+        .unwrap();
+    let filtered = find(&scim, "userName eq \"late@example.org\"").await;
+    assert_eq!(filtered["totalResults"], 0, "no import has run: {filtered}");
+    let (status, got) = scim.get(&format!("/Users/{id}")).await.unwrap();
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got["userName"], "late@example.org");
+    assert_eq!(got["name"]["givenName"], "Late");
+    // Now cached: the filter finds it too.
+    let filtered = find(&scim, "userName eq \"late@example.org\"").await;
+    assert_eq!(filtered["totalResults"], 1, "{filtered}");
+    // An id the target does not have either is still a 404.
+    let (status, body) = scim.get("/Users/987654").await.unwrap();
+    assert_eq!(status, 404, "{body}");
+}

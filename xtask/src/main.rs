@@ -9,6 +9,9 @@
 //! * `cargo xtask new-connector NAME` — a new Rust connector in `plugins/NAME/`, from the
 //!   SDK's template (`sdk/rust/template/`), added to the workspace.
 
+mod js;
+mod python;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
@@ -19,6 +22,7 @@ const COMPONENTS: &[(&str, &str)] = &[
     ("generic-sql", "generic-sql.wasm"),
     ("generic-ldap", "generic-ldap.wasm"),
     ("fixture-misbehave", "fixture-misbehave.wasm"),
+    ("fixture-contract-v0-1", "fixture-contract-v0-1.wasm"),
     ("fixture-describe-loop", "fixture-describe-loop.wasm"),
     ("fixture-describe-sleep", "fixture-describe-sleep.wasm"),
 ];
@@ -129,6 +133,8 @@ fn build_components() -> anyhow::Result<PathBuf> {
         std::fs::copy(&built, out.join(file))
             .with_context(|| format!("copying {}", built.display()))?;
     }
+    python::build_python_components(&out)?;
+    js::build_js_components(&out)?;
     Ok(out)
 }
 
@@ -406,7 +412,7 @@ mod tests {
         );
         assert!(shown.contains("name:        hello-ferry"), "{shown}");
         assert!(
-            shown.contains("contract:    ferry:connector@0.1.0"),
+            shown.contains("contract:    ferry:connector@0.2.0"),
             "{shown}"
         );
         assert!(shown.contains("id-prefix"), "{shown}");

@@ -30,8 +30,16 @@ pub async fn record(
                 .await?
                 .context("the updated object is not in the cache")?;
             let mut object = cached.object;
-            apply_changes(&mut object.attributes, &update.changes);
-            object
+            // Membership edits go to the cache member by member; the rest to the copy.
+            let (memberships, others): (Vec<AttributeChange>, Vec<AttributeChange>) = update
+                .changes
+                .iter()
+                .cloned()
+                .partition(|c| cache.is_membership(&object.object_type, attribute_name(c)));
+            apply_changes(&mut object.attributes, &others);
+            let object = without_secrets(&bound.schema, object);
+            cache.update(object.clone(), memberships).await?;
+            return Ok(Some(object));
         }
         (Change::Rename(rename), None) => {
             return Ok(cache
@@ -57,6 +65,16 @@ pub fn without_secrets(schema: &Schema, mut object: Object) -> Object {
             .retain(|a| !t.attributes.iter().any(|s| s.secret && s.name == a.name));
     }
     object
+}
+
+/// The attribute a change is about.
+pub fn attribute_name(change: &AttributeChange) -> &str {
+    match change {
+        AttributeChange::Clear(name) => name,
+        AttributeChange::Replace(a)
+        | AttributeChange::AddValues(a)
+        | AttributeChange::RemoveValues(a) => &a.name,
+    }
 }
 
 /// Applies attribute changes to a list of attributes, as the target would.

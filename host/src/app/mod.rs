@@ -3,6 +3,7 @@
 //! connector and keeps the cache true to every change it confirms.
 
 mod apply;
+pub mod groups;
 pub mod import;
 pub mod scheduler;
 
@@ -39,6 +40,8 @@ pub struct Bound {
     pub schema: Schema,
     /// SCIM Users ↔ the connector's user object type.
     pub users: Mapping,
+    /// SCIM Groups ↔ the connector's group object type, when it has one.
+    pub groups: Option<groups::GroupBinding>,
     /// The app's cache (shared by the bindings of successive connector versions).
     pub cache: Arc<Cache>,
 }
@@ -58,6 +61,7 @@ pub struct App {
     /// When imports run.
     pub import: ImportConfig,
     users_config: UsersConfig,
+    groups_config: Option<crate::config::GroupsMappingConfig>,
     cache_path: std::path::PathBuf,
     bound: ArcSwapOption<Bound>,
     /// Serialises binding, so the connector's schema is asked for once.
@@ -79,6 +83,17 @@ const MAX_CONNECTOR_MESSAGE: usize = 2048;
 fn connector_message(message: &str) -> String {
     use crate::runtime::state::{printable, truncate};
     printable(truncate(message, MAX_CONNECTOR_MESSAGE)).into_owned()
+}
+
+/// Why [`App::lookup`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    /// The cache could not be read or written.
+    #[error("the cache failed: {0:#}")]
+    Cache(#[from] anyhow::Error),
+    /// The connector could not be asked (stopped, busy, failed, or the target is down).
+    #[error(transparent)]
+    Connector(#[from] CallError),
 }
 
 /// Why an export failed, in the terms SCIM needs.
@@ -105,6 +120,7 @@ impl App {
         pool: SessionPool,
         import: ImportConfig,
         users_config: UsersConfig,
+        groups_config: Option<crate::config::GroupsMappingConfig>,
         data_dir: &Path,
     ) -> Self {
         let in_flight = pool.limits().max_requests_in_flight as usize;
@@ -117,6 +133,7 @@ impl App {
             stopped: Mutex::new(None),
             import,
             users_config,
+            groups_config,
             bound: ArcSwapOption::empty(),
             bind_lock: tokio::sync::Mutex::new(()),
             last_error: Mutex::new(None),
@@ -219,11 +236,22 @@ impl App {
             },
         };
         let users = self.users_mapping(&schema)?;
-        let indexed: BTreeSet<(String, String)> = users
+        let groups = self.groups_binding(&schema, &users)?;
+        let mut indexed: BTreeSet<(String, String)> = users
             .filterable_attributes()
             .map(|a| (users.object_type.clone(), a.to_string()))
             .collect();
-        let cache = Arc::new(Cache::open(&self.cache_path, indexed)?);
+        let mut memberships = BTreeSet::new();
+        if let Some(groups) = &groups {
+            let mapping = &groups.mapping;
+            indexed.extend(
+                mapping
+                    .filterable_attributes()
+                    .map(|a| (mapping.object_type.clone(), a.to_string())),
+            );
+            memberships.insert(groups.membership());
+        }
+        let cache = Arc::new(Cache::open(&self.cache_path, indexed, memberships)?);
         self.binding(schema, cache).await
     }
 
@@ -242,12 +270,22 @@ impl App {
                 a.secret |= users.secret_attributes().any(|s| s == a.name);
             }
         }
+        let groups = self.groups_binding(&schema, &users)?;
+        if let Some(groups) = &groups
+            && !cache.is_membership(&groups.mapping.object_type, &groups.members)
+        {
+            anyhow::bail!(
+                "the connector's groups changed shape (members in '{}'); restart Ferry to adopt it",
+                groups.members
+            );
+        }
         cache
             .set_state("schema", &serde_json::to_string(&schema)?)
             .await?;
         Ok(Bound {
             schema,
             users,
+            groups,
             cache,
         })
     }
@@ -264,6 +302,16 @@ impl App {
             })
             .ok()?;
         serde_json::from_str(&text).ok()
+    }
+
+    /// The SCIM Groups of a connector schema, if it has groups.
+    pub fn groups_binding(
+        &self,
+        schema: &Schema,
+        users: &Mapping,
+    ) -> anyhow::Result<Option<groups::GroupBinding>> {
+        groups::bind(schema, self.groups_config.as_ref(), &users.object_type)
+            .map_err(|e| anyhow::anyhow!("[apps.{}.groups] {e}", self.name))
     }
 
     /// The mapping of SCIM Users for a connector schema (what `ferry check` verifies
@@ -360,6 +408,38 @@ impl App {
             Some(b) => b.cache.get(object_type, anchor).await,
             None => Ok(None),
         }
+    }
+
+    /// The object `anchor` names: from the cache, or — when the cache does not hold it
+    /// (it was made in the target after the last import) — read from the target through
+    /// the connector and cached. `None` when neither has it, or when the connector
+    /// cannot read single objects.
+    pub async fn lookup(
+        &self,
+        bound: &Bound,
+        object_type: &str,
+        anchor: &str,
+    ) -> Result<Option<crate::store::cache::CachedObject>, LookupError> {
+        if let Some(cached) = bound.cache.get(object_type, anchor).await? {
+            return Ok(Some(cached));
+        }
+        let target = Self::object_ref(object_type, anchor);
+        let read = match self.pool()?.read(&target).await {
+            Ok(read) => read,
+            Err(CallError::Connector(e)) if e.kind == ErrorKind::Unsupported => None,
+            Err(CallError::Connector(e)) if e.kind == ErrorKind::NotFound => None,
+            Err(e) => return Err(LookupError::Connector(e)),
+        };
+        let Some(object) = read.filter(|o| o.object_type == object_type && o.anchor == anchor)
+        else {
+            return Ok(None);
+        };
+        tracing::debug!(app = %self.name, object_type, anchor, "read through to the target");
+        bound
+            .cache
+            .upsert(vec![apply::without_secrets(&bound.schema, object)])
+            .await?;
+        Ok(bound.cache.get(object_type, anchor).await?)
     }
 
     /// A reference to an object of this app.

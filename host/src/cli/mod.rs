@@ -1,6 +1,7 @@
 //! The `ferry` command line.
 
 mod check;
+mod conformance;
 mod demo;
 mod inspect;
 mod serve;
@@ -35,6 +36,9 @@ enum Command {
     /// Run the demo: a SQLite target, one app on the generic SQL connector, HTTPS with a
     /// self-signed certificate.
     Demo(demo::DemoArgs),
+    /// Run the conformance suite against a connector and its real target: every check
+    /// of the contract, one line each; exits non-zero when any check fails.
+    Conformance(conformance::ConformanceArgs),
     /// Work with connector components.
     Plugins {
         #[command(subcommand)]
@@ -66,6 +70,7 @@ pub async fn run(cli: Cli) -> std::process::ExitCode {
         Command::Serve { config } => serve::run(&config).await,
         Command::Check { config } => check::run(&config).await,
         Command::Demo(args) => demo::run(args).await,
+        Command::Conformance(args) => conformance::run(args).await,
         Command::Plugins {
             command: PluginsCommand::Inspect { file },
         } => inspect::run(&file).await,

@@ -112,6 +112,9 @@ pub struct AppConfig {
     pub settings: BTreeMap<String, Spanned<toml::Value>>,
     /// How SCIM Users map to the connector's objects.
     pub users: Option<ResourceMappingConfig>,
+    /// How SCIM Groups map to the connector's objects; by default the connector's
+    /// `group` object type, when it has one.
+    pub groups: Option<GroupsMappingConfig>,
 }
 
 /// `[apps.NAME.database]`.
@@ -225,6 +228,29 @@ pub struct ResourceMappingConfig {
     /// SCIM attribute path → connector attribute; overrides the default mapping.
     #[serde(default)]
     pub attributes: BTreeMap<String, String>,
+}
+
+/// `[apps.NAME.groups]`: which object type SCIM Groups are, which of its attributes
+/// holds the members, and the attribute mapping.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct GroupsMappingConfig {
+    /// The connector's object type. Default `group`.
+    #[serde(default = "group")]
+    pub object_type: String,
+    /// The multi-valued reference attribute listing the members. Default: the one whose
+    /// references point to the users' object type.
+    pub members: Option<String>,
+    /// Map SCIM attributes to connector attributes with matching names. Default true.
+    #[serde(default = "yes")]
+    pub default_mapping: bool,
+    /// SCIM attribute path → connector attribute; overrides the default mapping.
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+}
+
+fn group() -> String {
+    "group".into()
 }
 
 fn yes() -> bool {

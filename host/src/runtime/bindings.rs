@@ -1,4 +1,5 @@
-//! Rust bindings for the `ferry:connector@0.1.0` world, generated from `wit/`.
+//! Rust bindings for the current contract, the `ferry:connector@0.2.0` world, generated
+//! from `wit/`. Older released versions have their adapters in `adapters/`.
 //!
 //! Every import is async (the host does I/O for the guest) and trappable (a host failure
 //! that is not the guest's fault, such as a lost resource, stops the call instead of

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use wasmtime::component::ResourceAny;
 use wasmtime::{Store, UpdateDeadline};
 
-use super::bindings::{Plugin, PluginPre, guest, types};
+use super::bindings::types;
+use super::exports::{Bindings, Guest, Pre};
 use super::limits::Limits;
 use super::state::{Grants, MemoryLimitExceeded, StoreState, TableLimitExceeded};
 
@@ -107,15 +108,12 @@ fn root_message(error: &wasmtime::Error) -> String {
 /// A live instance and the store it lives in.
 pub struct Instance {
     store: Store<StoreState>,
-    bindings: Plugin,
+    bindings: Bindings,
 }
 
 impl Instance {
     /// Instantiates `pre` in a fresh store under `grants`.
-    pub async fn new(
-        pre: &PluginPre<StoreState>,
-        grants: &Grants,
-    ) -> Result<Self, InstanceFailure> {
+    pub async fn new(pre: &Pre, grants: &Grants) -> Result<Self, InstanceFailure> {
         let state = StoreState::new(grants).map_err(|e| InstanceFailure {
             kind: FailureKind::Trap,
             message: format!("the app's grants cannot be set up: {e:#}"),
@@ -138,7 +136,7 @@ impl Instance {
         });
         arm(&mut store);
         let bindings = pre
-            .instantiate_async(&mut store)
+            .instantiate(&mut store)
             .await
             .map_err(|e| InstanceFailure::from_error(e, &store))?;
         Ok(Self { store, bindings })
@@ -148,17 +146,17 @@ impl Instance {
     /// [`InstanceFailure`] (and the caller must drop the instance).
     pub async fn guarded<T>(
         &mut self,
-        call: impl AsyncFnOnce(&guest::Guest, &mut Store<StoreState>) -> wasmtime::Result<T>,
+        call: impl AsyncFnOnce(&Guest<'_>, &mut Store<StoreState>) -> wasmtime::Result<T>,
     ) -> Result<T, InstanceFailure> {
         arm(&mut self.store);
-        let guest = self.bindings.ferry_connector_connector();
-        let result = call(guest, &mut self.store).await;
+        let guest = self.bindings.guest();
+        let result = call(&guest, &mut self.store).await;
         result.map_err(|e| InstanceFailure::from_error(e, &self.store))
     }
 
     /// `describe()`.
     pub async fn describe(&mut self) -> Result<types::ConnectorInfo, InstanceFailure> {
-        self.guarded(async |g, s| g.call_describe(s).await).await
+        self.guarded(async |g, s| g.describe(s).await).await
     }
 
     /// `session.open(settings)`; the connector's error is the inner result.
@@ -166,8 +164,7 @@ impl Instance {
         &mut self,
         settings: &[types::Setting],
     ) -> Result<Result<ResourceAny, types::Error>, InstanceFailure> {
-        self.guarded(async |g, s| g.session().call_open(s, settings).await)
-            .await
+        self.guarded(async |g, s| g.open(s, settings).await).await
     }
 
     /// Rolls back a database transaction the last call left open.

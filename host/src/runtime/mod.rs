@@ -1,10 +1,12 @@
 //! The connector runtime: one wasmtime engine, sandboxed component instances, and the
 //! host capabilities connectors import.
 
+pub mod adapters;
 pub mod bindings;
 pub mod compile_cache;
 pub mod convert;
 pub mod engine;
+pub mod exports;
 pub mod guest_output;
 pub mod instance;
 pub mod limits;
@@ -46,6 +48,9 @@ impl Runtime {
         bindings::Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
             .map_err(anyhow::Error::from)
             .context("linking the ferry:connector imports")?;
+        adapters::v0_1_0::Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
+            .map_err(anyhow::Error::from)
+            .context("linking the ferry:connector@0.1.0 imports")?;
         let cache = CompileCache::new(compiled_dir, &engine);
         Ok(Self { linker, cache })
     }

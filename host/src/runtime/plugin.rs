@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use wasmtime::component::Linker;
 
-use super::bindings::PluginPre;
 use super::bindings::types::ConnectorInfo;
 use super::compile_cache::{CompileCache, sha256_hex};
+use super::exports::Pre;
 use super::instance::{Instance, InstanceFailure};
 use super::limits::Limits;
 use super::state::{Grants, StoreState};
@@ -51,7 +51,7 @@ pub struct LoadedPlugin {
     /// What `describe` returned.
     pub info: ConnectorInfo,
     /// The linked, compiled component.
-    pub(crate) pre: PluginPre<StoreState>,
+    pub(crate) pre: Pre,
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -110,7 +110,7 @@ pub async fn load(
     .map_err(|e| fail(format!("{e:#}")))?;
     let pre = linker
         .instantiate_pre(&component)
-        .and_then(PluginPre::new)
+        .and_then(|pre| Pre::new(&contract, pre))
         .map_err(|e| fail(format!("cannot be linked: {e:#}")))?;
     let grants = Grants {
         app: Arc::from("(describe)"),

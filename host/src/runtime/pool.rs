@@ -71,20 +71,14 @@ impl SessionPool {
 
     /// `test-connection`.
     pub async fn test_connection(&self) -> Result<(), CallError> {
-        self.call(async |i, h| {
-            i.guarded(async |g, s| g.session().call_test_connection(s, h).await)
-                .await
-        })
-        .await
+        self.call(async |i, h| i.guarded(async |g, s| g.test_connection(s, h).await).await)
+            .await
     }
 
     /// `schema`.
     pub async fn schema(&self) -> Result<Schema, CallError> {
-        self.call(async |i, h| {
-            i.guarded(async |g, s| g.session().call_schema(s, h).await)
-                .await
-        })
-        .await
+        self.call(async |i, h| i.guarded(async |g, s| g.schema(s, h).await).await)
+            .await
     }
 
     /// A session reserved for a run of calls, such as every page of one full import:
@@ -111,21 +105,27 @@ impl SessionPool {
         page_size: u32,
     ) -> Result<DeltaPage, CallError> {
         self.call(async |i, h| {
-            i.guarded(async |g, s| {
-                g.session()
-                    .call_delta_import(s, h, &watermark, page_size)
-                    .await
-            })
-            .await
+            i.guarded(async |g, s| g.delta_import(s, h, &watermark, page_size).await)
+                .await
         })
         .await
+    }
+
+    /// `read`: one object as the target holds it now (`unsupported` from connectors
+    /// that cannot, including every 0.1.0 one).
+    pub async fn read(
+        &self,
+        target: &types::ObjectRef,
+    ) -> Result<Option<types::Object>, CallError> {
+        self.call(async |i, h| i.guarded(async |g, s| g.read(s, h, target).await).await)
+            .await
     }
 
     /// Exports `changes`; one result per change.
     pub async fn export(&self, changes: Vec<Change>) -> Result<Vec<ChangeResult>, CallError> {
         let results = self
             .call(async |i, h| {
-                i.guarded(async |g, s| g.session().call_export(s, h, &changes).await)
+                i.guarded(async |g, s| g.export(s, h, &changes).await)
                     .await
                     .map(Ok)
             })
@@ -185,12 +185,8 @@ impl Reserved<'_> {
         page_size: u32,
     ) -> Result<ImportPage, CallError> {
         self.run(async |i, h| {
-            i.guarded(async |g, s| {
-                g.session()
-                    .call_full_import(s, h, cursor.as_deref(), page_size)
-                    .await
-            })
-            .await
+            i.guarded(async |g, s| g.full_import(s, h, cursor.as_deref(), page_size).await)
+                .await
         })
         .await
     }

@@ -6,7 +6,7 @@
 use wasmparser::{Encoding, Parser, Payload};
 
 /// The contract versions this host can run.
-pub const SUPPORTED_CONTRACTS: &[&str] = &["0.1.0"];
+pub const SUPPORTED_CONTRACTS: &[&str] = &["0.1.0", "0.2.0"];
 
 /// The contract's package name.
 const CONTRACT_PACKAGE: &str = "ferry:connector";

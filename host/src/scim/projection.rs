@@ -43,6 +43,16 @@ impl Projection {
         })
     }
 
+    /// Whether responses carry the top-level attribute `name`, so that a costly one (a
+    /// group's members) is read only when asked for.
+    pub fn includes(&self, name: &str) -> bool {
+        let named = |p: &AttrPath| p.name.eq_ignore_ascii_case(name);
+        if self.excluded.iter().any(|p| named(p) && p.sub.is_none()) {
+            return false;
+        }
+        self.only.as_ref().is_none_or(|only| only.iter().any(named))
+    }
+
     /// Applies the projection to a rendered resource.
     pub fn apply(&self, resource: Value, schema: &ResourceSchema) -> Value {
         let Value::Object(mut map) = resource else {

@@ -9,10 +9,12 @@ use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::get;
 
-use super::discovery;
 use super::error::ScimError;
 use super::request::{AuthorizedApp, ScimState, scim_response};
+use super::schema::ResourceSchema;
 use super::users::{self, bound};
+use super::{discovery, groups};
+use crate::app::Bound;
 
 /// The router for all apps.
 pub fn router(state: Arc<ScimState>) -> Router {
@@ -29,6 +31,17 @@ pub fn router(state: Arc<ScimState>) -> Router {
                 .put(users::replace_user)
                 .patch(users::patch_user)
                 .delete(users::delete_user),
+        )
+        .route(
+            "/Groups",
+            get(groups::list_groups).post(groups::create_group),
+        )
+        .route(
+            "/Groups/{id}",
+            get(groups::get_group)
+                .put(groups::replace_group)
+                .patch(groups::patch_group)
+                .delete(groups::delete_group),
         )
         .method_not_allowed_fallback(method_not_allowed);
     Router::new()
@@ -57,10 +70,10 @@ async fn service_provider_config(auth: AuthorizedApp) -> Response {
 }
 
 async fn resource_types(auth: AuthorizedApp) -> Result<Response, ScimError> {
-    let users = &bound(&auth.app)?.users.schema;
+    let bound = bound(&auth.app)?;
     Ok(scim_response(
         StatusCode::OK,
-        &discovery::resource_types(&[users], &auth.base_url),
+        &discovery::resource_types(&resources(&bound), &auth.base_url),
     ))
 }
 
@@ -68,18 +81,18 @@ async fn resource_type(
     auth: AuthorizedApp,
     Path((_, name)): Path<(String, String)>,
 ) -> Result<Response, ScimError> {
-    let users = &bound(&auth.app)?.users.schema;
+    let bound = bound(&auth.app)?;
     Ok(scim_response(
         StatusCode::OK,
-        &discovery::one_resource_type(&[users], &name, &auth.base_url)?,
+        &discovery::one_resource_type(&resources(&bound), &name, &auth.base_url)?,
     ))
 }
 
 async fn schemas(auth: AuthorizedApp) -> Result<Response, ScimError> {
-    let users = &bound(&auth.app)?.users.schema;
+    let bound = bound(&auth.app)?;
     Ok(scim_response(
         StatusCode::OK,
-        &discovery::schemas(&[users], &auth.base_url),
+        &discovery::schemas(&resources(&bound), &auth.base_url),
     ))
 }
 
@@ -87,9 +100,16 @@ async fn schema(
     auth: AuthorizedApp,
     Path((_, urn)): Path<(String, String)>,
 ) -> Result<Response, ScimError> {
-    let users = &bound(&auth.app)?.users.schema;
+    let bound = bound(&auth.app)?;
     Ok(scim_response(
         StatusCode::OK,
-        &discovery::one_schema(&[users], &urn, &auth.base_url)?,
+        &discovery::one_schema(&resources(&bound), &urn, &auth.base_url)?,
     ))
+}
+
+/// The resource types an app serves: Users, and Groups when its connector has them.
+fn resources(bound: &Bound) -> Vec<&ResourceSchema> {
+    std::iter::once(&bound.users.schema)
+        .chain(bound.groups.as_ref().map(|g| &g.mapping.schema))
+        .collect()
 }

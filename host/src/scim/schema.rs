@@ -506,6 +506,16 @@ pub fn user_resource(target: Option<SchemaDef>) -> ResourceSchema {
     }
 }
 
+/// The Group resource type; the app's target extension is added by its mapping.
+pub fn group_resource() -> ResourceSchema {
+    ResourceSchema {
+        resource_type: "Group".into(),
+        endpoint: "/Groups".into(),
+        core: group_schema(),
+        extensions: Vec::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

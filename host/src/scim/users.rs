@@ -17,14 +17,14 @@ use super::mapping::render::Meta;
 use super::patch::{apply_patch, parse_patch};
 use super::projection::Projection;
 use super::request::{AuthorizedApp, ScimJson, scim_response};
-use crate::app::{App, Bound, ExportError};
+use crate::app::{App, Bound, ExportError, LookupError};
 use crate::runtime::bindings::types::{AddChange, Change, ErrorKind, Object, UpdateChange};
 use crate::runtime::instance::FailureKind;
 use crate::runtime::pool::CallError;
 use crate::store::cache::CachedObject;
 
 /// Seconds an IdP should wait before retrying after a retryable failure.
-const RETRY_AFTER_SECONDS: u32 = 30;
+pub(crate) const RETRY_AFTER_SECONDS: u32 = 30;
 
 /// The app's binding, or a 503 while it has none yet or is stopped.
 pub(crate) fn bound(app: &App) -> Result<Arc<Bound>, ScimError> {
@@ -48,7 +48,7 @@ pub(crate) fn bound(app: &App) -> Result<Arc<Bound>, ScimError> {
 
 /// Reads are answered only once a full import has filled the cache: answering "no such
 /// user" from an empty cache would make the IdP create users that exist.
-async fn ready_for_reads(bound: &Bound) -> Result<(), ScimError> {
+pub(crate) async fn ready_for_reads(bound: &Bound) -> Result<(), ScimError> {
     match bound.cache.is_complete().await {
         Ok(true) => Ok(()),
         Ok(false) => Err(ScimError::unavailable(
@@ -103,20 +103,34 @@ fn endpoint(auth: &AuthorizedApp) -> String {
     format!("{}/Users", auth.base_url)
 }
 
-/// The cached user of a SCIM id, or a 404.
-async fn find(bound: &Bound, scim_id: &str) -> Result<CachedObject, ScimError> {
-    let not_found = || ScimError::not_found(format!("there is no user with id '{scim_id}'"));
+/// The object of type `object_type` (a `noun` to SCIM clients) with a SCIM id — cached,
+/// or read through from the target when it was made there after the last import — or a
+/// 404.
+pub(crate) async fn find_object(
+    app: &App,
+    bound: &Bound,
+    (object_type, noun): (&str, &str),
+    scim_id: &str,
+) -> Result<CachedObject, ScimError> {
+    let not_found = || ScimError::not_found(format!("there is no {noun} with id '{scim_id}'"));
     let anchor = id::decode(scim_id).ok_or_else(not_found)?;
-    bound
-        .cache
-        .get(&bound.users.object_type, &anchor)
-        .await
-        .map_err(|e| ScimError::internal(format!("reading the cache failed: {e:#}")))?
-        .ok_or_else(not_found)
+    match app.lookup(bound, object_type, &anchor).await {
+        Ok(found) => found.ok_or_else(not_found),
+        Err(LookupError::Cache(e)) => Err(ScimError::internal(format!(
+            "reading the cache failed: {e:#}"
+        ))),
+        Err(LookupError::Connector(e)) => Err(ScimError::unavailable(
+            format!("{noun} '{scim_id}' is not cached and the target cannot be asked: {e}"),
+            RETRY_AFTER_SECONDS,
+        )),
+    }
 }
 
 /// Re-reads an object the connector just wrote, for its cache timestamps.
-async fn written(bound: &Bound, object: Option<Object>) -> Result<CachedObject, ScimError> {
+pub(crate) async fn written(
+    bound: &Bound,
+    object: Option<Object>,
+) -> Result<CachedObject, ScimError> {
     let object = object.ok_or_else(|| ScimError::internal("the connector returned no object"))?;
     bound
         .cache
@@ -150,11 +164,18 @@ pub async fn get_user(
         query.get("excludedAttributes").map(String::as_str),
     )?;
     ready_for_reads(bound).await?;
-    let cached = find(bound, &params["id"]).await?;
-    let resource = projection.apply(
-        render(bound, &cached, &endpoint(&auth)),
-        &bound.users.schema,
-    );
+    let cached = find_object(
+        &auth.app,
+        bound,
+        (&bound.users.object_type, "user"),
+        &params["id"],
+    )
+    .await?;
+    let mut resource = render(bound, &cached, &endpoint(&auth));
+    if projection.includes("groups") {
+        super::groups::add_user_groups(&auth, bound, &cached.object.anchor, &mut resource).await?;
+    }
+    let resource = projection.apply(resource, &bound.users.schema);
     Ok(scim_response(StatusCode::OK, &resource))
 }
 
@@ -249,7 +270,13 @@ pub async fn replace_user(
 ) -> Result<Response, ScimError> {
     let bound = &*bound(&auth.app)?;
     ready_for_reads(bound).await?;
-    let cached = find(bound, &params["id"]).await?;
+    let cached = find_object(
+        &auth.app,
+        bound,
+        (&bound.users.object_type, "user"),
+        &params["id"],
+    )
+    .await?;
     let before = render(bound, &cached, &endpoint(&auth));
     update(&auth, bound, cached, before, body).await
 }
@@ -263,7 +290,13 @@ pub async fn patch_user(
     let bound = &*bound(&auth.app)?;
     let operations = parse_patch(&body)?;
     ready_for_reads(bound).await?;
-    let cached = find(bound, &params["id"]).await?;
+    let cached = find_object(
+        &auth.app,
+        bound,
+        (&bound.users.object_type, "user"),
+        &params["id"],
+    )
+    .await?;
     let before = render(bound, &cached, &endpoint(&auth));
     let mut after = before.clone();
     apply_patch(&mut after, &operations, &bound.users.schema)?;
@@ -277,7 +310,13 @@ pub async fn delete_user(
 ) -> Result<Response, ScimError> {
     let bound = &*bound(&auth.app)?;
     ready_for_reads(bound).await?;
-    let cached = find(bound, &params["id"]).await?;
+    let cached = find_object(
+        &auth.app,
+        bound,
+        (&bound.users.object_type, "user"),
+        &params["id"],
+    )
+    .await?;
     let change = Change::Delete(App::object_ref(
         &cached.object.object_type,
         &cached.object.anchor,

@@ -18,7 +18,8 @@ use anyhow::Context;
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
-use crate::runtime::bindings::types::{Attribute, Object, ObjectRef, Value};
+use super::members::{self, Membership};
+use crate::runtime::bindings::types::{Attribute, AttributeChange, Object, ObjectRef, Value};
 
 /// The longest prefix of a value kept in the lookup table. Longer values still match:
 /// the probe is cut the same way and the filter is evaluated on the full object.
@@ -44,6 +45,7 @@ pub struct Cache {
     readers: Arc<Vec<Mutex<Connection>>>,
     next_reader: AtomicUsize,
     indexed: Arc<BTreeSet<(String, String)>>,
+    memberships: Arc<BTreeSet<Membership>>,
     write_generation: Arc<AtomicI64>,
 }
 
@@ -99,8 +101,15 @@ fn from_nanos(nanos: i64) -> OffsetDateTime {
 impl Cache {
     /// Opens (or creates) the cache file. `indexed` lists the (object type, attribute)
     /// pairs to keep lookups for; when it differs from the last run, the lookup table is
-    /// rebuilt from the stored objects.
-    pub fn open(path: &Path, indexed: BTreeSet<(String, String)>) -> anyhow::Result<Self> {
+    /// rebuilt from the stored objects. `memberships` lists the attributes whose values
+    /// are kept one row per member (see [`members`]); when it differs from the last run,
+    /// the stored objects no longer fit it and the cache starts empty, to be filled by a
+    /// full import.
+    pub fn open(
+        path: &Path,
+        indexed: BTreeSet<(String, String)>,
+        memberships: BTreeSet<Membership>,
+    ) -> anyhow::Result<Self> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
@@ -109,6 +118,7 @@ impl Cache {
                 .with_context(|| format!("opening the cache {}", path.display()))?;
             c.busy_timeout(std::time::Duration::from_secs(30))?;
             c.execute_batch(SCHEMA)
+                .and_then(|()| c.execute_batch(members::SCHEMA))
                 .context("preparing the cache tables")?;
             Ok(c)
         };
@@ -116,6 +126,14 @@ impl Cache {
         let generation: i64 = read_state(&writer, "generation")?
             .and_then(|g| g.parse().ok())
             .unwrap_or(0);
+        let memberships_text = serde_json::to_string(&memberships)?;
+        if read_state(&writer, "memberships")?.as_deref() != Some(memberships_text.as_str()) {
+            writer.execute_batch(
+                "DELETE FROM objects; DELETE FROM lookup; DELETE FROM members; \
+                 DELETE FROM state WHERE key IN ('full-import-completed', 'indexed');",
+            )?;
+            write_state(&writer, "memberships", &memberships_text)?;
+        }
         let indexed_text = serde_json::to_string(&indexed)?;
         if read_state(&writer, "indexed")?.as_deref() != Some(indexed_text.as_str()) {
             rebuild_lookup(&writer, &indexed)?;
@@ -129,6 +147,7 @@ impl Cache {
             readers: Arc::new(readers),
             next_reader: AtomicUsize::new(0),
             indexed: Arc::new(indexed),
+            memberships: Arc::new(memberships),
             write_generation: Arc::new(AtomicI64::new(generation)),
         })
     }
@@ -247,20 +266,120 @@ impl Cache {
         .await
     }
 
-    /// Stores objects (new or changed), in one transaction.
+    /// Stores complete objects (new or changed), in one transaction: their membership
+    /// attributes replace the members stored before.
     pub async fn upsert(&self, objects: Vec<Object>) -> anyhow::Result<()> {
-        let indexed = self.indexed.clone();
+        let (indexed, memberships) = (self.indexed.clone(), self.memberships.clone());
         let generation = self.write_generation.load(Ordering::SeqCst);
         self.write(move |c| {
             let tx = c.transaction()?;
             let now = now_nanos();
             for object in &objects {
-                upsert_one(&tx, object, &indexed, generation, now)?;
+                let (kept, lists) = members::split(object, &memberships);
+                upsert_one(&tx, &kept, &indexed, generation, now)?;
+                for (membership, anchors) in lists {
+                    members::replace(&tx, &membership, &object.anchor, &anchors)?;
+                }
             }
             tx.commit()?;
             Ok(())
         })
         .await
+    }
+
+    /// Stores an object changed by an export, in one transaction: `object` holds its
+    /// attributes other than memberships, and `changes` are the edits to its membership
+    /// attributes, applied member by member (the lists are neither read nor rewritten).
+    pub async fn update(
+        &self,
+        object: Object,
+        changes: Vec<AttributeChange>,
+    ) -> anyhow::Result<()> {
+        let (indexed, memberships) = (self.indexed.clone(), self.memberships.clone());
+        let generation = self.write_generation.load(Ordering::SeqCst);
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            let (kept, _) = members::split(&object, &memberships);
+            upsert_one(&tx, &kept, &indexed, generation, now_nanos())?;
+            for change in &changes {
+                let (name, values) = match change {
+                    AttributeChange::Clear(name) => (name.as_str(), &[][..]),
+                    AttributeChange::Replace(a)
+                    | AttributeChange::AddValues(a)
+                    | AttributeChange::RemoveValues(a) => (a.name.as_str(), &a.values[..]),
+                };
+                let Some(membership) = members::find(&memberships, &object.object_type, name)
+                else {
+                    anyhow::bail!("'{name}' is not a membership attribute");
+                };
+                let anchors: Vec<String> = values.iter().filter_map(members::reference).collect();
+                match change {
+                    AttributeChange::Clear(_) | AttributeChange::Replace(_) => {
+                        members::replace(&tx, membership, &object.anchor, &anchors)?
+                    }
+                    AttributeChange::AddValues(_) => {
+                        members::add(&tx, membership, &object.anchor, &anchors)?
+                    }
+                    AttributeChange::RemoveValues(_) => {
+                        members::remove(&tx, membership, &object.anchor, &anchors)?
+                    }
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Whether `attribute` of `object_type` is kept one row per member.
+    pub fn is_membership(&self, object_type: &str, attribute: &str) -> bool {
+        members::find(&self.memberships, object_type, attribute).is_some()
+    }
+
+    /// The members listed in `attribute` of one object, in anchor order.
+    pub async fn members(
+        &self,
+        object_type: &str,
+        anchor: &str,
+        attribute: &str,
+    ) -> anyhow::Result<Vec<String>> {
+        let membership = self.membership(object_type, attribute)?;
+        let anchor = anchor.to_string();
+        self.read(move |c| Ok(members::list(c, &membership, &anchor)?))
+            .await
+    }
+
+    /// Whether `attribute` of one object lists `member`.
+    pub async fn has_member(
+        &self,
+        object_type: &str,
+        anchor: &str,
+        attribute: &str,
+        member: &str,
+    ) -> anyhow::Result<bool> {
+        let membership = self.membership(object_type, attribute)?;
+        let (anchor, member) = (anchor.to_string(), member.to_string());
+        self.read(move |c| Ok(members::contains(c, &membership, &anchor, &member)?))
+            .await
+    }
+
+    /// The anchors of the objects of `object_type` whose `attribute` lists `member`.
+    pub async fn groups_of(
+        &self,
+        object_type: &str,
+        attribute: &str,
+        member: &str,
+    ) -> anyhow::Result<Vec<String>> {
+        let membership = self.membership(object_type, attribute)?;
+        let member = member.to_string();
+        self.read(move |c| Ok(members::groups_of(c, &membership, &member)?))
+            .await
+    }
+
+    fn membership(&self, object_type: &str, attribute: &str) -> anyhow::Result<Membership> {
+        members::find(&self.memberships, object_type, attribute)
+            .cloned()
+            .with_context(|| format!("'{attribute}' of '{object_type}' is not a membership"))
     }
 
     /// Removes objects, in one transaction.
@@ -276,6 +395,7 @@ impl Cache {
                     "DELETE FROM lookup WHERE object_type = ?1 AND anchor = ?2",
                     params![r.object_type, r.anchor],
                 )?;
+                members::forget(&tx, &r.object_type, &r.anchor)?;
             }
             tx.commit()?;
             Ok(())
@@ -299,6 +419,13 @@ impl Cache {
             let tx = c.transaction()?;
             tx.execute(
                 "DELETE FROM lookup WHERE (object_type, anchor) IN \
+                 (SELECT object_type, anchor FROM objects WHERE generation < ?1)",
+                [generation],
+            )?;
+            tx.execute(
+                "DELETE FROM members WHERE (object_type, anchor) IN \
+                 (SELECT object_type, anchor FROM objects WHERE generation < ?1) \
+                 OR (member_type, member) IN \
                  (SELECT object_type, anchor FROM objects WHERE generation < ?1)",
                 [generation],
             )?;
@@ -460,7 +587,7 @@ mod tests {
     async fn stores_finds_and_survives_reopening() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("cache.db");
-        let cache = Cache::open(&path, indexed()).unwrap();
+        let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
         cache
             .upsert(vec![user("1", "Alice"), user("2", "bob")])
             .await
@@ -470,7 +597,7 @@ mod tests {
         assert_eq!(found[0].object, user("1", "Alice"));
         assert_eq!(cache.count("user").await.unwrap(), 2);
         drop(cache);
-        let cache = Cache::open(&path, indexed()).unwrap();
+        let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
         assert_eq!(
             cache.get("user", "2").await.unwrap().unwrap().object,
             user("2", "bob")
@@ -481,7 +608,7 @@ mod tests {
     #[tokio::test]
     async fn full_import_removes_unseen_objects_only_when_complete() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(&dir.path().join("c.db"), indexed()).unwrap();
+        let cache = Cache::open(&dir.path().join("c.db"), indexed(), BTreeSet::new()).unwrap();
         cache
             .upsert(vec![user("1", "a"), user("2", "b")])
             .await
@@ -509,7 +636,7 @@ mod tests {
     #[tokio::test]
     async fn modified_changes_only_when_attributes_do() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(&dir.path().join("c.db"), indexed()).unwrap();
+        let cache = Cache::open(&dir.path().join("c.db"), indexed(), BTreeSet::new()).unwrap();
         cache.upsert(vec![user("1", "a")]).await.unwrap();
         let first = cache.get("user", "1").await.unwrap().unwrap();
         cache.upsert(vec![user("1", "a")]).await.unwrap();
@@ -527,7 +654,7 @@ mod tests {
     async fn rebuilds_lookups_when_the_indexed_set_changes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.db");
-        let cache = Cache::open(&path, BTreeSet::new()).unwrap();
+        let cache = Cache::open(&path, BTreeSet::new(), BTreeSet::new()).unwrap();
         cache.upsert(vec![user("1", "Zed")]).await.unwrap();
         assert!(
             cache
@@ -537,7 +664,7 @@ mod tests {
                 .is_empty()
         );
         drop(cache);
-        let cache = Cache::open(&path, indexed()).unwrap();
+        let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
         assert_eq!(
             cache.find("user", "user_name", "zed").await.unwrap().len(),
             1
@@ -547,12 +674,126 @@ mod tests {
     #[tokio::test]
     async fn long_values_match_by_prefix() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(&dir.path().join("c.db"), indexed()).unwrap();
+        let cache = Cache::open(&dir.path().join("c.db"), indexed(), BTreeSet::new()).unwrap();
         let long = "x".repeat(10_000);
         cache.upsert(vec![user("1", &long)]).await.unwrap();
         assert_eq!(
             cache.find("user", "user_name", &long).await.unwrap().len(),
             1
         );
+    }
+
+    fn group(anchor: &str, members: &[&str]) -> Object {
+        Object {
+            object_type: "group".into(),
+            anchor: anchor.into(),
+            attributes: vec![
+                Attribute {
+                    name: "name".into(),
+                    values: vec![Value::String(format!("group {anchor}"))],
+                },
+                Attribute {
+                    name: "members".into(),
+                    values: members
+                        .iter()
+                        .map(|m| Value::Reference(m.to_string()))
+                        .collect(),
+                },
+            ],
+        }
+    }
+
+    fn memberships() -> BTreeSet<Membership> {
+        [Membership {
+            object_type: "group".into(),
+            attribute: "members".into(),
+            member_type: "user".into(),
+        }]
+        .into()
+    }
+
+    #[tokio::test]
+    async fn members_are_rows_changed_one_by_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let cache = Cache::open(&path, indexed(), memberships()).unwrap();
+        cache
+            .upsert(vec![
+                user("1", "a"),
+                user("2", "b"),
+                group("g", &["1", "2"]),
+            ])
+            .await
+            .unwrap();
+        let stored = cache.get("group", "g").await.unwrap().unwrap().object;
+        assert!(
+            stored.attributes.iter().all(|a| a.name != "members"),
+            "members are not kept in the object: {stored:?}"
+        );
+        assert_eq!(
+            cache.members("group", "g", "members").await.unwrap(),
+            ["1", "2"]
+        );
+        assert_eq!(
+            cache.groups_of("group", "members", "2").await.unwrap(),
+            ["g"]
+        );
+
+        let reference = |m: &str| Attribute {
+            name: "members".into(),
+            values: vec![Value::Reference(m.into())],
+        };
+        cache
+            .update(
+                stored.clone(),
+                vec![
+                    AttributeChange::AddValues(reference("3")),
+                    AttributeChange::RemoveValues(reference("1")),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            cache.members("group", "g", "members").await.unwrap(),
+            ["2", "3"]
+        );
+        assert!(
+            cache
+                .has_member("group", "g", "members", "3")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !cache
+                .has_member("group", "g", "members", "1")
+                .await
+                .unwrap()
+        );
+
+        // A deleted user leaves every group; a re-imported group replaces its list.
+        cache
+            .delete(vec![ObjectRef {
+                object_type: "user".into(),
+                anchor: "2".into(),
+            }])
+            .await
+            .unwrap();
+        assert_eq!(cache.members("group", "g", "members").await.unwrap(), ["3"]);
+        cache.upsert(vec![group("g", &["1"])]).await.unwrap();
+        assert_eq!(cache.members("group", "g", "members").await.unwrap(), ["1"]);
+        assert!(
+            cache
+                .update(stored, vec![AttributeChange::Clear("name".into())])
+                .await
+                .is_err(),
+            "only membership attributes are edited member by member"
+        );
+
+        // Another membership layout cannot reuse the stored objects: the cache restarts
+        // empty and waits for a full import.
+        drop(cache);
+        let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
+        assert_eq!(cache.count("group").await.unwrap(), 0);
+        assert!(!cache.is_complete().await.unwrap());
     }
 }

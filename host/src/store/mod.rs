@@ -2,3 +2,4 @@
 //! history.
 
 pub mod cache;
+pub mod members;

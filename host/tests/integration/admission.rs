@@ -47,6 +47,7 @@ async fn app(dir: &std::path::Path) -> Arc<App> {
             default_mapping: true,
             attributes: Default::default(),
         },
+        None,
         dir,
     ))
 }

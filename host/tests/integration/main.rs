@@ -4,6 +4,7 @@
 
 mod admission;
 mod common;
+mod contract_versions;
 mod generic_sql;
 mod hostile;
 mod net;

@@ -34,7 +34,7 @@ async fn loads_the_generic_sql_connector_and_reads_its_description() {
         .await
         .unwrap();
     assert_eq!(plugin.info.name, "generic-sql");
-    assert_eq!(plugin.contract, "0.1.0");
+    assert_eq!(plugin.contract, "0.2.0");
     assert!(
         plugin
             .info
@@ -80,7 +80,10 @@ async fn refuses_core_modules_foreign_imports_wrong_versions_and_truncated_files
     )
     .unwrap();
     let m = refusal("future.wasm", &future).await;
-    assert!(m.contains("0.9.0") && m.contains("0.1.0"), "{m}");
+    assert!(
+        m.contains("0.9.0") && m.contains("0.1.0") && m.contains("0.2.0"),
+        "{m}"
+    );
 
     let real = std::fs::read(crate::common::component("generic-sql.wasm")).unwrap();
     let m = refusal("truncated.wasm", &real[..real.len() / 2]).await;

@@ -160,6 +160,15 @@ fn add_user(context: &Context, attributes: &[Attribute]) -> Result<Object, Error
     read_back_at(context, &dn)
 }
 
+/// The user `target` names, as the directory holds it now; `None` when no entry under
+/// the base DN matching the user filter has that anchor.
+pub fn read(context: &Context, target: &ObjectRef) -> Result<Option<Object>, Error> {
+    user_type(&target.object_type)?;
+    find_user(context, &target.anchor)?
+        .map(|entry| entry.to_object(context))
+        .transpose()
+}
+
 /// A new entry, read back at its DN (the anchor is learnt here).
 fn read_back_at(context: &Context, dn: &str) -> Result<Object, Error> {
     let request = search_request(

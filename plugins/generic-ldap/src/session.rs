@@ -187,6 +187,12 @@ impl Session for LdapSession {
             .collect()
     }
 
+    /// One user, found by its anchor.
+    fn read(&self, target: &ObjectRef) -> Result<Option<Object>, Error> {
+        let schema = self.user_schema()?;
+        export::read(&self.context(&schema), target)
+    }
+
     /// Adds a user.
     fn add(&self, change: AddChange) -> Result<Object, Error> {
         let schema = self.user_schema()?;

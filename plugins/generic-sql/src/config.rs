@@ -68,6 +68,11 @@ pub struct MultiValuedConfig {
     pub key: String,
     /// The child column holding one value.
     pub value: String,
+    /// The object type the values point to, when the child table links objects (a
+    /// membership table: group → user): the values are then references to that type's
+    /// anchors, written as the value column's type.
+    #[serde(default)]
+    pub reference: Option<String>,
 }
 
 /// Operator-written statements with `:name` parameters.
@@ -185,6 +190,18 @@ pub fn parse(settings: &Settings) -> Result<Vec<ObjectTypeConfig>, Error> {
             )));
         }
         types.push(config);
+    }
+    for (index, config) in types.iter().enumerate() {
+        for (position, child) in config.multi_valued.iter().enumerate() {
+            if let Some(target) = &child.reference
+                && !types.iter().any(|t| &t.name == target)
+            {
+                return Err(Error::invalid_input(format!(
+                    "{}: multi-valued[{position}].reference: there is no object type '{target}'",
+                    label(index, Some(&config.name))
+                )));
+            }
+        }
     }
     Ok(types)
 }

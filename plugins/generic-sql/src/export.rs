@@ -7,14 +7,14 @@ use ferry_connector::Error;
 use ferry_connector::changes::apply_change;
 use ferry_connector::sql::{Database, SqlValue, Statement, in_transaction};
 use ferry_connector::types::{
-    AddChange, Attribute, Object, ObjectRef, UpdateChange, Value, find_attribute,
+    AddChange, Attribute, AttributeChange, Object, ObjectRef, UpdateChange, Value, find_attribute,
 };
 
 use crate::errors::from_sql;
 use crate::mapping::{AttributeRef, MultiValuedMapping, TypeMapping};
 use crate::objects::read_one;
 use crate::statements;
-use crate::values::{anchor_of, anchor_param, to_sql};
+use crate::values::{anchor_of, anchor_param, child_value, to_sql};
 
 /// Creates an object in its own transaction; returns it as read back.
 pub fn add(db: &dyn Database, types: &[TypeMapping], change: AddChange) -> Result<Object, Error> {
@@ -22,14 +22,79 @@ pub fn add(db: &dyn Database, types: &[TypeMapping], change: AddChange) -> Resul
     in_transaction(db, || add_object(db, mapping, change.attributes))
 }
 
-/// Changes an object in its own transaction; returns it as read back.
+/// Changes an object in its own transaction. Returns it as read back, except when the
+/// change only adds or removes values of multi-valued attributes (a group's members):
+/// then only those child rows are touched, nothing is read, and the host applies the
+/// change to its copy.
 pub fn update(
     db: &dyn Database,
     types: &[TypeMapping],
     change: UpdateChange,
-) -> Result<Object, Error> {
+) -> Result<Option<Object>, Error> {
     let mapping = type_named(types, &change.target.object_type)?;
-    in_transaction(db, || update_object(db, mapping, change))
+    if only_value_edits(mapping, &change) {
+        return in_transaction(db, || edit_values(db, mapping, change)).map(|()| None);
+    }
+    in_transaction(db, || update_object(db, mapping, change)).map(Some)
+}
+
+/// Whether every change adds or removes values of a multi-valued attribute.
+fn only_value_edits(mapping: &TypeMapping, change: &UpdateChange) -> bool {
+    change.changes.iter().all(|c| {
+        matches!(
+            c,
+            AttributeChange::AddValues(_) | AttributeChange::RemoveValues(_)
+        ) && matches!(mapping.attribute(c.name()), Some(AttributeRef::MultiValued(_)))
+    })
+}
+
+/// Adds and removes child rows, one statement per value, after checking the owner
+/// exists; the rest of the object is neither read nor written.
+fn edit_values(db: &dyn Database, mapping: &TypeMapping, update: UpdateChange) -> Result<(), Error> {
+    let anchor = &update.target.anchor;
+    let context = format!("updating object '{anchor}' of type '{}'", mapping.name);
+    let key = anchor_param(anchor, mapping.anchor_column().value_type)
+        .ok_or_else(|| not_found(mapping, anchor))?;
+    let dialect = db.dialect();
+    let found = db
+        .query(&statements::exists(dialect, mapping, key.clone()))
+        .map_err(|failure| from_sql(&context, failure))?;
+    if found.rows.is_empty() {
+        return Err(not_found(mapping, anchor));
+    }
+    for change in &update.changes {
+        let AttributeRef::MultiValued(child) = writable(mapping, change.name(), change.values())?
+        else {
+            return Err(Error::internal(format!(
+                "{context}: '{}' is not multi-valued",
+                change.name()
+            )));
+        };
+        let context = format!("{context}: changing '{}'", child.attribute);
+        for value in distinct(change.values().to_vec()) {
+            let value = stored_value(child, &value)?;
+            let statement = match change {
+                AttributeChange::AddValues(_) => {
+                    statements::insert_missing_value(dialect, child, key.clone(), value)
+                }
+                _ => statements::delete_value(dialect, child, key.clone(), value),
+            };
+            db.execute(&statement)
+                .map_err(|failure| from_sql(&context, failure))?;
+        }
+    }
+    Ok(())
+}
+
+/// A value of a child table as it is written (a reference as its anchor's type).
+fn stored_value(child: &MultiValuedMapping, value: &Value) -> Result<SqlValue, Error> {
+    child_value(child, value).ok_or_else(|| {
+        Error::invalid_input(format!(
+            "'{value:?}' is not an anchor of '{}'",
+            child.reference.as_deref().unwrap_or_default()
+        ))
+        .attribute(&child.attribute)
+    })
 }
 
 /// Deletes an object in its own transaction.
@@ -118,7 +183,8 @@ fn add_object(
     })?;
     for (child, values) in children {
         for value in values {
-            let statement = statements::insert_value(dialect, child, key.clone(), to_sql(&value));
+            let value = stored_value(child, &value)?;
+            let statement = statements::insert_value(dialect, child, key.clone(), value);
             db.execute(&statement).map_err(|failure| {
                 from_sql(
                     &format!("{context}: adding a value of '{}'", child.attribute),
@@ -210,7 +276,7 @@ fn update_object(
                     dialect,
                     child,
                     key.clone(),
-                    to_sql(value),
+                    stored_value(child, value)?,
                 ))?;
             }
             for value in new.iter().filter(|value| !old.contains(value)) {
@@ -218,7 +284,7 @@ fn update_object(
                     dialect,
                     child,
                     key.clone(),
-                    to_sql(value),
+                    stored_value(child, value)?,
                 ))?;
             }
         }
@@ -278,7 +344,7 @@ fn read_back(
 }
 
 /// The object type a change names.
-fn type_named<'a>(types: &'a [TypeMapping], name: &str) -> Result<&'a TypeMapping, Error> {
+pub(crate) fn type_named<'a>(types: &'a [TypeMapping], name: &str) -> Result<&'a TypeMapping, Error> {
     types
         .iter()
         .find(|mapping| mapping.name == name)

@@ -103,8 +103,13 @@ pub struct MultiValuedMapping {
     pub key: String,
     /// The quoted column holding one value.
     pub value: String,
-    /// The values' type, from the value column's declared type.
+    /// The values' type: from the value column's declared type, or `reference` for a
+    /// link to another object type.
     pub value_type: ValueType,
+    /// The value column's own type, which references are written as.
+    pub stored_type: ValueType,
+    /// The object type the values point to, for a link table.
+    pub reference: Option<String>,
     /// Configured read-only.
     pub read_only: bool,
 }
@@ -298,12 +303,18 @@ impl TypeMapping {
                 &format!("{key_prefix}.value"),
                 &child.value,
             )?;
+            let stored_type = value_type_of(&value.type_name);
             multi_valued.push(MultiValuedMapping {
                 attribute: child.attribute.clone(),
                 table: child_table,
                 key: db.quote_identifier(&child.key),
                 value: db.quote_identifier(&child.value),
-                value_type: value_type_of(&value.type_name),
+                value_type: match child.reference {
+                    Some(_) => ValueType::Reference,
+                    None => stored_type,
+                },
+                stored_type,
+                reference: child.reference.clone(),
                 read_only: config.read_only.contains(&child.attribute),
             });
         }
@@ -377,8 +388,9 @@ impl TypeMapping {
                 column.read_only,
             )
         });
-        let children = self.multi_valued.iter().map(|child| {
-            attribute(
+        let children = self.multi_valued.iter().map(|child| AttributeSchema {
+            reference_types: child.reference.iter().cloned().collect(),
+            ..attribute(
                 &child.attribute,
                 child.value_type,
                 true,

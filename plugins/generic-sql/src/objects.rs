@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use crate::errors::from_sql;
 use crate::mapping::TypeMapping;
 use crate::statements;
-use crate::values::{anchor_of, from_sql as value_from_sql, is_marked_deleted};
+use crate::values::{anchor_of, anchor_param, from_sql as value_from_sql, is_marked_deleted};
 use ferry_connector::sql::Database;
 use ferry_connector::sql::{RowSet, SqlValue};
-use ferry_connector::types::{Attribute, Error, Object};
+use ferry_connector::types::{Attribute, Error, Object, ObjectRef};
 
 /// At most this many values are bound into one `IN (…)` list, well under every
 /// database's limit on parameters per statement.
@@ -64,6 +64,20 @@ pub fn read_by_anchor(
         objects.extend(read_rows(db, mapping, rows)?);
     }
     Ok(objects)
+}
+
+/// The object `target` names as the database holds it now; `None` when there is no such
+/// row (or it is soft-deleted, or the anchor could not be a key value at all).
+pub fn read(
+    db: &dyn Database,
+    types: &[TypeMapping],
+    target: &ObjectRef,
+) -> Result<Option<Object>, Error> {
+    let mapping = crate::export::type_named(types, &target.object_type)?;
+    let Some(key) = anchor_param(&target.anchor, mapping.anchor_column().value_type) else {
+        return Ok(None);
+    };
+    Ok(read_one(db, mapping, key)?.map(|read| read.object))
 }
 
 /// The object with this anchor value if it exists and is not soft-deleted.

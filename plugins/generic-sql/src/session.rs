@@ -91,6 +91,11 @@ impl<D: Database + 'static> Session for SqlSession<D> {
         delta_import(&self.db, &self.types, watermark, page_size)
     }
 
+    /// One object, read by its anchor.
+    fn read(&self, target: &ObjectRef) -> Result<Option<Object>, Error> {
+        crate::objects::read(&self.db, &self.types, target)
+    }
+
     /// Creates an object, in its own transaction.
     fn add(&self, change: AddChange) -> Result<Object, Error> {
         export::add(&self.db, &self.types, change)
@@ -98,7 +103,7 @@ impl<D: Database + 'static> Session for SqlSession<D> {
 
     /// Changes an object, in its own transaction.
     fn update(&self, change: UpdateChange) -> Result<Option<Object>, Error> {
-        export::update(&self.db, &self.types, change).map(Some)
+        export::update(&self.db, &self.types, change)
     }
 
     /// Deletes an object, in its own transaction.

@@ -283,6 +283,46 @@ pub fn insert_value(
     statement.finish()
 }
 
+/// Adds one value of a multi-valued attribute unless the owner already has it, so that
+/// adding a member twice is harmless even without a unique constraint on the table.
+pub fn insert_missing_value(
+    dialect: Dialect,
+    child: &MultiValuedMapping,
+    key: SqlValue,
+    value: SqlValue,
+) -> Statement {
+    let mut statement = Builder::new(dialect);
+    statement.push(&format!(
+        "INSERT INTO {table} ({k}, {v}) SELECT ",
+        table = child.table.quoted,
+        k = child.key,
+        v = child.value
+    ));
+    statement.bind_list([key.clone(), value.clone()]);
+    statement.push(&format!(
+        " WHERE NOT EXISTS (SELECT 1 FROM {}",
+        child.table.quoted
+    ));
+    statement.conditions([
+        Condition::Compare(qualified(&child.table, &child.key), "=", key),
+        Condition::Compare(qualified(&child.table, &child.value), "=", value),
+    ]);
+    statement.push(")");
+    statement.finish()
+}
+
+/// Whether the object with this anchor exists (soft-deleted ones count as absent).
+pub fn exists(dialect: Dialect, mapping: &TypeMapping, anchor: SqlValue) -> Statement {
+    let mut statement = Builder::new(dialect);
+    statement.push(&format!("SELECT 1 FROM {}", mapping.table.quoted));
+    let mut conditions = vec![Condition::Compare(anchor_of(mapping), "=", anchor)];
+    if let Some(soft_delete) = &mapping.soft_delete {
+        conditions.push(Condition::Text(not_deleted(&mapping.table, soft_delete)));
+    }
+    statement.conditions(conditions);
+    statement.finish()
+}
+
 /// Removes one value of a multi-valued attribute.
 pub fn delete_value(
     dialect: Dialect,

@@ -3,6 +3,7 @@
 //! that type, because SQLite hands back whatever a row happens to store (0/1 for a
 //! BOOLEAN, text for a TIMESTAMP).
 
+use crate::mapping::MultiValuedMapping;
 use ferry_connector::sql::SqlValue;
 use ferry_connector::types::{Datetime, Value, ValueType};
 
@@ -88,6 +89,16 @@ pub fn to_sql(value: &Value) -> SqlValue {
         Value::Boolean(flag) => SqlValue::Boolean(*flag),
         Value::Binary(bytes) => SqlValue::Blob(bytes.clone()),
         Value::Datetime(at) => SqlValue::Timestamp(*at),
+    }
+}
+
+/// How one value of a multi-valued attribute is written: a reference as the anchor it
+/// names, in the value column's own type (a foreign key is an integer in most schemas);
+/// anything else as itself. `None` for a reference that cannot be such an anchor.
+pub fn child_value(child: &MultiValuedMapping, value: &Value) -> Option<SqlValue> {
+    match (value, &child.reference) {
+        (Value::Reference(anchor), Some(_)) => anchor_param(anchor, child.stored_type),
+        _ => Some(to_sql(value)),
     }
 }
 

@@ -49,6 +49,13 @@ pub trait Session: 'static {
         Err(Error::unsupported("this connector does not import changes"))
     }
 
+    /// One object as the target holds it now, or `None` if there is no such object.
+    /// The host reads through with it when an IdP asks for an object made in the target
+    /// after the last import. By default `unsupported`.
+    fn read(&self, target: &ObjectRef) -> Result<Option<Object>, Error> {
+        Err(unsupported("read single", &target.object_type))
+    }
+
     /// Makes the changes in order, one result per change. By default each change goes
     /// to [`apply`](Self::apply) on its own; a connector that must do something around
     /// all of them (check its connection once) overrides this and still calls `apply`.

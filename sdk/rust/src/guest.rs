@@ -7,7 +7,8 @@ use crate::bindings::exports::ferry::connector::connector::{self as exports, Gue
 use crate::connector::{Connector, Session};
 use crate::settings::Settings;
 use crate::types::{
-    Change, ChangeResult, ConnectorInfo, DeltaPage, Error, ImportPage, Schema, Setting,
+    Change, ChangeResult, ConnectorInfo, DeltaPage, Error, ImportPage, Object, ObjectRef, Schema,
+    Setting,
 };
 
 impl<C: Connector> Guest for C {
@@ -41,6 +42,10 @@ impl<C: Connector> GuestSession for Hosted<C> {
 
     fn delta_import(&self, watermark: String, page_size: u32) -> Result<DeltaPage, Error> {
         self.0.delta_import(&watermark, page_size)
+    }
+
+    fn read(&self, target: ObjectRef) -> Result<Option<Object>, Error> {
+        self.0.read(&target)
     }
 
     fn export(&self, changes: Vec<Change>) -> Vec<ChangeResult> {

@@ -1,6 +1,6 @@
 //! The Rust SDK for Ferry connectors.
 //!
-//! A Ferry connector is a WebAssembly component exporting `ferry:connector@0.1.0` (the
+//! A Ferry connector is a WebAssembly component exporting `ferry:connector@0.2.0` (the
 //! contract in the repository's `wit/` folder). This crate generates the bindings for
 //! that contract once, so a connector crate depends on `ferry-connector` alone, implements
 //! two traits and calls one macro (the repository's `sdk/README.md` is the guide, and

@@ -8,7 +8,10 @@
 //! Every server is paired with a lifeline watchdog (`src/lifeline.rs`) that stops it and removes
 //! its folder when the server is dropped *or* when the test process ends in any way
 //! (normal exit with the server still in a `static`, panic, `SIGKILL`).
+//!
+//! The users API ([`TestApi`]) runs inside the test process itself, so it ends with it.
 
+mod api;
 mod certs;
 mod daemon;
 mod ldif;
@@ -17,6 +20,7 @@ mod postgres;
 mod process;
 mod slapd;
 
+pub use api::TestApi;
 pub use postgres::{TempPostgres, shared_postgres};
 pub use slapd::{TempSlapd, shared_slapd};
 

@@ -1,5 +1,7 @@
-//! The demo's SQLite target: a users table holding what Entra ID sends by default, and a
-//! change table kept by triggers so delta imports see direct edits, deletes included.
+//! The demo's SQLite target: a users table holding what Entra ID sends by default, a
+//! groups table with its membership table (so an IdP provisions groups out of the box),
+//! and change tables kept by triggers so delta imports see direct edits, deletes and
+//! membership changes included.
 
 use std::path::Path;
 
@@ -35,6 +37,30 @@ BEGIN
 END;
 CREATE TRIGGER IF NOT EXISTS users_deleted AFTER DELETE ON users
 BEGIN INSERT INTO user_changes (user_id) VALUES (OLD.id); END;
+CREATE TABLE IF NOT EXISTS groups (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    display_name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    external_id TEXT
+);
+CREATE TABLE IF NOT EXISTS group_members (
+    group_id INTEGER NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    PRIMARY KEY (group_id, user_id)
+);
+CREATE TABLE IF NOT EXISTS group_changes (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    group_id INTEGER NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS groups_added AFTER INSERT ON groups
+BEGIN INSERT INTO group_changes (group_id) VALUES (NEW.id); END;
+CREATE TRIGGER IF NOT EXISTS groups_changed AFTER UPDATE ON groups
+BEGIN INSERT INTO group_changes (group_id) VALUES (NEW.id); END;
+CREATE TRIGGER IF NOT EXISTS groups_deleted AFTER DELETE ON groups
+BEGIN INSERT INTO group_changes (group_id) VALUES (OLD.id); END;
+CREATE TRIGGER IF NOT EXISTS members_added AFTER INSERT ON group_members
+BEGIN INSERT INTO group_changes (group_id) VALUES (NEW.group_id); END;
+CREATE TRIGGER IF NOT EXISTS members_removed AFTER DELETE ON group_members
+BEGIN INSERT INTO group_changes (group_id) VALUES (OLD.group_id); END;
 ";
 
 const APP_CONFIG: &str = r#"
@@ -47,6 +73,18 @@ table = "users"
 anchor = "id"
 read-only = ["updated_at"]
 change-table = { table = "user_changes", sequence = "seq", anchor = "user_id" }
+
+[[apps.demo.settings.object-types]]
+name = "group"
+table = "groups"
+anchor = "id"
+change-table = { table = "group_changes", sequence = "seq", anchor = "group_id" }
+[[apps.demo.settings.object-types.multi-valued]]
+attribute = "members"
+table = "group_members"
+key = "group_id"
+value = "user_id"
+reference = "user"
 
 [apps.demo.users]
 object-type = "user"
@@ -63,7 +101,10 @@ pub(crate) fn target(data: &Path) -> anyhow::Result<Target> {
     Ok(Target {
         plugin_file: "generic-sql.wasm",
         app_config: APP_CONFIG.into(),
-        describe: format!("  target        : {} (SQLite; table users)", db.display()),
+        describe: format!(
+            "  target        : {} (SQLite; tables users, groups, group_members)",
+            db.display()
+        ),
         look: format!("  sqlite3 '{}' 'SELECT * FROM users'", toml_path(&db)),
     })
 }

@@ -3,8 +3,26 @@
 //! lower-cased with `_` and `-` removed, so `user_name`, `userName` and `USERNAME` all
 //! match `username`.
 
-/// SCIM attribute paths and the connector attribute names that fill them by default, in
-/// order of preference.
+/// The defaults of a resource type.
+pub fn for_resource(resource_type: &str) -> &'static [(&'static str, &'static [&'static str])] {
+    if resource_type == "Group" {
+        GROUP_DEFAULTS
+    } else {
+        DEFAULTS
+    }
+}
+
+/// The Group attributes and the connector attribute names that fill them by default.
+pub const GROUP_DEFAULTS: &[(&str, &[&str])] = &[
+    (
+        "displayName",
+        &["displayname", "name", "groupname", "cn", "title"],
+    ),
+    ("externalId", &["externalid", "objectid"]),
+];
+
+/// SCIM User attribute paths and the connector attribute names that fill them by
+/// default, in order of preference.
 pub const DEFAULTS: &[(&str, &[&str])] = &[
     (
         "userName",

@@ -236,7 +236,7 @@ fn add_defaults(
     object_type: &ObjectTypeSchema,
     entries: &mut Vec<MapEntry>,
 ) {
-    for (key, candidates) in defaults::DEFAULTS {
+    for (key, candidates) in defaults::for_resource(&resource.resource_type) {
         let Some(target) = candidates.iter().find_map(|c| {
             object_type.attributes.iter().find(|a| {
                 defaults::normalise(&a.name) == *c

@@ -376,3 +376,26 @@ fn hostile_values_land_literally() {
         .unwrap();
     assert_eq!(stored.values, [Value::Binary(photo)]);
 }
+
+#[test]
+fn reads_one_user_by_its_anchor() {
+    let fixture = Fixture::new();
+    let connector = fixture.connector();
+    let dn = fixture.ldapadd_user("carol");
+    let uuid = fixture.read(&dn, "entryUUID").unwrap().remove(0);
+    let read = connector
+        .read(&user(&uuid))
+        .unwrap()
+        .expect("the user added with ldapadd is found");
+    assert_eq!(read.anchor, uuid);
+    assert_eq!(texts(&read, "uid"), ["carol"]);
+    // A well-formed entryUUID nobody has, and a hostile one, find nothing.
+    for missing in ["00000000-0000-0000-0000-000000000000", "*)(uid=*"] {
+        assert_eq!(connector.read(&user(missing)).unwrap(), None, "{missing}");
+    }
+    let wrong_type = connector.read(&ferry_connector::types::ObjectRef {
+        object_type: "group".into(),
+        anchor: uuid,
+    });
+    assert_eq!(wrong_type.unwrap_err().kind, ErrorKind::InvalidInput);
+}

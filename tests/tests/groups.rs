@@ -1,0 +1,331 @@
+//! SCIM Groups on the generic SQL connector, on a real SQLite file and a real
+//! PostgreSQL database: a group table plus a membership table whose rows link groups to
+//! users. Every shape of membership change Entra ID and Okta send is checked in the
+//! target's own rows; then a group of 50,000 members gains and loses members one request
+//! at a time.
+
+use std::time::Instant;
+
+use ferry_e2e::scim::{encode, entra_user, find};
+use ferry_e2e::targets::{Target, config};
+use ferry_e2e::{Ferry, ScimClient, sql_plugin_folder};
+use serde_json::{Value, json};
+
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+/// The groups and membership tables beside the users table.
+fn groups_ddl(target: &Target) -> &'static str {
+    if target.is_sqlite() {
+        "CREATE TABLE groups (id INTEGER PRIMARY KEY AUTOINCREMENT, display_name TEXT NOT NULL, \
+             external_id TEXT);
+         CREATE TABLE group_members (group_id INTEGER NOT NULL REFERENCES groups (id), \
+             user_id INTEGER NOT NULL REFERENCES users (id), PRIMARY KEY (group_id, user_id));"
+    } else {
+        "CREATE TABLE groups (id BIGSERIAL PRIMARY KEY, display_name TEXT NOT NULL, \
+             external_id TEXT);
+         CREATE TABLE group_members (group_id BIGINT NOT NULL REFERENCES groups (id), \
+             user_id BIGINT NOT NULL REFERENCES users (id), PRIMARY KEY (group_id, user_id));"
+    }
+}
+
+/// The group object type in the app's settings.
+const GROUP_TYPE: &str = r#"
+[[apps.hr.settings.object-types]]
+name = "group"
+table = "groups"
+anchor = "id"
+[[apps.hr.settings.object-types.multi-valued]]
+attribute = "members"
+table = "group_members"
+key = "group_id"
+value = "user_id"
+reference = "user"
+"#;
+
+async fn start(target: &Target, dir: &std::path::Path) -> (Ferry, ScimClient) {
+    target.execute(groups_ddl(target)).await;
+    let plugins = sql_plugin_folder(dir);
+    let mut ferry = Ferry::start(dir, &config(&plugins, target, GROUP_TYPE));
+    let scim = ferry.ready("hr").await;
+    (ferry, scim)
+}
+
+fn patch(operations: Value) -> Value {
+    json!({"schemas": [PATCH], "Operations": operations})
+}
+
+/// The user ids in the membership table for group `id`, sorted.
+async fn member_rows(target: &Target, id: &str) -> Vec<String> {
+    let mut rows = target
+        .texts(&format!(
+            "SELECT CAST(user_id AS TEXT) FROM group_members WHERE group_id = {id}"
+        ))
+        .await;
+    rows.sort();
+    rows
+}
+
+fn sorted(ids: &[&str]) -> Vec<String> {
+    let mut ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+    ids.sort();
+    ids
+}
+
+async fn create_user(scim: &ScimClient, name: &str) -> String {
+    let (status, body) = scim
+        .post("/Users", &entra_user(name, &format!("x-{name}")))
+        .await
+        .unwrap();
+    assert_eq!(status, 201, "{body}");
+    body["id"].as_str().unwrap().to_string()
+}
+
+async fn patched(scim: &ScimClient, id: &str, operations: Value) {
+    let (status, body) = scim
+        .patch(&format!("/Groups/{id}"), &patch(operations))
+        .await
+        .unwrap();
+    assert_eq!(status, 204, "{body}");
+}
+
+async fn group_sequence(target: Target, dir: &std::path::Path) {
+    let (mut ferry, scim) = start(&target, dir).await;
+    let (status, types) = scim.get("/ResourceTypes").await.unwrap();
+    assert_eq!(status, 200);
+    assert!(types.to_string().contains("\"Group\""), "{types}");
+    let u1 = create_user(&scim, "u1@example.org").await;
+    let u2 = create_user(&scim, "u2@example.org").await;
+    let u3 = create_user(&scim, "u3@example.org").await;
+
+    // Create with one member.
+    let (status, created) = scim
+        .post(
+            "/Groups",
+            &json!({"schemas": [GROUP], "displayName": "Engineers", "externalId": "e-1",
+                    "members": [{"value": u1}]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 201, "{created}");
+    let gid = created["id"].as_str().unwrap().to_string();
+    assert_eq!(created["displayName"], "Engineers");
+    assert_eq!(created["members"][0]["value"], u1.as_str());
+    assert_eq!(
+        target
+            .texts(&format!("SELECT display_name FROM groups WHERE id = {gid}"))
+            .await,
+        ["Engineers"]
+    );
+    assert_eq!(member_rows(&target, &gid).await, sorted(&[&u1]));
+
+    // The lookup Entra sends, without members.
+    let (status, listed) = scim
+        .get(&format!(
+            "/Groups?filter={}&excludedAttributes=members",
+            encode("displayName eq \"Engineers\"")
+        ))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["totalResults"], 1);
+    assert!(listed["Resources"][0].get("members").is_none(), "{listed}");
+
+    // Every membership shape.
+    patched(&scim, &gid, json!([{"op": "Add", "path": "members",
+                                 "value": [{"value": u2}, {"value": u3}]}]))
+    .await;
+    assert_eq!(member_rows(&target, &gid).await, sorted(&[&u1, &u2, &u3]));
+    patched(&scim, &gid, json!([{"op": "Remove", "path": "members",
+                                 "value": [{"value": u1}]}]))
+    .await;
+    assert_eq!(member_rows(&target, &gid).await, sorted(&[&u2, &u3]));
+    patched(&scim, &gid, json!([{"op": "remove",
+                                 "path": format!("members[value eq \"{u2}\"]")}]))
+    .await;
+    assert_eq!(member_rows(&target, &gid).await, sorted(&[&u3]));
+    patched(&scim, &gid, json!([{"op": "Replace", "path": "displayName",
+                                 "value": "Platform Engineers"}]))
+    .await;
+    assert_eq!(
+        target
+            .texts(&format!("SELECT display_name FROM groups WHERE id = {gid}"))
+            .await,
+        ["Platform Engineers"]
+    );
+    // Adding a member twice is harmless.
+    patched(&scim, &gid, json!([{"op": "Add", "path": "members", "value": [{"value": u3}]}]))
+        .await;
+    assert_eq!(member_rows(&target, &gid).await, sorted(&[&u3]));
+
+    // Reads: the group with its members, the user with its groups, groups by member.
+    let (status, got) = scim.get(&format!("/Groups/{gid}")).await.unwrap();
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got["displayName"], "Platform Engineers");
+    assert_eq!(got["members"], json!([{"value": u3, "type": "User",
+        "$ref": format!("{}/Users/{u3}", scim.base)}]));
+    let (_, user) = scim.get(&format!("/Users/{u3}")).await.unwrap();
+    assert_eq!(user["groups"][0]["value"], gid.as_str(), "{user}");
+    assert_eq!(user["groups"][0]["display"], "Platform Engineers");
+    let by_member = find_groups(&scim, &format!("members[value eq \"{u3}\"]")).await;
+    assert_eq!(by_member["totalResults"], 1);
+    assert_eq!(by_member["Resources"][0]["id"], gid.as_str());
+    assert_eq!(
+        find_groups(&scim, &format!("members[value eq \"{u1}\"]")).await["totalResults"],
+        0
+    );
+
+    // A member that is not provisioned is an error the IdP retries, and changes nothing.
+    let (status, body) = scim
+        .patch(
+            &format!("/Groups/{gid}"),
+            &patch(json!([{"op": "Add", "path": "members", "value": [{"value": "999999"}]}])),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("999999"), "{body}");
+    assert_eq!(member_rows(&target, &gid).await, sorted(&[&u3]));
+
+    // A second group of the same name is a conflict.
+    let (status, body) = scim
+        .post("/Groups", &json!({"schemas": [GROUP], "displayName": "Platform Engineers"}))
+        .await
+        .unwrap();
+    assert_eq!(status, 409, "{body}");
+
+    // Replace the whole list, then delete.
+    patched(&scim, &gid, json!([{"op": "replace", "path": "members",
+                                 "value": [{"value": u1}, {"value": u2}]}]))
+    .await;
+    assert_eq!(member_rows(&target, &gid).await, sorted(&[&u1, &u2]));
+    let (_, got) = scim.get(&format!("/Groups/{gid}")).await.unwrap();
+    assert_eq!(got["members"].as_array().unwrap().len(), 2, "{got}");
+    let (status, _) = scim.delete(&format!("/Groups/{gid}")).await.unwrap();
+    assert_eq!(status, 204);
+    assert!(
+        target
+            .texts(&format!("SELECT CAST(id AS TEXT) FROM groups WHERE id = {gid}"))
+            .await
+            .is_empty()
+    );
+    assert!(member_rows(&target, &gid).await.is_empty());
+    let (status, _) = scim.get(&format!("/Groups/{gid}")).await.unwrap();
+    assert_eq!(status, 404);
+    let (_, user) = scim.get(&format!("/Users/{u1}")).await.unwrap();
+    assert!(user.get("groups").is_none(), "{user}");
+    ferry.stop();
+}
+
+async fn find_groups(scim: &ScimClient, filter: &str) -> Value {
+    let (status, body) = scim
+        .get(&format!("/Groups?filter={}", encode(filter)))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn groups_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    group_sequence(Target::sqlite(dir.path()), dir.path()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn groups_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    group_sequence(Target::postgres().await, dir.path()).await;
+}
+
+/// How many members the big group has.
+const BIG: usize = 50_000;
+
+/// A group of 50,000 members gains and loses members one request at a time, each
+/// request touching only those members; the same requests on a group of ten are the
+/// reference. The times are printed for the record, not asserted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_group_of_fifty_thousand_changes_member_by_member() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = Target::postgres().await;
+    target.execute(groups_ddl(&target)).await;
+    target
+        .execute(&format!(
+            "INSERT INTO users (user_name) SELECT 'member' || n || '@example.org' \
+               FROM generate_series(1, {extra}) AS n;
+             INSERT INTO groups (display_name) VALUES ('Everyone'), ('Few');
+             INSERT INTO group_members (group_id, user_id)
+               SELECT g.id, u.id FROM groups g, users u
+               WHERE g.display_name = 'Everyone' AND u.id <= {BIG};
+             INSERT INTO group_members (group_id, user_id)
+               SELECT g.id, u.id FROM groups g, users u
+               WHERE g.display_name = 'Few' AND u.id <= 10;",
+            extra = BIG + 20
+        ))
+        .await;
+    let plugins = sql_plugin_folder(dir.path());
+    let started = Instant::now();
+    let mut ferry = Ferry::start(dir.path(), &config(&plugins, &target, GROUP_TYPE));
+    let scim = ferry.ready("hr").await;
+    eprintln!(
+        "imported {} users and a group of {BIG} in {:.1} s",
+        BIG + 20,
+        started.elapsed().as_secs_f64()
+    );
+    let id_of = |name: &'static str| {
+        let target = &target;
+        async move {
+            target
+                .texts(&format!(
+                    "SELECT CAST(id AS TEXT) FROM groups WHERE display_name = '{name}'"
+                ))
+                .await
+                .remove(0)
+        }
+    };
+    let (everyone, few) = (id_of("Everyone").await, id_of("Few").await);
+    let newcomers: Vec<String> = ((BIG + 1)..=(BIG + 20)).map(|n| n.to_string()).collect();
+
+    let mut timings = Vec::new();
+    for (group, size) in [(&few, 10usize), (&everyone, BIG)] {
+        let started = Instant::now();
+        for newcomer in &newcomers {
+            patched(&scim, group, json!([{"op": "Add", "path": "members",
+                                          "value": [{"value": newcomer}]}]))
+            .await;
+        }
+        for newcomer in &newcomers {
+            patched(&scim, group, json!([{"op": "remove",
+                                          "path": format!("members[value eq \"{newcomer}\"]")}]))
+            .await;
+        }
+        let per_request = started.elapsed().as_secs_f64() * 1000.0 / 40.0;
+        timings.push(per_request);
+        eprintln!("group of {size}: 40 membership PATCHes, {per_request:.1} ms each");
+        let rows = target
+            .texts(&format!(
+                "SELECT CAST(count(*) AS TEXT) FROM group_members WHERE group_id = {group}"
+            ))
+            .await;
+        assert_eq!(rows, [size.to_string()], "back to the original members");
+    }
+    eprintln!(
+        "a membership PATCH on {BIG} members takes {:.2}x the time of one on 10",
+        timings[1] / timings[0]
+    );
+    // The cache followed every change: the big group's listed members are its rows.
+    let (status, got) = scim.get(&format!("/Groups/{everyone}")).await.unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(got["members"].as_array().unwrap().len(), BIG);
+    let probe = find(&scim, "userName eq \"member7@example.org\"").await;
+    let member7 = probe["Resources"][0]["id"].as_str().unwrap().to_string();
+    let (_, user) = scim.get(&format!("/Users/{member7}")).await.unwrap();
+    let groups: Vec<&str> = user["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["display"].as_str().unwrap())
+        .collect();
+    assert_eq!(groups.len(), 2, "{user}");
+    ferry.stop();
+}
