@@ -82,13 +82,7 @@ pub struct Ferry {
 /// is a configuration error naming the file, line and app.
 pub async fn assemble(config: &LoadedConfig) -> Result<Ferry, ConfigError> {
     let server = &config.config.server;
-    let runtime = Runtime::new(
-        EngineSizing {
-            total_instances: server.max_instances,
-        },
-        server.data.join("compiled"),
-    )
-    .map_err(|e| config.error(format!("{e:#}")))?;
+    let runtime = runtime_for(config)?;
     let catalog = Catalog::load(&runtime, &server.plugins)
         .await
         .map_err(|e| config.error(e))?;
@@ -102,6 +96,19 @@ pub async fn assemble(config: &LoadedConfig) -> Result<Ferry, ConfigError> {
         catalog,
         apps,
     })
+}
+
+/// The runtime a configuration asks for: its instance budget, its compiled-artifact
+/// folder under the data folder.
+pub fn runtime_for(config: &LoadedConfig) -> Result<Runtime, ConfigError> {
+    let server = &config.config.server;
+    Runtime::new(
+        EngineSizing {
+            total_instances: server.max_instances,
+        },
+        server.data.join("compiled"),
+    )
+    .map_err(|e| config.error(format!("{e:#}")))
 }
 
 fn build_app(config: &LoadedConfig, catalog: &Catalog, name: &str) -> Result<App, ConfigError> {

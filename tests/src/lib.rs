@@ -48,16 +48,39 @@ pub fn plugin_dir() -> PathBuf {
     dir
 }
 
-/// A folder holding only the generic SQL connector, so each test's ferry loads exactly it.
-pub fn sql_plugin_folder(root: &Path) -> PathBuf {
+/// A folder `root/plugins` holding only the built component `file`, so each test's
+/// ferry loads exactly it.
+pub fn plugin_folder_with(root: &Path, file: &str) -> PathBuf {
     let dir = root.join("plugins");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::copy(
-        plugin_dir().join("generic-sql.wasm"),
-        dir.join("generic-sql.wasm"),
-    )
-    .unwrap();
+    let built = plugin_dir().join(file);
+    assert!(
+        built.exists(),
+        "{} is missing: run the tests with `cargo xtask test` (it builds every component)",
+        built.display()
+    );
+    std::fs::copy(built, dir.join(file)).unwrap();
     dir
+}
+
+/// A folder holding only the generic SQL connector.
+pub fn sql_plugin_folder(root: &Path) -> PathBuf {
+    plugin_folder_with(root, "generic-sql.wasm")
+}
+
+/// The `[server]` section of the end-to-end configurations: HTTPS on the port
+/// [`Ferry::start`] picks, with the certificate it makes, data in `data/`.
+pub fn server_section(plugins: &Path) -> String {
+    format!(
+        r#"[server]
+listen = "127.0.0.1:{{port}}"
+data = "data"
+plugins = "{plugins}"
+tls-cert = "tls/cert.pem"
+tls-key = "tls/key.pem"
+"#,
+        plugins = plugins.display()
+    )
 }
 
 /// The bearer token the test apps use; also the secret the log must never show.

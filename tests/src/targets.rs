@@ -224,13 +224,7 @@ impl Target {
 /// direct changes quickly.
 pub fn config(plugins: &Path, target: &Target, extra: &str) -> String {
     format!(
-        r#"[server]
-listen = "127.0.0.1:{{port}}"
-data = "data"
-plugins = "{plugins}"
-tls-cert = "tls/cert.pem"
-tls-key = "tls/key.pem"
-
+        r#"{server}
 [apps.hr]
 plugin = "generic-sql"
 token = {{ file = "token" }}
@@ -247,7 +241,7 @@ table = "users"
 anchor = "id"
 change-table = {{ table = "user_changes", sequence = "seq", anchor = "user_id" }}
 {extra}"#,
-        plugins = plugins.display(),
+        server = crate::server_section(plugins),
         url = target.url(),
     )
 }

@@ -54,6 +54,7 @@ const ALWAYS: &[&str] = &[
     "plan",
     "add",
     "read back (full import)",
+    "read back (read, contract 0.2.0)",
     "update: replace string",
     "update: clear",
     "Unicode (non-BMP, combining, RTL) round-trip",
@@ -287,4 +288,30 @@ fn python_json_conforms() {
         ),
         &["rename", "delta import: change", "delta import: deletion"],
     );
+}
+
+/// The JavaScript example connector: users in an HTTP/JSON API, reached through the
+/// host's allow-listed `net` capability. Its `level` attribute only takes 0–99, which
+/// the suite's integer samples do not fit.
+#[test]
+fn js_http_conforms() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = ferry_test_support::TestApi::start();
+    std::fs::write(dir.path().join("api-token"), api.token()).unwrap();
+    let body = format!(
+        "[apps.conformance.network]\nallow = [\"127.0.0.1:{port}\"]\n\n\
+         [apps.conformance.settings]\nhost = \"127.0.0.1\"\nport = {port}\n\
+         security = \"plain\"\ntoken = {{ file = \"api-token\" }}\n",
+        port = api.port()
+    );
+    assert_conforms(
+        conformance(
+            dir.path(),
+            "js-http.wasm",
+            &app("js-http", &body),
+            &["--skip-attribute", "level"],
+        ),
+        &["delta import: change", "delta import: deletion"],
+    );
+    assert!(api.users().is_empty(), "the suite left users behind");
 }

@@ -1,8 +1,8 @@
-//! SCIM Groups on the generic SQL connector, on a real SQLite file and a real
-//! PostgreSQL database: a group table plus a membership table whose rows link groups to
-//! users. Every shape of membership change Entra ID and Okta send is checked in the
-//! target's own rows; then a group of 50,000 members gains and loses members one request
-//! at a time.
+//! Groups, references and passwords on the generic SQL connector, on a real SQLite file
+//! and a real PostgreSQL database: a group table plus a membership table whose rows link
+//! groups to users, every shape of membership change Entra ID and Okta send checked in
+//! the target's own rows; a group of 50,000 members gaining and losing members one
+//! request at a time; and a manager foreign key and an operator's password statement.
 
 use std::time::Instant;
 
@@ -132,20 +132,36 @@ async fn group_sequence(target: Target, dir: &std::path::Path) {
     assert!(listed["Resources"][0].get("members").is_none(), "{listed}");
 
     // Every membership shape.
-    patched(&scim, &gid, json!([{"op": "Add", "path": "members",
-                                 "value": [{"value": u2}, {"value": u3}]}]))
+    patched(
+        &scim,
+        &gid,
+        json!([{"op": "Add", "path": "members",
+                                 "value": [{"value": u2}, {"value": u3}]}]),
+    )
     .await;
     assert_eq!(member_rows(&target, &gid).await, sorted(&[&u1, &u2, &u3]));
-    patched(&scim, &gid, json!([{"op": "Remove", "path": "members",
-                                 "value": [{"value": u1}]}]))
+    patched(
+        &scim,
+        &gid,
+        json!([{"op": "Remove", "path": "members",
+                                 "value": [{"value": u1}]}]),
+    )
     .await;
     assert_eq!(member_rows(&target, &gid).await, sorted(&[&u2, &u3]));
-    patched(&scim, &gid, json!([{"op": "remove",
-                                 "path": format!("members[value eq \"{u2}\"]")}]))
+    patched(
+        &scim,
+        &gid,
+        json!([{"op": "remove",
+                                 "path": format!("members[value eq \"{u2}\"]")}]),
+    )
     .await;
     assert_eq!(member_rows(&target, &gid).await, sorted(&[&u3]));
-    patched(&scim, &gid, json!([{"op": "Replace", "path": "displayName",
-                                 "value": "Platform Engineers"}]))
+    patched(
+        &scim,
+        &gid,
+        json!([{"op": "Replace", "path": "displayName",
+                                 "value": "Platform Engineers"}]),
+    )
     .await;
     assert_eq!(
         target
@@ -154,16 +170,23 @@ async fn group_sequence(target: Target, dir: &std::path::Path) {
         ["Platform Engineers"]
     );
     // Adding a member twice is harmless.
-    patched(&scim, &gid, json!([{"op": "Add", "path": "members", "value": [{"value": u3}]}]))
-        .await;
+    patched(
+        &scim,
+        &gid,
+        json!([{"op": "Add", "path": "members", "value": [{"value": u3}]}]),
+    )
+    .await;
     assert_eq!(member_rows(&target, &gid).await, sorted(&[&u3]));
 
     // Reads: the group with its members, the user with its groups, groups by member.
     let (status, got) = scim.get(&format!("/Groups/{gid}")).await.unwrap();
     assert_eq!(status, 200, "{got}");
     assert_eq!(got["displayName"], "Platform Engineers");
-    assert_eq!(got["members"], json!([{"value": u3, "type": "User",
-        "$ref": format!("{}/Users/{u3}", scim.base)}]));
+    assert_eq!(
+        got["members"],
+        json!([{"value": u3, "type": "User",
+        "$ref": format!("{}/Users/{u3}", scim.base)}])
+    );
     let (_, user) = scim.get(&format!("/Users/{u3}")).await.unwrap();
     assert_eq!(user["groups"][0]["value"], gid.as_str(), "{user}");
     assert_eq!(user["groups"][0]["display"], "Platform Engineers");
@@ -184,19 +207,29 @@ async fn group_sequence(target: Target, dir: &std::path::Path) {
         .await
         .unwrap();
     assert_eq!(status, 503, "{body}");
-    assert!(body["detail"].as_str().unwrap().contains("999999"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("999999"),
+        "{body}"
+    );
     assert_eq!(member_rows(&target, &gid).await, sorted(&[&u3]));
 
     // A second group of the same name is a conflict.
     let (status, body) = scim
-        .post("/Groups", &json!({"schemas": [GROUP], "displayName": "Platform Engineers"}))
+        .post(
+            "/Groups",
+            &json!({"schemas": [GROUP], "displayName": "Platform Engineers"}),
+        )
         .await
         .unwrap();
     assert_eq!(status, 409, "{body}");
 
     // Replace the whole list, then delete.
-    patched(&scim, &gid, json!([{"op": "replace", "path": "members",
-                                 "value": [{"value": u1}, {"value": u2}]}]))
+    patched(
+        &scim,
+        &gid,
+        json!([{"op": "replace", "path": "members",
+                                 "value": [{"value": u1}, {"value": u2}]}]),
+    )
     .await;
     assert_eq!(member_rows(&target, &gid).await, sorted(&[&u1, &u2]));
     let (_, got) = scim.get(&format!("/Groups/{gid}")).await.unwrap();
@@ -205,7 +238,9 @@ async fn group_sequence(target: Target, dir: &std::path::Path) {
     assert_eq!(status, 204);
     assert!(
         target
-            .texts(&format!("SELECT CAST(id AS TEXT) FROM groups WHERE id = {gid}"))
+            .texts(&format!(
+                "SELECT CAST(id AS TEXT) FROM groups WHERE id = {gid}"
+            ))
             .await
             .is_empty()
     );
@@ -290,13 +325,21 @@ async fn a_group_of_fifty_thousand_changes_member_by_member() {
     for (group, size) in [(&few, 10usize), (&everyone, BIG)] {
         let started = Instant::now();
         for newcomer in &newcomers {
-            patched(&scim, group, json!([{"op": "Add", "path": "members",
-                                          "value": [{"value": newcomer}]}]))
+            patched(
+                &scim,
+                group,
+                json!([{"op": "Add", "path": "members",
+                                          "value": [{"value": newcomer}]}]),
+            )
             .await;
         }
         for newcomer in &newcomers {
-            patched(&scim, group, json!([{"op": "remove",
-                                          "path": format!("members[value eq \"{newcomer}\"]")}]))
+            patched(
+                &scim,
+                group,
+                json!([{"op": "remove",
+                                          "path": format!("members[value eq \"{newcomer}\"]")}]),
+            )
             .await;
         }
         let per_request = started.elapsed().as_secs_f64() * 1000.0 / 40.0;
@@ -328,4 +371,149 @@ async fn a_group_of_fifty_thousand_changes_member_by_member() {
         .collect();
     assert_eq!(groups.len(), 2, "{user}");
     ferry.stop();
+}
+
+/// The enterprise extension's URN.
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+/// A manager foreign key and a password statement on the users table.
+fn manager_and_password(target: &Target) -> (&'static str, &'static str) {
+    if target.is_sqlite() {
+        (
+            "ALTER TABLE users ADD COLUMN manager_id INTEGER REFERENCES users (id);
+             ALTER TABLE users ADD COLUMN password_hash TEXT;",
+            "UPDATE users SET password_hash = hex(:password) WHERE id = :id",
+        )
+    } else {
+        (
+            "ALTER TABLE users ADD COLUMN manager_id BIGINT REFERENCES users (id);
+             ALTER TABLE users ADD COLUMN password_hash TEXT;",
+            "UPDATE users SET password_hash = upper(encode(convert_to(:password, 'UTF8'), 'hex')) \
+             WHERE id = :id",
+        )
+    }
+}
+
+/// The hex of `text`, as both statements store it.
+fn hex(text: &str) -> String {
+    text.bytes().map(|b| format!("{b:02X}")).collect()
+}
+
+async fn column_of(target: &Target, column: &str, id: &str) -> String {
+    target
+        .texts(&format!(
+            "SELECT CAST({column} AS TEXT) FROM users WHERE id = {id}"
+        ))
+        .await
+        .remove(0)
+}
+
+async fn manager_and_password_sequence(target: Target, dir: &std::path::Path) {
+    let (ddl, statement) = manager_and_password(&target);
+    target.execute(ddl).await;
+    let extra = format!(
+        "references = {{ manager_id = \"user\" }}\nexclude = [\"password_hash\"]\n\
+         [apps.hr.settings.object-types.statements]\npassword = \"{statement}\"\n"
+    );
+    let plugins = sql_plugin_folder(dir);
+    let mut ferry = Ferry::start(dir, &config(&plugins, &target, &extra));
+    let scim = ferry.ready("hr").await;
+    let boss = create_user(&scim, "boss@example.org").await;
+    let boss2 = create_user(&scim, "boss2@example.org").await;
+
+    // Create with a manager and a password: the key and the statement's effect.
+    let mut worker = entra_user("worker@example.org", "w-1");
+    worker[ENTERPRISE]["manager"] = json!({"value": boss});
+    worker["password"] = json!("Initial-Pa55!");
+    let (status, created) = scim.post("/Users", &worker).await.unwrap();
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    assert_eq!(created[ENTERPRISE]["manager"]["value"], boss.as_str());
+    assert!(created.get("password").is_none(), "{created}");
+    assert_eq!(column_of(&target, "manager_id", &id).await, boss);
+    assert_eq!(
+        column_of(&target, "password_hash", &id).await,
+        hex("Initial-Pa55!")
+    );
+
+    // Change the manager as Entra sends it (a bare id), then remove it.
+    let path = format!("{ENTERPRISE}:manager");
+    let (status, body) = scim
+        .patch(
+            &format!("/Users/{id}"),
+            &patch(json!([{"op": "Add", "path": path, "value": boss2}])),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body[ENTERPRISE]["manager"]["value"], boss2.as_str());
+    assert_eq!(column_of(&target, "manager_id", &id).await, boss2);
+    // A manager not provisioned: retryable, nothing written.
+    let (status, body) = scim
+        .patch(
+            &format!("/Users/{id}"),
+            &patch(json!([{"op": "Replace", "path": path, "value": {"value": "424242"}}])),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(column_of(&target, "manager_id", &id).await, boss2);
+    let (status, body) = scim
+        .patch(
+            &format!("/Users/{id}"),
+            &patch(json!([{"op": "Remove", "path": path}])),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.get(ENTERPRISE)
+            .is_none_or(|e| e.get("manager").is_none()),
+        "{body}"
+    );
+    assert_eq!(column_of(&target, "manager_id", &id).await, "");
+
+    // A new password through PATCH.
+    let (status, body) = scim
+        .patch(
+            &format!("/Users/{id}"),
+            &patch(json!([{"op": "replace", "path": "password", "value": "N3w-Pa55!"}])),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("password").is_none(), "{body}");
+    assert_eq!(
+        column_of(&target, "password_hash", &id).await,
+        hex("N3w-Pa55!")
+    );
+
+    ferry.stop();
+    let log = ferry.log();
+    for secret in ["Initial-Pa55!", "N3w-Pa55!"] {
+        assert!(!log.contains(secret), "a password reached the log");
+    }
+    for file in ["cache.db", "cache.db-wal"] {
+        let Ok(bytes) = std::fs::read(dir.join("data/apps/hr").join(file)) else {
+            continue;
+        };
+        for secret in ["Initial-Pa55!", "N3w-Pa55!"] {
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "a password reached {file}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn manager_and_password_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    manager_and_password_sequence(Target::sqlite(dir.path()), dir.path()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn manager_and_password_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    manager_and_password_sequence(Target::postgres().await, dir.path()).await;
 }

@@ -6,44 +6,14 @@
 //! the API's refusals arriving as the matching SCIM errors; and the SDK's template
 //! (`sdk/js/template`) inspected and serving.
 
-use std::path::{Path, PathBuf};
-
 use ferry_e2e::scim::{entra_user, find};
-use ferry_e2e::{Ferry, ScimClient, eventually, ferry_command, plugin_dir};
+use ferry_e2e::{Ferry, ScimClient, eventually, ferry_command, plugin_folder_with, server_section};
 use ferry_test_support::TestApi;
 use serde_json::{Value, json};
 
 /// The target extension, where connector attributes without a SCIM home (`roles`,
 /// `level`) live.
 const TARGET: &str = "urn:ietf:params:scim:schemas:extension:ferry:2.0:User";
-
-/// A plugins folder holding only the component `file` (from `cargo xtask plugins`).
-fn plugins_with(dir: &Path, file: &str) -> PathBuf {
-    let plugins = dir.join("plugins");
-    std::fs::create_dir_all(&plugins).unwrap();
-    let built = plugin_dir().join(file);
-    assert!(
-        built.exists(),
-        "{} is missing: run `cargo xtask plugins` (it builds the JavaScript connectors)",
-        built.display()
-    );
-    std::fs::copy(built, plugins.join(file)).unwrap();
-    plugins
-}
-
-/// The server section, serving HTTPS with the certificate `Ferry::start` makes.
-fn server(plugins: &Path) -> String {
-    format!(
-        r#"[server]
-listen = "127.0.0.1:{{port}}"
-data = "data"
-plugins = "{plugins}"
-tls-cert = "tls/cert.pem"
-tls-key = "tls/key.pem"
-"#,
-        plugins = plugins.display()
-    )
-}
 
 /// An app `name` on the js-http connector, reaching `api` with the token in the file
 /// `token_file`; `extra` adds tables (imports, limits).
@@ -90,8 +60,8 @@ async fn scim_provisions_into_the_http_api_and_api_changes_come_back() {
     let before = api
         .create_user(json!({"userName": "ada", "roles": ["founder"], "level": 3}))
         .unwrap();
-    let plugins = plugins_with(dir, "js-http.wasm");
-    let config = server(&plugins)
+    let plugins = plugin_folder_with(dir, "js-http.wasm");
+    let config = server_section(&plugins)
         + &app(
             "people",
             &api,
@@ -255,10 +225,10 @@ async fn api_refusals_become_scim_errors_and_connections_are_kept_or_renewed() {
     let dir = dir.path();
     std::fs::write(dir.join("api.token"), api.token()).unwrap();
     std::fs::write(dir.join("wrong.token"), "not-the-api-token").unwrap();
-    let plugins = plugins_with(dir, "js-http.wasm");
+    let plugins = plugin_folder_with(dir, "js-http.wasm");
     // No delta imports for "batch": what is made in its API stays unknown to its cache,
     // so the API itself must refuse a duplicate. One instance: one kept-alive connection.
-    let config = server(&plugins)
+    let config = server_section(&plugins)
         + &app(
             "batch",
             &api,
@@ -338,8 +308,7 @@ async fn api_refusals_become_scim_errors_and_connections_are_kept_or_renewed() {
         .unwrap();
     assert_eq!(status, 404, "{body}");
 
-    // Kept alive: successive requests share one connection. (The planned failures above
-    // answer without reading the request, which makes the server close the connection.)
+    // Kept alive: successive requests share one connection.
     let (requests, connections) = (api.requests(), api.connections());
     for n in 0..4 {
         let name = format!("kept-{n}");
@@ -406,7 +375,7 @@ fn scim_for(ferry: &Ferry, app: &str) -> ScimClient {
 async fn the_javascript_template_loads_and_serves() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    let plugins = plugins_with(dir, "js-template.wasm");
+    let plugins = plugin_folder_with(dir, "js-template.wasm");
     let wasm = plugins.join("js-template.wasm");
     let (ok, shown) = ferry_command(&["plugins", "inspect", wasm.to_str().unwrap()], dir);
     assert!(ok, "{shown}");
@@ -424,7 +393,7 @@ async fn the_javascript_template_loads_and_serves() {
     }
 
     // One instance: the template keeps its users in the instance's memory.
-    let config = server(&plugins)
+    let config = server_section(&plugins)
         + r#"
 [apps.memory]
 plugin = "js-template"

@@ -7,21 +7,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use ferry_e2e::scim::{ENTERPRISE, encode, find};
-use ferry_e2e::{Ferry, eventually, ferry_command, plugin_dir};
+use ferry_e2e::{Ferry, eventually, ferry_command, plugin_folder_with, server_section};
 use ferry_test_support::{TempSlapd, shared_slapd};
 use serde_json::{Value, json};
-
-/// The plugins folder for these tests: only the LDAP connector.
-fn ldap_plugins(dir: &Path) -> std::path::PathBuf {
-    let plugins = dir.join("plugins");
-    std::fs::create_dir_all(&plugins).unwrap();
-    std::fs::copy(
-        plugin_dir().join("generic-ldap.wasm"),
-        plugins.join("generic-ldap.wasm"),
-    )
-    .unwrap();
-    plugins
-}
 
 /// One app `name` on `slapd` below `ou`, over `security` ("starttls" or "ldaps"),
 /// trusting `ca` and allowed to reach `allow`.
@@ -70,16 +58,7 @@ disable = "ppolicy"
 }
 
 fn server_config(plugins: &Path, apps: &str) -> String {
-    format!(
-        r#"[server]
-listen = "127.0.0.1:{{port}}"
-data = "data"
-plugins = "{plugins}"
-tls-cert = "tls/cert.pem"
-tls-key = "tls/key.pem"
-{apps}"#,
-        plugins = plugins.display()
-    )
+    server_section(plugins) + apps
 }
 
 /// The shared directory, a fresh subtree of it, a folder holding the bind password and
@@ -94,7 +73,7 @@ fn fixture() -> (
     let ou = slapd.unique_ou();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ldap.password"), slapd.admin_password()).unwrap();
-    let plugins = ldap_plugins(dir.path());
+    let plugins = plugin_folder_with(dir.path(), "generic-ldap.wasm");
     (slapd, ou, dir, plugins)
 }
 
@@ -483,4 +462,208 @@ async fn ldaps_works_and_an_unknown_ca_or_an_unlisted_port_is_refused() {
         out.contains(&slapd.ldaps_port().to_string()),
         "the refusal names the port: {out}"
     );
+}
+
+/// The values of `attribute` of the entry at `dn`, lower-cased and sorted; none when the
+/// entry has none (or is gone).
+fn values_at(slapd: &TempSlapd, dn: &str, attribute: &str) -> Vec<String> {
+    let mut values: Vec<String> = slapd
+        .entry(dn)
+        .into_iter()
+        .flatten()
+        .filter(|(name, _)| name.eq_ignore_ascii_case(attribute))
+        .flat_map(|(_, values)| values)
+        .map(|value| value.to_lowercase())
+        .collect();
+    values.sort();
+    values
+}
+
+/// DNs as `values_at` gives them.
+fn lowered(dns: &[&str]) -> Vec<String> {
+    let mut dns: Vec<String> = dns.iter().map(|dn| dn.to_lowercase()).collect();
+    dns.sort();
+    dns
+}
+
+/// SCIM Groups and the enterprise manager on OpenLDAP: groupOfNames entries whose
+/// `member` values are the users' DNs while SCIM shows the users' ids, every membership
+/// shape Entra ID sends landing as single-value modifies, and a member added directly in
+/// the directory coming back through the accesslog.
+#[tokio::test(flavor = "multi_thread")]
+async fn scim_groups_and_managers_land_in_the_directory() {
+    let (slapd, ou, dir, plugins) = fixture();
+    let placeholder = format!("cn=nobody,{ou}");
+    let settings = format!("groups = true\ngroup-placeholder-member = \"{placeholder}\"\n");
+    let app = app(
+        "dir",
+        slapd,
+        &ou,
+        "starttls",
+        slapd.ca_pem_path(),
+        &allow_both(slapd),
+    ) + &settings;
+    let mut ferry = Ferry::start(dir.path(), &server_config(&plugins, &app));
+    let scim = ferry.ready("dir").await;
+    let patch = |operations: Value| {
+        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+               "Operations": operations})
+    };
+
+    let mut users = Vec::new();
+    for name in ["ann", "ben", "cat"] {
+        let (status, body) = scim.post("/Users", &entra_user(name)).await.unwrap();
+        assert_eq!(status, 201, "{body}\n{}", ferry.log());
+        users.push((
+            body["id"].as_str().unwrap().to_string(),
+            format!("uid={name},{ou}"),
+        ));
+    }
+    let [(ann, ann_dn), (ben, ben_dn), (cat, cat_dn)] = &users[..] else {
+        unreachable!()
+    };
+
+    // Create with a member: a groupOfNames holding the user's DN; SCIM shows the id.
+    let group = "urn:ietf:params:scim:schemas:core:2.0:Group";
+    let (status, created) = scim
+        .post(
+            "/Groups",
+            &json!({"schemas": [group], "displayName": "Engineers", "members": [{"value": ann}]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 201, "{created}\n{}", ferry.log());
+    let gid = created["id"].as_str().unwrap().to_string();
+    let group_dn = format!("cn=Engineers,{ou}");
+    assert_eq!(created["displayName"], "Engineers");
+    assert_eq!(created["members"][0]["value"], ann.as_str());
+    let entry = slapd.entry(&group_dn).expect("the group exists");
+    assert_eq!(first(&entry, "entryUUID").as_deref(), Some(gid.as_str()));
+    assert_eq!(values_at(slapd, &group_dn, "member"), lowered(&[ann_dn]));
+
+    // Entra creates groups empty: the placeholder keeps the groupOfNames valid, unseen.
+    let (status, empty) = scim
+        .post(
+            "/Groups",
+            &json!({"schemas": [group], "displayName": "Empty"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 201, "{empty}");
+    assert_eq!(
+        values_at(slapd, &format!("cn=Empty,{ou}"), "member"),
+        lowered(&[&placeholder])
+    );
+    assert!(
+        empty["members"].as_array().is_none_or(Vec::is_empty),
+        "{empty}"
+    );
+
+    // Entra's membership shapes, each checked in the directory.
+    let members_patch = |operations: Value| {
+        let scim = &scim;
+        let body = patch(operations);
+        let path = format!("/Groups/{gid}");
+        async move {
+            let (status, body) = scim.patch(&path, &body).await.unwrap();
+            assert_eq!(status, 204, "{body}");
+        }
+    };
+    members_patch(json!([{"op": "Add", "path": "members",
+        "value": [{"$ref": null, "value": ben}, {"$ref": null, "value": cat}]}]))
+    .await;
+    assert_eq!(
+        values_at(slapd, &group_dn, "member"),
+        lowered(&[ann_dn, ben_dn, cat_dn])
+    );
+    members_patch(json!([{"op": "Remove", "path": "members",
+        "value": [{"$ref": null, "value": ann}]}]))
+    .await;
+    assert_eq!(
+        values_at(slapd, &group_dn, "member"),
+        lowered(&[ben_dn, cat_dn])
+    );
+    members_patch(json!([{"op": "remove", "path": format!("members[value eq \"{ben}\"]")}])).await;
+    assert_eq!(values_at(slapd, &group_dn, "member"), lowered(&[cat_dn]));
+    // Adding a member twice is harmless.
+    members_patch(json!([{"op": "Add", "path": "members", "value": [{"value": cat}]}])).await;
+    assert_eq!(values_at(slapd, &group_dn, "member"), lowered(&[cat_dn]));
+
+    // Reads: the group with its members, the lookup Entra sends, the user's groups.
+    let (status, got) = scim.get(&format!("/Groups/{gid}")).await.unwrap();
+    assert_eq!(status, 200, "{got}");
+    assert_eq!(got["members"].as_array().unwrap().len(), 1, "{got}");
+    assert_eq!(got["members"][0]["value"], cat.as_str());
+    let (status, listed) = scim
+        .get(&format!(
+            "/Groups?filter={}&excludedAttributes=members",
+            encode("displayName eq \"Engineers\"")
+        ))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{listed}");
+    assert_eq!(listed["totalResults"], 1);
+    assert_eq!(listed["Resources"][0]["id"], gid.as_str());
+    let (_, user) = scim.get(&format!("/Users/{cat}")).await.unwrap();
+    assert_eq!(user["groups"][0]["value"], gid.as_str(), "{user}");
+    assert_eq!(user["groups"][0]["display"], "Engineers");
+
+    // A new displayName renames the entry; the id and the members stay.
+    members_patch(json!([{"op": "Replace", "path": "displayName", "value": "Platform"}])).await;
+    let renamed_dn = format!("cn=Platform,{ou}");
+    assert!(slapd.entry(&group_dn).is_none(), "the old DN is gone");
+    assert_eq!(
+        first(&slapd.entry(&renamed_dn).unwrap(), "entryUUID").as_deref(),
+        Some(gid.as_str())
+    );
+    assert_eq!(values_at(slapd, &renamed_dn, "member"), lowered(&[cat_dn]));
+    let (_, got) = scim.get(&format!("/Groups/{gid}")).await.unwrap();
+    assert_eq!(got["displayName"], "Platform");
+    assert_eq!(got["members"][0]["value"], cat.as_str(), "{got}");
+
+    // A member added directly in the directory comes back through the accesslog.
+    slapd.ldapmodify(&format!(
+        "dn: {renamed_dn}\nchangetype: modify\nadd: member\nmember: {ann_dn}\n"
+    ));
+    eventually("the direct member to arrive", || async {
+        let (_, got) = scim.get(&format!("/Groups/{gid}")).await.unwrap();
+        (got["members"].as_array().map(Vec::len) == Some(2)).then_some(())
+    })
+    .await;
+
+    // The enterprise manager: set (a bare id, as Entra sends it), changed, removed.
+    let manager = format!("{ENTERPRISE}:manager");
+    let user_patch = |operations: Value| {
+        let scim = &scim;
+        let body = patch(operations);
+        let path = format!("/Users/{ann}");
+        async move {
+            let (status, body) = scim.patch(&path, &body).await.unwrap();
+            assert_eq!(status, 200, "{body}");
+            body
+        }
+    };
+    let body = user_patch(json!([{"op": "Add", "path": manager, "value": ben}])).await;
+    assert_eq!(body[ENTERPRISE]["manager"]["value"], ben.as_str(), "{body}");
+    assert_eq!(values_at(slapd, ann_dn, "manager"), lowered(&[ben_dn]));
+    let body =
+        user_patch(json!([{"op": "Replace", "path": manager, "value": {"value": cat}}])).await;
+    assert_eq!(body[ENTERPRISE]["manager"]["value"], cat.as_str(), "{body}");
+    assert_eq!(values_at(slapd, ann_dn, "manager"), lowered(&[cat_dn]));
+    let body = user_patch(json!([{"op": "Remove", "path": manager}])).await;
+    assert!(
+        body.get(ENTERPRISE)
+            .is_none_or(|extension| extension.get("manager").is_none()),
+        "{body}"
+    );
+    assert!(values_at(slapd, ann_dn, "manager").is_empty());
+
+    // Delete.
+    let (status, _) = scim.delete(&format!("/Groups/{gid}")).await.unwrap();
+    assert_eq!(status, 204);
+    assert!(slapd.entry(&renamed_dn).is_none());
+    assert_eq!(scim.get(&format!("/Groups/{gid}")).await.unwrap().0, 404);
+    let (_, user) = scim.get(&format!("/Users/{cat}")).await.unwrap();
+    assert!(user.get("groups").is_none(), "{user}");
+    ferry.stop();
 }

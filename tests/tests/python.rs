@@ -4,10 +4,12 @@
 //! made beside Ferry seen by delta imports; and the SDK's template (`sdk/python/template`)
 //! loaded, inspected and serving.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ferry_e2e::scim::{encode, entra_user, find};
-use ferry_e2e::{Ferry, ScimClient, TOKEN, eventually, ferry_command, plugin_dir};
+use ferry_e2e::{
+    Ferry, ScimClient, TOKEN, eventually, ferry_command, plugin_folder_with, server_section,
+};
 use serde_json::{Value, json};
 
 /// The target extension, where connector attributes without a SCIM home (`aliases`) live.
@@ -16,31 +18,11 @@ const TARGET: &str = "urn:ietf:params:scim:schemas:extension:ferry:2.0:User";
 /// A password the log, the responses and the file must never show.
 const PASSWORD: &str = "Never-In-The-Log-7731";
 
-/// A plugins folder holding only the component `file` (from `cargo xtask plugins`).
-fn plugins_with(dir: &Path, file: &str) -> PathBuf {
-    let plugins = dir.join("plugins");
-    std::fs::create_dir_all(&plugins).unwrap();
-    let built = plugin_dir().join(file);
-    assert!(
-        built.exists(),
-        "{} is missing: run `cargo xtask plugins` (it builds the Python connectors)",
-        built.display()
-    );
-    std::fs::copy(built, plugins.join(file)).unwrap();
-    plugins
-}
-
 /// A configuration with one app, `people`, on the Python JSON connector; `files` is its
 /// `[apps.people.files]` table (empty: no folder granted).
 fn json_config(plugins: &Path, files: &str) -> String {
     format!(
-        r#"[server]
-listen = "127.0.0.1:{{port}}"
-data = "data"
-plugins = "{plugins}"
-tls-cert = "tls/cert.pem"
-tls-key = "tls/key.pem"
-
+        r#"{server}
 [apps.people]
 plugin = "python-json"
 token = {{ file = "token" }}
@@ -49,7 +31,7 @@ token = {{ file = "token" }}
 delta-interval-seconds = 1
 page-size = 2
 {files}"#,
-        plugins = plugins.display()
+        server = server_section(plugins),
     )
 }
 
@@ -115,7 +97,7 @@ async fn get_user(scim: &ScimClient, id: &str) -> (u16, Value) {
 async fn the_python_json_connector_provisions_into_its_file_and_sees_outside_edits() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    let plugins = plugins_with(dir, "python-json.wasm");
+    let plugins = plugin_folder_with(dir, "python-json.wasm");
     let folder = dir.join("granted");
     std::fs::create_dir(&folder).unwrap();
     std::fs::create_dir_all(dir.join("tls")).unwrap();
@@ -433,7 +415,7 @@ async fn the_python_json_connector_provisions_into_its_file_and_sees_outside_edi
 async fn the_python_template_loads_and_serves() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    let plugins = plugins_with(dir, "python-template.wasm");
+    let plugins = plugin_folder_with(dir, "python-template.wasm");
     let wasm = plugins.join("python-template.wasm");
     let (ok, shown) = ferry_command(&["plugins", "inspect", wasm.to_str().unwrap()], dir);
     assert!(ok, "{shown}");
@@ -443,13 +425,7 @@ async fn the_python_template_loads_and_serves() {
 
     // One instance: the template keeps its users in the instance's memory.
     let config = format!(
-        r#"[server]
-listen = "127.0.0.1:{{port}}"
-data = "data"
-plugins = "{plugins}"
-tls-cert = "tls/cert.pem"
-tls-key = "tls/key.pem"
-
+        r#"{server}
 [apps.memory]
 plugin = "python-template"
 token = {{ file = "token" }}
@@ -460,7 +436,7 @@ id-prefix = "py-"
 [apps.memory.limits]
 instances = 1
 "#,
-        plugins = plugins.display()
+        server = server_section(&plugins),
     );
     let mut ferry = Ferry::start(dir, &config);
     let scim = ferry.ready("memory").await;

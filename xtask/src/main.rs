@@ -238,7 +238,12 @@ fn ensure_servers() -> anyhow::Result<()> {
             missing.join(" ")
         );
     }
-    eprintln!("xtask: installing {}", missing.join(" "));
+    apt_install(&missing)
+}
+
+/// Installs Debian packages (the caller checked it runs as root on Debian).
+fn apt_install(packages: &[&str]) -> anyhow::Result<()> {
+    eprintln!("xtask: installing {}", packages.join(" "));
     let mut update = Command::new("apt-get");
     update
         .arg("update")
@@ -247,7 +252,7 @@ fn ensure_servers() -> anyhow::Result<()> {
     let mut install = Command::new("apt-get");
     install
         .args(["install", "-y", "--no-install-recommends"])
-        .args(&missing)
+        .args(packages)
         .env("DEBIAN_FRONTEND", "noninteractive");
     run(install)
 }

@@ -88,23 +88,8 @@ fn find_python() -> anyhow::Result<PathBuf> {
         return Ok(PathBuf::from("python3"));
     }
     if is_root() && Path::new("/usr/bin/apt-get").exists() {
-        eprintln!("xtask: installing python3 and python3-venv (the Python connectors need them)");
-        let mut update = Command::new("apt-get");
-        update
-            .arg("update")
-            .env("DEBIAN_FRONTEND", "noninteractive");
-        run(update)?;
-        let mut install = Command::new("apt-get");
-        install
-            .args([
-                "install",
-                "-y",
-                "--no-install-recommends",
-                "python3",
-                "python3-venv",
-            ])
-            .env("DEBIAN_FRONTEND", "noninteractive");
-        run(install)?;
+        eprintln!("xtask: the Python connectors need python3 and python3-venv");
+        crate::apt_install(&["python3", "python3-venv"])?;
         if usable() {
             return Ok(PathBuf::from("python3"));
         }

@@ -19,10 +19,8 @@ use super::patch::{apply_patch, parse_patch};
 use super::projection::Projection;
 use super::request::{AuthorizedApp, ScimJson, scim_response};
 use super::schema::LIST_RESPONSE;
-use super::users::{
-    RETRY_AFTER_SECONDS, bound, export_error, find_object, ready_for_reads, written,
-};
-use super::{attr_json, id};
+use super::users::{bound, export_error, find_object, ready_for_reads, written};
+use super::{attr_json, id, references};
 use crate::app::groups::GroupBinding;
 use crate::app::{App, Bound};
 use crate::runtime::bindings::types::{
@@ -75,31 +73,40 @@ async fn render(
         },
     );
     if with_members {
-        let anchors = bound
-            .cache
-            .members(
-                &cached.object.object_type,
-                &cached.object.anchor,
-                &binding.members,
-            )
-            .await
-            .map_err(cache_failed)?;
-        let listed: Vec<Value> = anchors
-            .iter()
-            .map(|anchor| {
-                let id = id::encode(anchor);
-                json!({
-                    "value": id,
-                    "$ref": format!("{}/Users/{id}", auth.base_url),
-                    "type": "User",
-                })
-            })
-            .collect();
+        let anchors = member_anchors(bound, binding, &cached.object.anchor).await?;
         if let Some(map) = resource.as_object_mut() {
-            map.insert("members".into(), Value::Array(listed));
+            map.insert("members".into(), member_values(auth, &anchors));
         }
     }
     Ok(resource)
+}
+
+/// The member anchors of group `anchor`, from the cache's membership rows.
+async fn member_anchors(
+    bound: &Bound,
+    binding: &GroupBinding,
+    anchor: &str,
+) -> Result<Vec<String>, ScimError> {
+    bound
+        .cache
+        .members(&binding.mapping.object_type, anchor, &binding.members)
+        .await
+        .map_err(cache_failed)
+}
+
+/// Members as SCIM lists them.
+fn member_values(auth: &AuthorizedApp, anchors: &[String]) -> Value {
+    anchors
+        .iter()
+        .map(|anchor| {
+            let id = id::encode(anchor);
+            json!({
+                "value": id,
+                "$ref": format!("{}/Users/{id}", auth.base_url),
+                "type": "User",
+            })
+        })
+        .collect()
 }
 
 fn cache_failed(e: anyhow::Error) -> ScimError {
@@ -126,15 +133,8 @@ pub async fn list_groups(
             let Some(anchor) = resource["id"].as_str().and_then(id::decode) else {
                 continue;
             };
-            let members = bound
-                .cache
-                .members(&binding.mapping.object_type, &anchor, &binding.members)
-                .await
-                .map_err(cache_failed)?;
-            resource["members"] = members
-                .iter()
-                .map(|m| json!({"value": id::encode(m), "type": "User"}))
-                .collect();
+            let anchors = member_anchors(bound, binding, &anchor).await?;
+            resource["members"] = member_values(&auth, &anchors);
         }
     }
     Ok(scim_response(StatusCode::OK, &body))
@@ -252,35 +252,24 @@ pub async fn get_group(
     ))
 }
 
-/// The member references for SCIM ids of users that must exist: a user not provisioned
-/// yet is an error the IdP retries (it usually creates the user next), never a member
-/// silently dropped.
+/// The member references for SCIM ids of users that must exist (see
+/// [`references::require`]): a member is never silently dropped.
 async fn existing_members(
     app: &App,
     bound: &Bound,
     ids: &[String],
 ) -> Result<Vec<TargetValue>, ScimError> {
     let binding = groups(bound)?;
-    let mut references = Vec::with_capacity(ids.len());
+    let types = [binding.member_type.clone()];
+    let mut found = Vec::with_capacity(ids.len());
     for scim_id in ids {
-        let found = match id::decode(scim_id) {
-            Some(anchor) => app
-                .lookup(bound, &binding.member_type, &anchor)
-                .await
-                .map_err(|e| ScimError::unavailable(e.to_string(), RETRY_AFTER_SECONDS))?,
-            None => None,
-        };
-        match found {
-            Some(user) => references.push(TargetValue::Reference(user.object.anchor)),
-            None => {
-                return Err(ScimError::unavailable(
-                    format!("member '{scim_id}' is not a provisioned user (yet)"),
-                    RETRY_AFTER_SECONDS,
-                ));
-            }
-        }
+        let anchor = id::decode(scim_id).ok_or_else(|| {
+            ScimError::invalid_value(format!("member '{scim_id}' is not a valid id"))
+        })?;
+        references::require(app, bound, &types, &anchor, "member").await?;
+        found.push(TargetValue::Reference(anchor));
     }
-    Ok(references)
+    Ok(found)
 }
 
 /// Member references for SCIM ids being removed: no need for the users to exist.
@@ -464,15 +453,8 @@ pub async fn replace_group(
     let mut changes = binding
         .mapping
         .changes(&before, &rest, &cached.object.attributes)?;
-    let current: BTreeSet<String> = bound
-        .cache
-        .members(
-            &cached.object.object_type,
-            &cached.object.anchor,
-            &binding.members,
-        )
-        .await
-        .map_err(cache_failed)?
+    let current: BTreeSet<String> = member_anchors(bound, binding, &cached.object.anchor)
+        .await?
         .into_iter()
         .collect();
     let wanted: Vec<String> = listed.unwrap_or_default();

@@ -13,6 +13,7 @@ pub mod members;
 pub mod patch;
 pub mod path;
 pub mod projection;
+pub mod references;
 pub mod request;
 pub mod router;
 pub mod schema;

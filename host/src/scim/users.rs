@@ -16,6 +16,7 @@ use super::list::{ListQuery, list};
 use super::mapping::render::Meta;
 use super::patch::{apply_patch, parse_patch};
 use super::projection::Projection;
+use super::references;
 use super::request::{AuthorizedApp, ScimJson, scim_response};
 use crate::app::{App, Bound, ExportError, LookupError};
 use crate::runtime::bindings::types::{AddChange, Change, ErrorKind, Object, UpdateChange};
@@ -126,6 +127,21 @@ pub(crate) async fn find_object(
     }
 }
 
+/// The user of a SCIM id (cached or read through), or a 404.
+async fn find_user(
+    auth: &AuthorizedApp,
+    bound: &Bound,
+    scim_id: &str,
+) -> Result<CachedObject, ScimError> {
+    find_object(
+        &auth.app,
+        bound,
+        (&bound.users.object_type, "user"),
+        scim_id,
+    )
+    .await
+}
+
 /// Re-reads an object the connector just wrote, for its cache timestamps.
 pub(crate) async fn written(
     bound: &Bound,
@@ -164,13 +180,7 @@ pub async fn get_user(
         query.get("excludedAttributes").map(String::as_str),
     )?;
     ready_for_reads(bound).await?;
-    let cached = find_object(
-        &auth.app,
-        bound,
-        (&bound.users.object_type, "user"),
-        &params["id"],
-    )
-    .await?;
+    let cached = find_user(&auth, bound, &params["id"]).await?;
     let mut resource = render(bound, &cached, &endpoint(&auth));
     if projection.includes("groups") {
         super::groups::add_user_groups(&auth, bound, &cached.object.anchor, &mut resource).await?;
@@ -187,6 +197,7 @@ pub async fn create_user(
     let bound = &*bound(&auth.app)?;
     refuse_taken_user_name(bound, &body, &endpoint(&auth)).await?;
     let attributes = bound.users.attributes_for_add(&body)?;
+    references::require_all(&auth.app, bound, &bound.users.attributes, &attributes).await?;
     let change = Change::Add(AddChange {
         object_type: bound.users.object_type.clone(),
         attributes,
@@ -250,6 +261,13 @@ async fn update(
     if changes.is_empty() {
         return Ok(scim_response(StatusCode::OK, &before));
     }
+    references::require_all(
+        &auth.app,
+        bound,
+        &bound.users.attributes,
+        references::written(&changes),
+    )
+    .await?;
     let change = Change::Update(UpdateChange {
         target: App::object_ref(&cached.object.object_type, &cached.object.anchor),
         changes,
@@ -270,13 +288,7 @@ pub async fn replace_user(
 ) -> Result<Response, ScimError> {
     let bound = &*bound(&auth.app)?;
     ready_for_reads(bound).await?;
-    let cached = find_object(
-        &auth.app,
-        bound,
-        (&bound.users.object_type, "user"),
-        &params["id"],
-    )
-    .await?;
+    let cached = find_user(&auth, bound, &params["id"]).await?;
     let before = render(bound, &cached, &endpoint(&auth));
     update(&auth, bound, cached, before, body).await
 }
@@ -290,13 +302,7 @@ pub async fn patch_user(
     let bound = &*bound(&auth.app)?;
     let operations = parse_patch(&body)?;
     ready_for_reads(bound).await?;
-    let cached = find_object(
-        &auth.app,
-        bound,
-        (&bound.users.object_type, "user"),
-        &params["id"],
-    )
-    .await?;
+    let cached = find_user(&auth, bound, &params["id"]).await?;
     let before = render(bound, &cached, &endpoint(&auth));
     let mut after = before.clone();
     apply_patch(&mut after, &operations, &bound.users.schema)?;
@@ -310,13 +316,7 @@ pub async fn delete_user(
 ) -> Result<Response, ScimError> {
     let bound = &*bound(&auth.app)?;
     ready_for_reads(bound).await?;
-    let cached = find_object(
-        &auth.app,
-        bound,
-        (&bound.users.object_type, "user"),
-        &params["id"],
-    )
-    .await?;
+    let cached = find_user(&auth, bound, &params["id"]).await?;
     let change = Change::Delete(App::object_ref(
         &cached.object.object_type,
         &cached.object.anchor,

@@ -10,6 +10,7 @@ use crate::client::Credentials;
 use crate::disable::Lock;
 use crate::dn::{Dn, is_attribute_type};
 use crate::filter;
+use crate::schema::{GROUP, USER};
 use crate::template::DnTemplate;
 
 /// Every parameter the connector takes, in the order `describe` lists them; the defaults
@@ -71,16 +72,52 @@ pub fn parameters() -> Vec<Parameter> {
              then change the identity and are refused).",
         )
         .with_default("entryUUID"),
+        Parameter::boolean(
+            "groups",
+            "Provision SCIM Groups as the object type \"group\": entries of group-object-class \
+             under group-base-dn, their members in group-member-attribute. Off by default, so \
+             a configuration without it keeps its one \"user\" type.",
+        )
+        .with_default(false),
+        Parameter::string(
+            "group-base-dn",
+            "The DN under which groups are searched and made; default base-dn. Needs groups = true.",
+        ),
         Parameter::string(
             "group-object-class",
-            "The object class of groups (groups are not provisioned yet).",
+            "The structural object class of groups, written on every add: \"groupOfNames\" or \
+             \"groupOfUniqueNames\" (or another class, naming group-member-attribute).",
         )
         .with_default("groupOfNames"),
         Parameter::string(
             "group-member-attribute",
-            "The attribute of a group holding its members' DNs (groups are not provisioned yet).",
+            "The attribute of a group holding its members' DNs; default \"member\" for \
+             groupOfNames, \"uniqueMember\" for groupOfUniqueNames. Needs groups = true.",
+        ),
+        Parameter::string(
+            "group-filter",
+            "The RFC 4515 filter that selects groups under group-base-dn; default \
+             (objectClass=<group-object-class>). Needs groups = true.",
+        ),
+        Parameter::string(
+            "group-naming-attribute",
+            "The attribute that names a group (its RDN and SCIM displayName), required on add.",
         )
-        .with_default("member"),
+        .with_default("cn"),
+        Parameter::string(
+            "group-dn-template",
+            "The DN of a new group: {attribute} is replaced by that attribute's value from the \
+             add (escaped per RFC 4514), {base-dn} by group-base-dn; it must use \
+             {<group-naming-attribute>}. Default \"<naming>={<naming>},{base-dn}\". Needs \
+             groups = true.",
+        ),
+        Parameter::string(
+            "group-placeholder-member",
+            "A DN written as the only member of a group that would otherwise have none, when \
+             the group class requires a member (groupOfNames does); it never shows as a member. \
+             Without it, an empty group and removing a group's last member are refused. Needs \
+             groups = true.",
+        ),
         Parameter::string(
             "delta",
             "How delta imports find changes: \"accesslog\" (OpenLDAP's slapo-accesslog: adds, \
@@ -136,6 +173,32 @@ pub enum DeltaSource {
     None,
 }
 
+/// Where the entries of one object type live and how new ones are made.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scope {
+    /// The object type's name in the contract.
+    pub object_type: &'static str,
+    /// The subtree searched.
+    pub base_dn: Dn,
+    /// Which entries in it are of this type.
+    pub filter: LdapFilter,
+    /// The classes written on add, structural first as configured.
+    pub object_classes: Vec<String>,
+    /// The DN of new entries; `{base-dn}` is `base_dn`.
+    pub dn_template: DnTemplate,
+}
+
+/// How groups are provisioned, when they are.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Groups {
+    /// Where groups live.
+    pub scope: Scope,
+    /// The attribute holding the members' DNs, as configured.
+    pub member: String,
+    /// The DN written as the only member of an otherwise empty group.
+    pub placeholder: Option<String>,
+}
+
 /// The checked settings.
 pub struct Config {
     /// The server's host name.
@@ -146,15 +209,13 @@ pub struct Config {
     pub security: Security,
     /// How the connector binds.
     pub credentials: Credentials,
-    /// Where users live.
+    /// The configured base DN (users live there).
     pub base_dn: Dn,
-    /// The classes written on add, structural first as configured.
-    pub user_object_classes: Vec<String>,
-    /// Which entries under the base are users.
-    pub user_filter: LdapFilter,
-    /// The DN of new users.
-    pub user_dn_template: DnTemplate,
-    /// What identifies a user.
+    /// Where users live and how new ones are made.
+    pub users: Scope,
+    /// Groups, when configured.
+    pub groups: Option<Groups>,
+    /// What identifies an object.
     pub anchor: Anchor,
     /// Where delta imports look.
     pub delta: DeltaSource,
@@ -267,10 +328,7 @@ pub fn parse(settings: &Settings) -> Result<Config, Error> {
         }
     };
 
-    // Checked now so a configuration written for groups fails early; kept by the issue
-    // that provisions groups.
-    name_setting(settings, "group-object-class")?;
-    name_setting(settings, "group-member-attribute")?;
+    let groups = groups_setting(settings, &base_dn)?;
 
     let delta = match settings.string("delta")? {
         "accesslog" => DeltaSource::Accesslog(dn_setting(
@@ -293,10 +351,15 @@ pub fn parse(settings: &Settings) -> Result<Config, Error> {
         port,
         security,
         credentials,
+        users: Scope {
+            object_type: USER,
+            base_dn: base_dn.clone(),
+            filter: user_filter,
+            object_classes: user_object_classes,
+            dn_template: user_dn_template,
+        },
         base_dn,
-        user_object_classes,
-        user_filter,
-        user_dn_template,
+        groups,
         anchor,
         delta,
         disable,
@@ -358,15 +421,90 @@ fn dn_setting(text: &str, name: &str) -> Result<Dn, Error> {
 }
 
 /// An attribute or class name setting.
-fn name_setting(settings: &Settings, name: &str) -> Result<(), Error> {
+fn name_setting<'a>(settings: &'a Settings, name: &str) -> Result<&'a str, Error> {
     let value = settings.string(name)?;
     if is_attribute_type(value) {
-        Ok(())
+        Ok(value)
     } else {
         Err(Error::invalid_input(format!(
             "'{name}': \"{value}\" is not a name"
         )))
     }
+}
+
+/// The group settings without a default: given only with groups = true.
+const GROUP_ONLY: [&str; 5] = [
+    "group-base-dn",
+    "group-member-attribute",
+    "group-filter",
+    "group-dn-template",
+    "group-placeholder-member",
+];
+
+/// The groups `groups` and the group-* settings describe; none unless groups = true.
+fn groups_setting(settings: &Settings, base_dn: &Dn) -> Result<Option<Groups>, Error> {
+    // The names are checked either way, so a mistake shows before groups are turned on.
+    let class = name_setting(settings, "group-object-class")?;
+    let naming = name_setting(settings, "group-naming-attribute")?;
+    if !settings.boolean("groups")? {
+        return match GROUP_ONLY.iter().find(|name| settings.is_set(name)) {
+            Some(name) => Err(Error::invalid_input(format!(
+                "'{name}' is only used with groups = true"
+            ))),
+            None => Ok(None),
+        };
+    }
+    let base = match settings.optional_string("group-base-dn")? {
+        Some(text) => dn_setting(text, "group-base-dn")?,
+        None => base_dn.clone(),
+    };
+    let member = match settings.optional_string("group-member-attribute")? {
+        Some(_) => name_setting(settings, "group-member-attribute")?.to_owned(),
+        None if class.eq_ignore_ascii_case("groupOfNames") => "member".to_owned(),
+        None if class.eq_ignore_ascii_case("groupOfUniqueNames") => "uniqueMember".to_owned(),
+        None => {
+            return Err(Error::invalid_input(format!(
+                "'group-member-attribute' is missing: say which attribute of '{class}' holds \
+                 the members"
+            )));
+        }
+    };
+    let filter = match settings.optional_string("group-filter")? {
+        Some(text) => filter::parse(text).map_err(|why| {
+            Error::invalid_input(format!("'group-filter' is not an RFC 4515 filter: {why}"))
+        })?,
+        None => LdapFilter::Equality("objectClass".to_owned(), class.to_owned()),
+    };
+    let template = settings.optional_string("group-dn-template")?.map_or_else(
+        || format!("{naming}={{{naming}}},{{base-dn}}"),
+        str::to_owned,
+    );
+    let dn_template = DnTemplate::parse(&template, &base)
+        .map_err(|why| Error::invalid_input(format!("'group-dn-template': {why}")))?;
+    if !dn_template
+        .attributes()
+        .any(|used| used.eq_ignore_ascii_case(naming))
+    {
+        return Err(Error::invalid_input(format!(
+            "'group-dn-template' must take the group's name from {{{naming}}} \
+             (group-naming-attribute)"
+        )));
+    }
+    let placeholder = settings
+        .optional_string("group-placeholder-member")?
+        .map(|text| dn_setting(text, "group-placeholder-member").map(|dn| dn.to_string()))
+        .transpose()?;
+    Ok(Some(Groups {
+        scope: Scope {
+            object_type: GROUP,
+            base_dn: base,
+            filter,
+            object_classes: vec![class.to_owned()],
+            dn_template,
+        },
+        member,
+        placeholder,
+    }))
 }
 
 #[cfg(test)]
@@ -417,15 +555,18 @@ mod tests {
         assert_eq!(config.security, Security::Tls);
         assert!(config.credentials == Credentials::Anonymous);
         assert_eq!(config.base_dn.to_string(), "dc=example,dc=org");
-        assert_eq!(config.user_object_classes, ["inetOrgPerson"]);
+        assert_eq!(config.users.object_type, "user");
+        assert_eq!(config.users.base_dn, config.base_dn);
+        assert_eq!(config.users.object_classes, ["inetOrgPerson"]);
         assert_eq!(
-            filter::render(&config.user_filter),
+            filter::render(&config.users.filter),
             "(objectClass=inetOrgPerson)"
         );
         assert_eq!(
-            config.user_dn_template.attributes().collect::<Vec<_>>(),
+            config.users.dn_template.attributes().collect::<Vec<_>>(),
             ["uid"]
         );
+        assert_eq!(config.groups, None, "groups only when asked for");
         assert_eq!(config.anchor, Anchor::EntryUuid);
         assert_eq!(
             config.delta,
@@ -555,8 +696,51 @@ mod tests {
                 "'group-object-class'",
             ),
             (
-                vec![text("group-member-attribute", "")],
+                vec![text("group-naming-attribute", "c n")],
+                "'group-naming-attribute'",
+            ),
+            (
+                vec![text("group-base-dn", "ou=groups,dc=example,dc=org")],
+                "'group-base-dn' is only used with groups = true",
+            ),
+            (
+                vec![text("group-placeholder-member", "cn=nobody")],
+                "'group-placeholder-member' is only used with groups = true",
+            ),
+            (
+                vec![groups_on(), text("group-member-attribute", "")],
                 "'group-member-attribute'",
+            ),
+            (
+                vec![groups_on(), text("group-object-class", "posixGroup")],
+                "'group-member-attribute' is missing",
+            ),
+            (
+                vec![groups_on(), text("group-base-dn", "ou=a,,")],
+                "'group-base-dn' is not a DN",
+            ),
+            (
+                vec![groups_on(), text("group-filter", "objectClass=x")],
+                "'group-filter' is not an RFC 4515 filter",
+            ),
+            (
+                vec![
+                    groups_on(),
+                    text("group-base-dn", "ou=groups,dc=example,dc=org"),
+                    text("group-dn-template", "cn={cn},ou=people,dc=example,dc=org"),
+                ],
+                "'group-dn-template': its DNs are not below the base DN",
+            ),
+            (
+                vec![
+                    groups_on(),
+                    text("group-dn-template", "ou={description},{base-dn}"),
+                ],
+                "'group-dn-template' must take the group's name from {cn}",
+            ),
+            (
+                vec![groups_on(), text("group-placeholder-member", "nobody")],
+                "'group-placeholder-member' is not a DN",
             ),
             (vec![text("delta", "syncrepl")], "'delta' must be"),
             (vec![text("accesslog-base", "cn=a,,")], "'accesslog-base'"),
@@ -606,6 +790,68 @@ mod tests {
                 extra.iter().map(|s| &s.name).collect::<Vec<_>>()
             );
         }
+    }
+
+    fn groups_on() -> Setting {
+        setting("groups", SettingValue::Boolean(true))
+    }
+
+    #[test]
+    fn groups_take_their_defaults_from_the_base_and_the_class() {
+        let config = read(&[minimal(), vec![groups_on()]].concat()).unwrap();
+        let groups = config.groups.unwrap();
+        assert_eq!(groups.scope.object_type, "group");
+        assert_eq!(groups.scope.base_dn.to_string(), "dc=example,dc=org");
+        assert_eq!(groups.scope.object_classes, ["groupOfNames"]);
+        assert_eq!(
+            filter::render(&groups.scope.filter),
+            "(objectClass=groupOfNames)"
+        );
+        assert_eq!(groups.member, "member");
+        assert_eq!(groups.placeholder, None);
+        assert_eq!(
+            groups
+                .scope
+                .dn_template
+                .expand("ou=g,dc=example,dc=org", |_| Some("a,b".into()))
+                .unwrap(),
+            "cn=a\\,b,ou=g,dc=example,dc=org"
+        );
+
+        let unique = read(
+            &[
+                minimal(),
+                vec![
+                    groups_on(),
+                    text("group-object-class", "groupOfUniqueNames"),
+                    text("group-base-dn", "ou=groups,dc=example,dc=org"),
+                    text(
+                        "group-filter",
+                        "(&(objectClass=groupOfUniqueNames)(ou=staff))",
+                    ),
+                    text("group-naming-attribute", "ou"),
+                    text("group-dn-template", "ou={ou},{base-dn}"),
+                    text("group-placeholder-member", "cn=nobody, dc=example,dc=org"),
+                ],
+            ]
+            .concat(),
+        )
+        .unwrap()
+        .groups
+        .unwrap();
+        assert_eq!(unique.member, "uniqueMember");
+        assert_eq!(
+            unique.scope.base_dn.to_string(),
+            "ou=groups,dc=example,dc=org"
+        );
+        assert_eq!(
+            unique.placeholder.as_deref(),
+            Some("cn=nobody,dc=example,dc=org")
+        );
+        assert_eq!(
+            unique.scope.dn_template.attributes().collect::<Vec<_>>(),
+            ["ou"]
+        );
     }
 
     #[test]

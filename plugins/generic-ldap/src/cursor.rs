@@ -9,9 +9,23 @@ use ferry_connector::Error;
 use ferry_connector::cursor::Format;
 use serde::{Deserialize, Serialize};
 
+/// Which object type a full import is reading: users first, then groups.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// Users.
+    #[default]
+    Users,
+    /// Groups, after every user.
+    Groups,
+}
+
 /// Where a full import stands.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImportCursor {
+    /// The object type being read; users in cursors written before groups existed.
+    #[serde(default)]
+    pub phase: Phase,
     /// The paged-results cookie (RFC 2696) the server returned, base64.
     pub cookie: String,
     /// The tag of the connection the cookie belongs to: a cookie is only valid on the
@@ -53,12 +67,14 @@ const FORMAT: Format = Format::new("generic-ldap", 1);
 impl ImportCursor {
     /// A cursor after a page.
     pub fn new(
+        phase: Phase,
         cookie: &[u8],
         connection: u64,
         returned: u64,
         watermark: Option<Watermark>,
     ) -> Self {
         Self {
+            phase,
             cookie: STANDARD.encode(cookie),
             connection,
             returned,
@@ -103,6 +119,7 @@ mod tests {
     #[test]
     fn cursors_round_trip_with_binary_cookies() {
         let cursor = ImportCursor::new(
+            Phase::Groups,
             &[0, 255, 10, 13],
             u64::MAX,
             500,
@@ -155,7 +172,11 @@ mod tests {
             let failure = Watermark::decode(text).unwrap_err();
             assert!(failure.message.contains("start a full import"), "{text}");
         }
+        let older = "{\"v\":\"generic-ldap/1\",\"cookie\":\"\",\"connection\":1,\"returned\":2,\
+                     \"watermark\":null}";
+        assert_eq!(ImportCursor::decode(older).unwrap().phase, Phase::Users);
         let bad_cookie = ImportCursor {
+            phase: Phase::Users,
             cookie: "not base64!".into(),
             connection: 1,
             returned: 0,

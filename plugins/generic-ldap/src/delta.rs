@@ -5,9 +5,14 @@
 //!   is read again, by `entryUUID` when the log has `reqEntryUUID` (OpenLDAP 2.5+), else by
 //!   its DN, and becomes an upsert of its current state; a delete becomes a delete of its
 //!   anchor; a rename is an upsert of the entry at its new DN (the entryUUID anchor does
-//!   not change). Writes to entries outside the base DN, or that do not match the user
-//!   filter, are skipped; an entry that was under the base and no longer matches (moved
-//!   out, filter no longer true) is reported deleted.
+//!   not change). A changed entry is a user when it is one (under the base DN, matching
+//!   the user filter), else a group when groups are configured and it is one: a change
+//!   of a group's members made in the directory comes back as the group read again, with
+//!   all its members. Writes to entries that are neither are skipped; an entry that was
+//!   under a type's base and is no longer of any type (moved out, filter no longer true)
+//!   is reported deleted, as is a deleted entry, for each type whose base held it (the
+//!   log does not say which type it was; a delete of an anchor the host does not hold
+//!   for that type changes nothing).
 //!
 //!   `reqStart` is when the write began, and the log entry is only written when it ends,
 //!   so a slow write can appear in the log after a quicker one that began later. The
@@ -18,7 +23,8 @@
 //!   search bound is a whole second because OpenLDAP 2.5 compares fractional
 //!   GeneralizedTime assertions wrongly (`reqStart<=X` is false for the entry at X when
 //!   X's fraction ends in 0), and which entries are after the watermark is decided here.
-//! * `modify-timestamp`: the users whose `modifyTimestamp` is at or after the watermark.
+//! * `modify-timestamp`: the users and groups whose `modifyTimestamp` is at or after the
+//!   watermark.
 //!   Timestamps have one-second resolution, so the watermark also lists the users already
 //!   returned at that second. Deletes leave no timestamp: this source cannot see them.
 //!
@@ -38,10 +44,10 @@ use crate::config::{Anchor, DeltaSource};
 use crate::cursor::Watermark;
 use crate::directory::{present, search_request};
 use crate::dn::Dn;
-use crate::entries::{canonical_dn, find_user, find_user_at};
+use crate::entries::{canonical_dn, find, find_at};
 use crate::filter;
 use crate::schema::USER;
-use crate::session::Context;
+use crate::session::{Context, Kind};
 use ferry_connector::types::{Datetime, DeltaEntry, DeltaPage, Error, Object, ObjectRef};
 
 /// The attribute modify-timestamp deltas follow.
@@ -87,18 +93,25 @@ pub fn watermark_now(context: &Context) -> Result<Option<Watermark>, Error> {
             )?;
             Some(accesslog_watermark(None, Vec::new(), &logged))
         }
-        DeltaSource::ModifyTimestamp => Some(Watermark::ModifyTimestamp {
-            since: newest(
-                context,
-                &context.config.base_dn.to_string(),
-                LdapSearchScope::Subtree,
-                Some(&context.config.user_filter),
-                MODIFY_TIMESTAMP,
-            )?
-            .pop()
-            .map(|stamp| stamp.text),
-            seen: Vec::new(),
-        }),
+        DeltaSource::ModifyTimestamp => {
+            let mut stamps = Vec::new();
+            for kind in context.kinds() {
+                stamps.extend(
+                    newest(
+                        context,
+                        &kind.scope.base_dn.to_string(),
+                        LdapSearchScope::Subtree,
+                        Some(&kind.scope.filter),
+                        MODIFY_TIMESTAMP,
+                    )?
+                    .pop(),
+                );
+            }
+            Some(Watermark::ModifyTimestamp {
+                since: stamps.into_iter().max().map(|stamp| stamp.text),
+                seen: Vec::new(),
+            })
+        }
     })
 }
 
@@ -278,30 +291,34 @@ fn accesslog_page(
     })
 }
 
-/// The delta entries of a page, one per anchor: a later change of the same object
+/// The delta entries of a page, one per object: a later change of the same object
 /// replaces an earlier one, because the host applies a page's upserts before its deletes.
 #[derive(Default)]
 struct Outcome(Vec<DeltaEntry>);
 
 impl Outcome {
     fn push(&mut self, entry: DeltaEntry) {
-        let anchor = anchor_of(&entry).to_owned();
-        self.0.retain(|earlier| anchor_of(earlier) != anchor);
+        let key = key_of(&entry);
+        self.0.retain(|earlier| key_of(earlier) != key);
         self.0.push(entry);
     }
 
-    fn delete(&mut self, anchor: String) {
-        self.push(DeltaEntry::Delete(ObjectRef {
-            object_type: USER.to_owned(),
-            anchor,
-        }));
+    /// Deletes of `anchor` as each of `kinds`.
+    fn delete(&mut self, kinds: &[Kind], anchor: &str) {
+        for kind in kinds {
+            self.push(DeltaEntry::Delete(ObjectRef {
+                object_type: kind.scope.object_type.to_owned(),
+                anchor: anchor.to_owned(),
+            }));
+        }
     }
 }
 
-fn anchor_of(entry: &DeltaEntry) -> &str {
+/// The object a delta entry is about: its type and anchor.
+fn key_of(entry: &DeltaEntry) -> (String, String) {
     match entry {
-        DeltaEntry::Upsert(object) => &object.anchor,
-        DeltaEntry::Delete(target) => &target.anchor,
+        DeltaEntry::Upsert(object) => (object.object_type.clone(), object.anchor.clone()),
+        DeltaEntry::Delete(target) => (target.object_type.clone(), target.anchor.clone()),
     }
 }
 
@@ -313,67 +330,95 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn apply(&mut self, change: &LoggedChange, outcome: &mut Outcome) -> Result<(), Error> {
-        let config = self.context.config;
-        let was_in_base = Dn::parse(&change.dn).is_ok_and(|dn| dn.is_within(&config.base_dn));
+        let context = self.context;
+        let config = context.config;
+        // The types whose base held the entry before this change.
+        let was_in: Vec<Kind> = Dn::parse(&change.dn).map_or_else(
+            |_| Vec::new(),
+            |dn| {
+                context
+                    .kinds()
+                    .into_iter()
+                    .filter(|kind| dn.is_within(&kind.scope.base_dn))
+                    .collect()
+            },
+        );
         // The anchor the entry had before this change, when it can be known.
         let old_anchor = match config.anchor {
             Anchor::EntryUuid => change.uuid.clone(),
             Anchor::Dn => canonical_dn(&change.dn).ok(),
         };
+        if matches!(change.kind, ChangeKind::Delete | ChangeKind::Rename) {
+            context.users.forget(&change.dn);
+        }
         if change.kind == ChangeKind::Delete {
             match old_anchor {
-                Some(anchor) if was_in_base => outcome.delete(anchor),
-                None if was_in_base => self.context.directory.log().warn(&format!(
+                Some(anchor) => outcome.delete(&was_in, &anchor),
+                None if !was_in.is_empty() => context.directory.log().warn(&format!(
                     "the delete of '{}' at {} is not in the accesslog with its \
-                         entryUUID; the host keeps the user until the next full import",
+                         entryUUID; the host keeps the object until the next full import",
                     change.dn, change.start
                 )),
-                _ => {}
+                None => {}
             }
             return Ok(());
         }
-        if config.anchor == Anchor::Dn && change.kind == ChangeKind::Rename && was_in_base {
+        if config.anchor == Anchor::Dn && change.kind == ChangeKind::Rename {
             // Under DN anchors a rename is a new identity: the old one is gone.
             if let Some(anchor) = &old_anchor {
-                outcome.delete(anchor.clone());
+                outcome.delete(&was_in, anchor);
             }
         }
         match self.current(change)? {
-            Some(object) => outcome.push(DeltaEntry::Upsert(object)),
+            Some(object) => {
+                if object.object_type == USER
+                    && let Some(dn) = object
+                        .attribute(crate::schema::DN)
+                        .and_then(|dn| dn.first_string())
+                {
+                    context.users.note(dn, &object.anchor);
+                }
+                outcome.push(DeltaEntry::Upsert(object));
+            }
             None => {
-                // Not (or no longer) a user under the base: if it was under the base before
+                // Not (or no longer) a user or group: if it was under a type's base before
                 // this change, it may have left the scope.
                 if change.kind != ChangeKind::Add
-                    && was_in_base
                     && let Some(anchor) = old_anchor
                 {
-                    outcome.delete(anchor);
+                    outcome.delete(&was_in, &anchor);
                 }
             }
         }
         Ok(())
     }
 
-    /// The changed entry's current state as a user, if it is one.
+    /// The changed entry's current state as a user or group, if it is one.
     fn current(&mut self, change: &LoggedChange) -> Result<Option<Object>, Error> {
-        let config = self.context.config;
-        let key = match (&change.uuid, config.anchor) {
+        let context = self.context;
+        let key = match (&change.uuid, context.config.anchor) {
             (Some(uuid), Anchor::EntryUuid) => uuid.clone(),
             _ => canonical_dn(change.current_dn())?,
         };
         if let Some(known) = self.read.get(&key) {
             return Ok(known.clone());
         }
-        // The read asks for the lock attribute too, so a modify that only locked or
-        // unlocked the user comes back with its new `active`.
-        let entry = match (&change.uuid, config.anchor) {
-            (Some(uuid), Anchor::EntryUuid) => find_user(self.context, uuid)?,
-            // By DN: under DN anchors, or without reqEntryUUID (OpenLDAP before 2.5).
-            _ => find_user_at(self.context, &key)?,
-        };
-        let object = entry
-            .map(|entry| entry.to_object(self.context))
-            .transpose()?;
+        let mut object = None;
+        for kind in context.kinds() {
+            // The read asks for the lock attribute too, so a modify that only locked or
+            // unlocked the user comes back with its new `active`.
+            let entry = match (&change.uuid, context.config.anchor) {
+                (Some(uuid), Anchor::EntryUuid) => {
+                    find(context, kind, uuid, &kind.schema.requested())?
+                }
+                // By DN: under DN anchors, or without reqEntryUUID (OpenLDAP before 2.5).
+                _ => find_at(context, kind, &key, &kind.schema.requested())?,
+            };
+            if let Some(entry) = entry {
+                object = Some(entry.to_object(context, kind)?);
+                break;
+            }
+        }
         self.read.insert(key, object.clone());
         Ok(object)
     }
@@ -385,37 +430,39 @@ fn timestamp_page(
     seen: Vec<String>,
     page_size: usize,
 ) -> Result<DeltaPage, Error> {
-    let config = context.config;
-    let bound = match &since {
-        Some(since) => LdapFilter::GreaterOrEqual(MODIFY_TIMESTAMP.to_owned(), since.clone()),
-        None => present(MODIFY_TIMESTAMP),
-    };
-    let mut attributes = context.schema.requested();
-    attributes.push(MODIFY_TIMESTAMP);
-    let request = search_request(
-        &config.base_dn.to_string(),
-        LdapSearchScope::Subtree,
-        filter::and(&config.user_filter, bound),
-        &attributes,
-    );
-    let description = format!(
-        "reading changed users ({} under '{}')",
-        filter::render(&request.filter),
-        request.base
-    );
     let mut changed = Vec::new();
-    for entry in context.directory.search_all(&description, &request)? {
-        let Some(stamp) = entry.text(MODIFY_TIMESTAMP).map(str::to_owned) else {
-            continue;
+    for kind in context.kinds() {
+        let bound = match &since {
+            Some(since) => LdapFilter::GreaterOrEqual(MODIFY_TIMESTAMP.to_owned(), since.clone()),
+            None => present(MODIFY_TIMESTAMP),
         };
-        let Some(at) = Datetime::parse_generalized_time(&stamp) else {
-            continue;
-        };
-        let object = entry.to_object(context)?;
-        if since.as_deref() == Some(stamp.as_str()) && seen.contains(&object.anchor) {
-            continue;
+        let mut attributes = kind.schema.requested();
+        attributes.push(MODIFY_TIMESTAMP);
+        let request = search_request(
+            &kind.scope.base_dn.to_string(),
+            LdapSearchScope::Subtree,
+            filter::and(&kind.scope.filter, bound),
+            &attributes,
+        );
+        let description = format!(
+            "reading changed {}s ({} under '{}')",
+            kind.scope.object_type,
+            filter::render(&request.filter),
+            request.base
+        );
+        for entry in context.directory.search_all(&description, &request)? {
+            let Some(stamp) = entry.text(MODIFY_TIMESTAMP).map(str::to_owned) else {
+                continue;
+            };
+            let Some(at) = Datetime::parse_generalized_time(&stamp) else {
+                continue;
+            };
+            let object = entry.to_object(context, kind)?;
+            if since.as_deref() == Some(stamp.as_str()) && seen.contains(&object.anchor) {
+                continue;
+            }
+            changed.push((at, stamp, object));
         }
-        changed.push((at, stamp, object));
     }
     changed.sort_by(|(a, _, a_object), (b, _, b_object)| {
         (a.seconds, a.nanoseconds, &a_object.anchor).cmp(&(

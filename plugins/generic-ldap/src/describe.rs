@@ -14,12 +14,14 @@ pub fn connector_info() -> ConnectorInfo {
                       network capability: schema from the server's subschema, paged full \
                       imports, delta imports from OpenLDAP's accesslog or modifyTimestamp, \
                       adds, modifies, renames and deletes, and disabling users through \
-                      OpenLDAP's password policy lock or an attribute of your choice."
+                      OpenLDAP's password policy lock or an attribute of your choice; groups \
+                      (groupOfNames, groupOfUniqueNames) changed member by member, and \
+                      managers, as references to users."
             .to_owned(),
         parameters: parameters(),
         features: Features {
             delta_import: true,
-            groups: false,
+            groups: true,
             passwords: true,
             rename: true,
         },
@@ -50,8 +52,14 @@ mod tests {
                 "user-filter",
                 "user-dn-template",
                 "anchor",
+                "groups",
+                "group-base-dn",
                 "group-object-class",
                 "group-member-attribute",
+                "group-filter",
+                "group-naming-attribute",
+                "group-dn-template",
+                "group-placeholder-member",
                 "delta",
                 "accesslog-base",
                 "disable",
@@ -73,6 +81,6 @@ mod tests {
         assert_eq!(classes.parameter_type, ParameterType::StringList);
         assert_eq!(classes.default.as_deref(), Some("[\"inetOrgPerson\"]"));
         assert!(info.features.delta_import && info.features.passwords && info.features.rename);
-        assert!(!info.features.groups);
+        assert!(info.features.groups);
     }
 }

@@ -19,6 +19,7 @@ use crate::client::{Client, Credentials, LdapError};
 use crate::config::Config;
 use crate::entries::Entry;
 use crate::errors::from_ldap;
+use crate::schema::NO_ATTRIBUTES;
 
 /// A bound connection and the tag that tells it apart from every other connection.
 struct Link {
@@ -145,7 +146,12 @@ impl Directory {
         if self.link.borrow().is_none() {
             return Ok(());
         }
-        let probe = search_request("", LdapSearchScope::Base, present("objectClass"), &["1.1"]);
+        let probe = search_request(
+            "",
+            LdapSearchScope::Base,
+            present("objectClass"),
+            &[NO_ATTRIBUTES],
+        );
         self.read("checking the connection", |client, _| {
             client.search(probe.clone(), Vec::new()).map(drop)
         })

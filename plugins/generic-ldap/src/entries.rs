@@ -1,7 +1,8 @@
 //! Directory entries as the connector reads them: attribute lookup by any spelling, the
-//! conversion of a user entry into the contract's object (typed by the user schema, the
-//! anchor taken from `entryUUID` or the DN, `active` computed from the lock), and finding
-//! a user by its anchor within the configured base and filter.
+//! conversion of a user or group entry into the contract's object (typed by its schema,
+//! the anchor taken from `entryUUID` or the DN, `active` computed from the lock, DNs of
+//! users as their anchors), and finding an object by its anchor within its type's base
+//! and filter.
 
 use ldap3_proto::proto::{LdapFilter, LdapSearchRequest, LdapSearchResultEntry, LdapSearchScope};
 
@@ -10,10 +11,10 @@ use crate::directory::{Directory, search_request};
 use crate::disable::ACTIVE;
 use crate::dn::Dn;
 use crate::filter;
-use crate::schema::{DN, ENTRY_UUID, USER};
-use crate::session::Context;
+use crate::schema::{AttributeInfo, DN, ENTRY_UUID};
+use crate::session::{Context, Kind};
 use crate::values::from_ldap;
-use ferry_connector::types::{Attribute, Error, ErrorKind, Object, Value};
+use ferry_connector::types::{Attribute, Error, ErrorKind, Object, Value, ValueType};
 
 /// One entry a search returned.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,13 +75,13 @@ impl Entry {
         }
     }
 
-    /// The entry as a user object: the anchor, `dn`, `active` when users can be disabled,
-    /// and every attribute the user schema knows, typed by it. A value that does not fit
-    /// its type is left out and logged, so that one odd value does not stop an import.
-    pub fn to_object(&self, context: &Context) -> Result<Object, Error> {
-        let Context {
-            directory, schema, ..
-        } = *context;
+    /// The entry as an object of `kind`: the anchor, `dn`, `active` when users can be
+    /// disabled, and every attribute the type's schema knows, typed by it; reference
+    /// values are the anchors of the users whose DNs the entry holds (DNs of no user are
+    /// left out). A value that does not fit its type is left out and logged, so that one
+    /// odd value does not stop an import.
+    pub fn to_object(&self, context: &Context, kind: Kind) -> Result<Object, Error> {
+        let schema = kind.schema;
         let mut attributes = vec![Attribute {
             name: DN.to_owned(),
             values: vec![Value::String(self.dn.clone())],
@@ -96,26 +97,63 @@ impl Entry {
             if info.secret || attributes.iter().any(|known| known.name == info.name) {
                 continue;
             }
-            let mut values = Vec::with_capacity(raw.len());
-            for bytes in raw {
-                match from_ldap(bytes, info.value_type) {
-                    Ok(value) => values.push(value),
-                    Err(why) => directory.log().warn(&format!(
-                        "'{}': a value of '{}' was left out: {why}",
-                        self.dn, info.name
-                    )),
-                }
-            }
+            let values = if info.value_type == ValueType::Reference {
+                self.references(context, info, raw)?
+            } else {
+                self.typed(context, info, raw)
+            };
             attributes.push(Attribute {
                 name: info.name.clone(),
                 values,
             });
         }
         Ok(Object {
-            object_type: USER.to_owned(),
+            object_type: schema.name().to_owned(),
             anchor: self.anchor(context.config.anchor)?,
             attributes,
         })
+    }
+
+    /// The values of `info` typed by the schema.
+    fn typed(&self, context: &Context, info: &AttributeInfo, raw: &[Vec<u8>]) -> Vec<Value> {
+        let mut values = Vec::with_capacity(raw.len());
+        for bytes in raw {
+            match from_ldap(bytes, info.value_type) {
+                Ok(value) => values.push(value),
+                Err(why) => context.directory.log().warn(&format!(
+                    "'{}': a value of '{}' was left out: {why}",
+                    self.dn, info.name
+                )),
+            }
+        }
+        values
+    }
+
+    /// The anchors of the users whose DNs `info` holds; at most one when it is
+    /// single-valued.
+    fn references(
+        &self,
+        context: &Context,
+        info: &AttributeInfo,
+        raw: &[Vec<u8>],
+    ) -> Result<Vec<Value>, Error> {
+        let mut values = Vec::with_capacity(raw.len());
+        for bytes in raw {
+            let Ok(dn) = std::str::from_utf8(bytes) else {
+                continue;
+            };
+            match context.users.anchor_of(context, dn)? {
+                Some(anchor) => values.push(Value::Reference(anchor)),
+                None => context.directory.log().debug(&format!(
+                    "'{}': '{}' holds '{dn}', which is no user; left out",
+                    self.dn, info.name
+                )),
+            }
+            if !info.multi_valued && !values.is_empty() {
+                break;
+            }
+        }
+        Ok(values)
     }
 }
 
@@ -131,54 +169,64 @@ pub fn canonical_dn(dn: &str) -> Result<String, Error> {
         })
 }
 
-/// Finds the user with this anchor within the base DN and the user filter; none when
-/// there is no such user (or it is out of scope).
-pub fn find_user(context: &Context, anchor: &str) -> Result<Option<Entry>, Error> {
-    let config = context.config;
-    match config.anchor {
+/// Finds the object of `kind` with this anchor within its base DN and filter, with
+/// `attributes`; none when there is no such object (or it is out of scope).
+pub fn find(
+    context: &Context,
+    kind: Kind,
+    anchor: &str,
+    attributes: &[&str],
+) -> Result<Option<Entry>, Error> {
+    let scope = kind.scope;
+    match context.config.anchor {
         Anchor::EntryUuid => search_one(
             context.directory,
+            kind,
             anchor,
             search_request(
-                &config.base_dn.to_string(),
+                &scope.base_dn.to_string(),
                 LdapSearchScope::Subtree,
                 filter::and(
-                    &config.user_filter,
+                    &scope.filter,
                     LdapFilter::Equality(ENTRY_UUID.to_owned(), anchor.to_owned()),
                 ),
-                &context.schema.requested(),
+                attributes,
             ),
         ),
-        Anchor::Dn => find_user_at(context, anchor),
+        Anchor::Dn => find_at(context, kind, anchor, attributes),
     }
 }
 
-/// The user at `dn`, if that DN is under the base and its entry matches the user filter.
-pub fn find_user_at(context: &Context, dn: &str) -> Result<Option<Entry>, Error> {
-    let config = context.config;
-    if !Dn::parse(dn).is_ok_and(|parsed| parsed.is_within(&config.base_dn)) {
+/// The object of `kind` at `dn` with `attributes`, if that DN is under its base and its
+/// entry matches its filter.
+pub fn find_at(
+    context: &Context,
+    kind: Kind,
+    dn: &str,
+    attributes: &[&str],
+) -> Result<Option<Entry>, Error> {
+    let scope = kind.scope;
+    if !Dn::parse(dn).is_ok_and(|parsed| parsed.is_within(&scope.base_dn)) {
         return Ok(None);
     }
     search_one(
         context.directory,
+        kind,
         dn,
-        search_request(
-            dn,
-            LdapSearchScope::Base,
-            config.user_filter.clone(),
-            &context.schema.requested(),
-        ),
+        search_request(dn, LdapSearchScope::Base, scope.filter.clone(), attributes),
     )
 }
 
 /// The one entry a search finds; none when it finds none or its base does not exist.
 fn search_one(
     directory: &Directory,
+    kind: Kind,
     anchor: &str,
     request: LdapSearchRequest,
 ) -> Result<Option<Entry>, Error> {
     let context = format!(
-        "reading user '{anchor}' ({} under '{}')",
+        "reading {} '{anchor}' ({} under '{}')",
+        kind.scope.object_type,
         filter::render(&request.filter),
         request.base
     );

@@ -1,7 +1,10 @@
-//! Full imports: a subtree search of the base DN with the user filter, one page of the
-//! paged-results control (RFC 2696) per call, the server's cookie carried in the cursor.
-//! The delta watermark is taken before the first entry is read, so changes made while
-//! the import runs are seen by the next delta import.
+//! Full imports: users, then groups when configured, each a subtree search of its base DN
+//! with its filter, one page of the paged-results control (RFC 2696) per call, the
+//! server's cookie and the object type being read carried in the cursor. The delta
+//! watermark is taken before the first entry is read, so changes made while the import
+//! runs are seen by the next delta import. The session's index of user DNs is dropped as
+//! the import begins, so the import translates references (members, managers) against
+//! the directory as it is.
 //!
 //! A cookie is only valid on the connection that received it. When the next page lands
 //! on another connection (the old one broke, or the host handed the call to another
@@ -12,7 +15,7 @@
 use ldap3_proto::proto::LdapSearchScope;
 
 use crate::client::LdapError;
-use crate::cursor::ImportCursor;
+use crate::cursor::{ImportCursor, Phase};
 use crate::delta::watermark_now;
 use crate::directory::{search_page, search_request};
 use crate::entries::Entry;
@@ -20,7 +23,7 @@ use crate::filter;
 use crate::session::Context;
 use ferry_connector::types::{Error, ImportPage};
 
-/// One page of a full import: at most `page_size` users, from where `cursor` left off.
+/// One page of a full import: at most `page_size` objects, from where `cursor` left off.
 pub fn full_import(
     context: &Context,
     cursor: Option<&str>,
@@ -29,18 +32,30 @@ pub fn full_import(
     let size = i64::from(page_size.clamp(1, i32::MAX as u32));
     let cursor = match cursor {
         Some(text) => ImportCursor::decode(text)?,
-        None => ImportCursor::new(&[], 0, 0, watermark_now(context)?),
+        None => {
+            context.users.reset();
+            ImportCursor::new(Phase::Users, &[], 0, 0, watermark_now(context)?)
+        }
+    };
+    let kind = match cursor.phase {
+        Phase::Users => context.user_kind(),
+        Phase::Groups => context.group_kind().ok_or_else(|| {
+            Error::invalid_input(
+                "the cursor is for groups, which this configuration does not have; start a \
+                 full import",
+            )
+        })?,
     };
     let cookie = cursor.cookie_bytes()?;
-    let config = context.config;
     let request = search_request(
-        &config.base_dn.to_string(),
+        &kind.scope.base_dn.to_string(),
         LdapSearchScope::Subtree,
-        config.user_filter.clone(),
-        &context.schema.requested(),
+        kind.scope.filter.clone(),
+        &kind.schema.requested(),
     );
     let description = format!(
-        "importing users ({} under '{}')",
+        "importing {}s ({} under '{}')",
+        kind.scope.object_type,
         filter::render(&request.filter),
         request.base
     );
@@ -70,31 +85,48 @@ pub fn full_import(
     if restarted {
         context.directory.log().warn(&format!(
             "the full import could not resume its paged search on this connection; it \
-                 started over and skipped the {} users already returned",
-            cursor.returned
+                 started over and skipped the {} {}s already returned",
+            cursor.returned, kind.scope.object_type
         ));
     }
     let objects = entries
         .iter()
-        .map(|entry| entry.to_object(context))
+        .map(|entry| entry.to_object(context, kind))
         .collect::<Result<Vec<_>, _>>()?;
     let returned = cursor.returned + objects.len() as u64;
-    Ok(if next.is_empty() {
-        ImportPage {
-            objects,
-            next_cursor: None,
-            watermark: cursor
-                .watermark
-                .as_ref()
-                .map(|watermark| watermark.encode()),
-        }
-    } else {
-        ImportPage {
-            objects,
-            next_cursor: Some(
-                ImportCursor::new(&next, connection, returned, cursor.watermark.clone()).encode(),
-            ),
-            watermark: None,
-        }
-    })
+    Ok(
+        if next.is_empty() && cursor.phase == Phase::Users && context.group_kind().is_some() {
+            ImportPage {
+                objects,
+                next_cursor: Some(
+                    ImportCursor::new(Phase::Groups, &[], 0, 0, cursor.watermark.clone()).encode(),
+                ),
+                watermark: None,
+            }
+        } else if next.is_empty() {
+            ImportPage {
+                objects,
+                next_cursor: None,
+                watermark: cursor
+                    .watermark
+                    .as_ref()
+                    .map(|watermark| watermark.encode()),
+            }
+        } else {
+            ImportPage {
+                objects,
+                next_cursor: Some(
+                    ImportCursor::new(
+                        cursor.phase,
+                        &next,
+                        connection,
+                        returned,
+                        cursor.watermark.clone(),
+                    )
+                    .encode(),
+                ),
+                watermark: None,
+            }
+        },
+    )
 }

@@ -18,6 +18,7 @@ mod escape;
 mod export;
 mod filter;
 mod import;
+mod references;
 mod schema;
 mod session;
 mod subschema;

@@ -1,8 +1,11 @@
-//! The user object type as the connector exposes it: the MUST and MAY attributes of the
-//! configured object classes and their superclasses, each typed from its LDAP syntax,
-//! plus the read-only `entryUUID` and `dn`, and the synthetic `active` when users can be
-//! disabled (see `disable.rs`). The same table types every value read and written, so
-//! imports and exports agree with what `schema` tells the host.
+//! The object types as the connector exposes them (`user`, and `group` when configured):
+//! the MUST and MAY attributes of the configured object classes and their superclasses,
+//! each typed from its LDAP syntax, plus the read-only `entryUUID` and `dn`, and the
+//! synthetic `active` when users can be disabled (see `disable.rs`). Attributes holding
+//! users' DNs (a group's members, a user's `manager`) are `reference`s to `user`: their
+//! values are user anchors, translated to and from DNs by `references.rs`. The same table
+//! types every value read and written, so imports and exports agree with what `schema`
+//! tells the host.
 
 use std::collections::HashMap;
 
@@ -11,8 +14,14 @@ use crate::disable::{ACTIVE, Disabling};
 use crate::subschema::Subschema;
 use ferry_connector::types::{AttributeSchema, Error, ObjectTypeSchema, ValueType};
 
-/// The one object type this connector provisions.
+/// The object type of users.
 pub const USER: &str = "user";
+
+/// The object type of groups, when configured.
+pub const GROUP: &str = "group";
+
+/// The user attribute holding the DN of the user's manager: a reference to a user.
+pub const MANAGER: &str = "manager";
 
 /// The pseudo-attribute holding an entry's DN.
 pub const DN: &str = "dn";
@@ -20,13 +29,31 @@ pub const DN: &str = "dn";
 /// The operational attribute holding an entry's UUID (RFC 4530).
 pub const ENTRY_UUID: &str = "entryUUID";
 
+/// The attribute list that asks a search for no attributes (RFC 4511).
+pub const NO_ATTRIBUTES: &str = "1.1";
+
 /// The attribute listing an entry's object classes.
 pub const OBJECT_CLASS: &str = "objectClass";
+
+/// The LDAP syntax of distinguished names (RFC 4517).
+pub const DN_SYNTAX: &str = "1.3.6.1.4.1.1466.115.121.1.12";
+
+/// The LDAP syntax of `uniqueMember` values: a DN, optionally with a `#'…'B` suffix.
+pub const NAME_AND_OPTIONAL_UID_SYNTAX: &str = "1.3.6.1.4.1.1466.115.121.1.34";
+
+/// The object types of one configuration.
+#[derive(Debug)]
+pub struct Schemas {
+    /// Users.
+    pub user: TypeSchema,
+    /// Groups, when configured.
+    pub group: Option<TypeSchema>,
+}
 
 /// The password attribute: written as given, never read back into the host's cache.
 const USER_PASSWORD: &str = "userPassword";
 
-/// One attribute of the user type.
+/// One attribute of an object type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttributeInfo {
     /// The name the server writes (the type's first NAME).
@@ -45,18 +72,37 @@ pub struct AttributeInfo {
     pub description: Option<String>,
 }
 
-/// The user type's attributes, found by any name or OID of their type.
+/// A group's member attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Members {
+    /// Its name as the server writes it.
+    pub name: String,
+    /// In a MUST list of the group class: a group cannot be without members.
+    pub required: bool,
+}
+
+/// One object type's attributes, found by any name or OID of their type.
 #[derive(Debug, Default)]
-pub struct UserSchema {
+pub struct TypeSchema {
+    name: &'static str,
     attributes: Vec<AttributeInfo>,
     index: HashMap<String, usize>,
     disabling: Option<Disabling>,
+    members: Option<Members>,
 }
 
-impl UserSchema {
-    /// Builds the user type from the server's subschema and the configured classes.
-    pub fn build(subschema: &Subschema, classes: &[String]) -> Result<Self, String> {
-        let mut schema = UserSchema::default();
+impl TypeSchema {
+    /// Builds the object type `name` from the server's subschema and the configured
+    /// classes.
+    pub fn build(
+        name: &'static str,
+        subschema: &Subschema,
+        classes: &[String],
+    ) -> Result<Self, String> {
+        let mut schema = TypeSchema {
+            name,
+            ..TypeSchema::default()
+        };
         let mut seen_classes = Vec::new();
         for configured in classes {
             for class in subschema.with_superclasses(configured)? {
@@ -139,6 +185,51 @@ impl UserSchema {
         );
     }
 
+    /// Makes the attribute `name`, when the type has it, a reference to users (its values
+    /// are user DNs in the directory, anchors in the contract), single-valued unless
+    /// `multi_valued`. Returns it as it was before; none when the type has no such
+    /// attribute.
+    pub fn make_reference(&mut self, name: &str, multi_valued: bool) -> Option<AttributeInfo> {
+        let index = *self.index.get(&name.to_lowercase())?;
+        let info = &mut self.attributes[index];
+        let before = info.clone();
+        info.value_type = ValueType::Reference;
+        info.multi_valued = multi_valued;
+        Some(before)
+    }
+
+    /// Makes `name` the group's member attribute: a multi-valued reference to users, not
+    /// required of an add (an empty group gets the placeholder member or is refused).
+    pub fn set_members(&mut self, name: &str) -> Result<(), String> {
+        let before = self
+            .make_reference(name, true)
+            .ok_or_else(|| format!("'{name}' is not an attribute of the group object class"))?;
+        let index = self.index[&name.to_lowercase()];
+        self.attributes[index].required = false;
+        self.members = Some(Members {
+            name: before.name,
+            required: before.required,
+        });
+        Ok(())
+    }
+
+    /// The member attribute, for groups.
+    pub fn members(&self) -> Option<&Members> {
+        self.members.as_ref()
+    }
+
+    /// Whether `name` is the member attribute.
+    pub fn is_members(&self, name: &str) -> bool {
+        self.members
+            .as_ref()
+            .is_some_and(|members| members.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The object type's name in the contract.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
     /// Adds the synthetic `active`, computed and written through `disabling`.
     pub fn add_active(&mut self, disabling: Disabling) -> Result<(), Error> {
         if let Some(taken) = self.attribute(ACTIVE) {
@@ -166,13 +257,31 @@ impl UserSchema {
             .filter(|_| name.eq_ignore_ascii_case(ACTIVE))
     }
 
-    /// The attributes every user search asks for: all user attributes, the anchor, and
+    /// The attributes every search of this type asks for: all user attributes, the anchor, and
     /// the lock attribute `active` is computed from (it may be operational, as
     /// `pwdAccountLockedTime` is, and then only comes when asked for by name).
     pub fn requested(&self) -> Vec<&str> {
         let mut names = vec!["*", ENTRY_UUID];
         names.extend(self.disabling.as_ref().map(Disabling::attribute));
         names
+    }
+
+    /// The attributes to read of an entry about to change: those of `requested`, except
+    /// that a group's members are never read to change it (a large group's list would
+    /// come whole): a change of members alone needs no attribute at all, and other
+    /// changes need the others, asked for by name.
+    pub fn requested_for_change(&self, members_only: bool) -> Vec<&str> {
+        match &self.members {
+            None => self.requested(),
+            Some(_) if members_only => vec![NO_ATTRIBUTES],
+            Some(members) => self
+                .attributes
+                .iter()
+                .map(|info| info.name.as_str())
+                .filter(|name| *name != members.name && *name != DN)
+                .chain([ENTRY_UUID])
+                .collect(),
+        }
     }
 
     fn insert(&mut self, info: AttributeInfo, aliases: &[String]) {
@@ -189,10 +298,10 @@ impl UserSchema {
         Some(&self.attributes[*index])
     }
 
-    /// The user type as the contract describes it.
+    /// The object type as the contract describes it.
     pub fn object_type(&self, anchor: Anchor) -> ObjectTypeSchema {
         ObjectTypeSchema {
-            name: USER.to_owned(),
+            name: self.name.to_owned(),
             anchor_attributes: vec![
                 match anchor {
                     Anchor::EntryUuid => ENTRY_UUID,
@@ -210,7 +319,11 @@ impl UserSchema {
                     required: info.required,
                     read_only: info.read_only,
                     secret: info.secret,
-                    reference_types: Vec::new(),
+                    reference_types: if info.value_type == ValueType::Reference {
+                        vec![USER.to_owned()]
+                    } else {
+                        Vec::new()
+                    },
                     description: info.description.clone(),
                 })
                 .collect(),
@@ -240,9 +353,9 @@ mod tests {
     use crate::disable::Lock;
     use crate::subschema::tests::sample;
 
-    fn build(classes: &[&str]) -> UserSchema {
+    fn build(classes: &[&str]) -> TypeSchema {
         let classes: Vec<String> = classes.iter().map(|class| class.to_string()).collect();
-        UserSchema::build(&sample(), &classes).unwrap()
+        TypeSchema::build(USER, &sample(), &classes).unwrap()
     }
 
     #[test]
@@ -325,7 +438,7 @@ mod tests {
         assert_eq!(by_uuid.anchor_attributes, ["entryUUID"]);
         assert_eq!(by_uuid.attributes.len(), schema.attributes.len());
         assert_eq!(schema.object_type(Anchor::Dn).anchor_attributes, ["dn"]);
-        assert!(UserSchema::build(&sample(), &["nothing".to_string()]).is_err());
+        assert!(TypeSchema::build(USER, &sample(), &["nothing".to_string()]).is_err());
     }
 
     #[test]

@@ -346,6 +346,9 @@ pub mod tests {
          SYNTAX 1.3.6.1.4.1.1466.115.121.1.24 SINGLE-VALUE NO-USER-MODIFICATION \
          USAGE directoryOperation )",
         "( 2.5.4.34 NAME 'seeAlso' DESC 'RFC4519: DN of related object' SUP distinguishedName )",
+        "( 2.5.4.31 NAME 'member' DESC 'RFC2256: member of a group' SUP distinguishedName )",
+        "( 0.9.2342.19200300.100.1.10 NAME 'manager' DESC 'RFC1274: DN of manager' EQUALITY \
+         distinguishedNameMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.12 )",
         "( 2.5.4.49 NAME 'distinguishedName' DESC 'RFC4519: common supertype of DN \
          attributes' EQUALITY distinguishedNameMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.12 )",
         "( 1.3.6.1.4.1.42.2.27.8.1.9 NAME 'pwdLockout' EQUALITY booleanMatch \
@@ -383,6 +386,9 @@ pub mod tests {
         "( 1.3.6.1.1.1.2.0 NAME 'posixAccount' DESC 'Abstraction of an account with POSIX \
          attributes' SUP top AUXILIARY MUST ( cn $ uid $ uidNumber $ gidNumber $ \
          homeDirectory ) MAY ( userPassword $ loginShell $ gecos $ description ) )",
+        "( 2.5.6.9 NAME 'groupOfNames' DESC 'RFC2256: a group of names (DNs)' SUP top \
+         STRUCTURAL MUST ( member $ cn ) MAY ( businessCategory $ seeAlso $ owner $ ou $ o $ \
+         description ) )",
     ];
 
     fn owned(texts: &[&str]) -> Vec<String> {

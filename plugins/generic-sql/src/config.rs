@@ -39,6 +39,10 @@ pub struct ObjectTypeConfig {
     /// Multi-valued attributes kept in child tables.
     #[serde(default)]
     pub multi_valued: Vec<MultiValuedConfig>,
+    /// Foreign key columns and the object type each points to (`manager_id = "user"`):
+    /// their values are references to that type's anchors.
+    #[serde(default)]
+    pub references: std::collections::BTreeMap<String, String>,
     /// Statements the operator wrote to replace the generated insert, update or delete.
     #[serde(default)]
     pub statements: StatementsConfig,
@@ -85,6 +89,10 @@ pub struct StatementsConfig {
     pub update: Option<String>,
     /// Replaces the generated DELETE (e.g. to soft-delete); bound with the anchor.
     pub delete: Option<String>,
+    /// Sets a password (e.g. calls a procedure that hashes it); bound with `:password`
+    /// and the anchor column. With it the object type has a write-only, secret
+    /// `password` attribute, written on add and on update and never read.
+    pub password: Option<String>,
 }
 
 impl ObjectTypeConfig {
@@ -124,6 +132,9 @@ impl ObjectTypeConfig {
         }
         for (index, column) in self.exclude.iter().enumerate() {
             keys.push((format!("exclude[{index}]"), column));
+        }
+        for (column, target) in &self.references {
+            keys.push((format!("references.{column}"), target));
         }
         for (index, entry) in self.multi_valued.iter().enumerate() {
             keys.push((format!("multi-valued[{index}].attribute"), &entry.attribute));
@@ -192,12 +203,20 @@ pub fn parse(settings: &Settings) -> Result<Vec<ObjectTypeConfig>, Error> {
         types.push(config);
     }
     for (index, config) in types.iter().enumerate() {
-        for (position, child) in config.multi_valued.iter().enumerate() {
-            if let Some(target) = &child.reference
-                && !types.iter().any(|t| &t.name == target)
-            {
+        let children = config.multi_valued.iter().enumerate().filter_map(|(i, c)| {
+            Some((
+                format!("multi-valued[{i}].reference"),
+                c.reference.as_ref()?,
+            ))
+        });
+        let columns = config
+            .references
+            .iter()
+            .map(|(column, target)| (format!("references.{column}"), target));
+        for (key, target) in children.chain(columns) {
+            if !types.iter().any(|t| &t.name == target) {
                 return Err(Error::invalid_input(format!(
-                    "{}: multi-valued[{position}].reference: there is no object type '{target}'",
+                    "{}: {key}: there is no object type '{target}'",
                     label(index, Some(&config.name))
                 )));
             }

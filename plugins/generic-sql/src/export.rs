@@ -11,15 +11,79 @@ use ferry_connector::types::{
 };
 
 use crate::errors::from_sql;
-use crate::mapping::{AttributeRef, MultiValuedMapping, TypeMapping};
+use crate::mapping::{AttributeRef, MultiValuedMapping, PASSWORD, TypeMapping};
 use crate::objects::read_one;
 use crate::statements;
-use crate::values::{anchor_of, anchor_param, child_value, to_sql};
+use crate::values::{anchor_of, anchor_param};
 
-/// Creates an object in its own transaction; returns it as read back.
+/// Creates an object in its own transaction (its password set by the operator's
+/// statement, when given); returns it as read back.
 pub fn add(db: &dyn Database, types: &[TypeMapping], change: AddChange) -> Result<Object, Error> {
     let mapping = type_named(types, &change.object_type)?;
-    in_transaction(db, || add_object(db, mapping, change.attributes))
+    let (passwords, attributes): (Vec<Attribute>, Vec<Attribute>) = change
+        .attributes
+        .into_iter()
+        .partition(|a| is_password(mapping, &a.name));
+    let password = passwords
+        .into_iter()
+        .next()
+        .map(|a| password_text(a.values))
+        .transpose()?
+        .flatten();
+    in_transaction(db, || {
+        let object = add_object(db, mapping, attributes)?;
+        if let Some(password) = &password {
+            set_password(db, mapping, &object.anchor, password)?;
+        }
+        Ok(object)
+    })
+}
+
+/// Whether `name` is the write-only password attribute of `mapping`.
+fn is_password(mapping: &TypeMapping, name: &str) -> bool {
+    name == PASSWORD && mapping.statements.password.is_some()
+}
+
+/// The one text value of a password attribute (`None`: no value given).
+fn password_text(values: Vec<Value>) -> Result<Option<String>, Error> {
+    match single_value(PASSWORD, values)? {
+        None => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text)),
+        Some(_) => Err(Error::invalid_input("a password is text").attribute(PASSWORD)),
+    }
+}
+
+/// Runs the operator's password statement for the object `anchor`.
+fn set_password(
+    db: &dyn Database,
+    mapping: &TypeMapping,
+    anchor: &str,
+    password: &str,
+) -> Result<(), Error> {
+    let Some(statement) = &mapping.statements.password else {
+        return Err(Error::unsupported("no password statement is configured"));
+    };
+    let anchor_column = mapping.anchor_column();
+    let key =
+        anchor_param(anchor, anchor_column.value_type).ok_or_else(|| not_found(mapping, anchor))?;
+    let bound = statement.bind(|name| {
+        if name == PASSWORD {
+            SqlValue::Text(password.to_owned())
+        } else {
+            key.clone()
+        }
+    });
+    // Never the password in a message: only the object and the database's reason.
+    db.query(&bound).map_err(|failure| {
+        from_sql(
+            &format!(
+                "setting the password of object '{anchor}' of type '{}'",
+                mapping.name
+            ),
+            failure,
+        )
+    })?;
+    Ok(())
 }
 
 /// Changes an object in its own transaction. Returns it as read back, except when the
@@ -32,10 +96,34 @@ pub fn update(
     change: UpdateChange,
 ) -> Result<Option<Object>, Error> {
     let mapping = type_named(types, &change.target.object_type)?;
-    if only_value_edits(mapping, &change) {
-        return in_transaction(db, || edit_values(db, mapping, change)).map(|()| None);
+    let mut change = change;
+    let mut password = None;
+    for edit in std::mem::take(&mut change.changes) {
+        match edit {
+            AttributeChange::Replace(a) if is_password(mapping, &a.name) => {
+                password = password_text(a.values)?;
+            }
+            other if is_password(mapping, other.name()) => {
+                return Err(Error::invalid_input(
+                    "a password can only be replaced, not added to, removed or cleared",
+                )
+                .attribute(PASSWORD));
+            }
+            other => change.changes.push(other),
+        }
     }
-    in_transaction(db, || update_object(db, mapping, change)).map(Some)
+    let anchor = change.target.anchor.clone();
+    in_transaction(db, || {
+        let returned = if only_value_edits(mapping, &change) {
+            edit_values(db, mapping, change).map(|()| None)
+        } else {
+            update_object(db, mapping, change).map(Some)
+        }?;
+        if let Some(password) = &password {
+            set_password(db, mapping, &anchor, password)?;
+        }
+        Ok(returned)
+    })
 }
 
 /// Whether every change adds or removes values of a multi-valued attribute.
@@ -44,13 +132,20 @@ fn only_value_edits(mapping: &TypeMapping, change: &UpdateChange) -> bool {
         matches!(
             c,
             AttributeChange::AddValues(_) | AttributeChange::RemoveValues(_)
-        ) && matches!(mapping.attribute(c.name()), Some(AttributeRef::MultiValued(_)))
+        ) && matches!(
+            mapping.attribute(c.name()),
+            Some(AttributeRef::MultiValued(_))
+        )
     })
 }
 
 /// Adds and removes child rows, one statement per value, after checking the owner
 /// exists; the rest of the object is neither read nor written.
-fn edit_values(db: &dyn Database, mapping: &TypeMapping, update: UpdateChange) -> Result<(), Error> {
+fn edit_values(
+    db: &dyn Database,
+    mapping: &TypeMapping,
+    update: UpdateChange,
+) -> Result<(), Error> {
     let anchor = &update.target.anchor;
     let context = format!("updating object '{anchor}' of type '{}'", mapping.name);
     let key = anchor_param(anchor, mapping.anchor_column().value_type)
@@ -72,7 +167,7 @@ fn edit_values(db: &dyn Database, mapping: &TypeMapping, update: UpdateChange) -
         };
         let context = format!("{context}: changing '{}'", child.attribute);
         for value in distinct(change.values().to_vec()) {
-            let value = stored_value(child, &value)?;
+            let value = child.stored(&value)?;
             let statement = match change {
                 AttributeChange::AddValues(_) => {
                     statements::insert_missing_value(dialect, child, key.clone(), value)
@@ -84,17 +179,6 @@ fn edit_values(db: &dyn Database, mapping: &TypeMapping, update: UpdateChange) -
         }
     }
     Ok(())
-}
-
-/// A value of a child table as it is written (a reference as its anchor's type).
-fn stored_value(child: &MultiValuedMapping, value: &Value) -> Result<SqlValue, Error> {
-    child_value(child, value).ok_or_else(|| {
-        Error::invalid_input(format!(
-            "'{value:?}' is not an anchor of '{}'",
-            child.reference.as_deref().unwrap_or_default()
-        ))
-        .attribute(&child.attribute)
-    })
 }
 
 /// Deletes an object in its own transaction.
@@ -137,17 +221,21 @@ fn add_object(
         }
     }
     let dialect = db.dialect();
+    let singles: Vec<(usize, SqlValue)> = singles
+        .into_iter()
+        .map(|(index, value)| Ok((index, mapping.columns[index].stored(&value)?)))
+        .collect::<Result<_, Error>>()?;
     let given = |name: &str| {
         singles
             .iter()
             .find(|(index, _)| mapping.columns[*index].name == name)
-            .map(|(_, value)| to_sql(value))
+            .map(|(_, value)| value.clone())
     };
     let returned = match &mapping.statements.insert {
         None => {
             let values = singles
                 .iter()
-                .map(|(index, value)| (mapping.columns[*index].quoted.as_str(), to_sql(value)))
+                .map(|(index, value)| (mapping.columns[*index].quoted.as_str(), value.clone()))
                 .collect();
             statements::insert_row(dialect, mapping, values)
         }
@@ -183,7 +271,7 @@ fn add_object(
     })?;
     for (child, values) in children {
         for value in values {
-            let value = stored_value(child, &value)?;
+            let value = child.stored(&value)?;
             let statement = statements::insert_value(dialect, child, key.clone(), value);
             db.execute(&statement).map_err(|failure| {
                 from_sql(
@@ -243,14 +331,35 @@ fn update_object(
             }
             sets.push((
                 column.quoted.as_str(),
-                value.as_ref().map_or(SqlValue::Null, to_sql),
+                value
+                    .as_ref()
+                    .map_or(Ok(SqlValue::Null), |v| column.stored(v))?,
             ));
         }
     }
     if !sets.is_empty() {
         let statement = match &mapping.statements.update {
             None => statements::update_row(dialect, mapping, sets, key.clone()),
-            Some(update) => update.bind(|name| new(name).first().map_or(SqlValue::Null, to_sql)),
+            Some(update) => {
+                // The operator's statement takes every column's new value.
+                let state = mapping
+                    .columns
+                    .iter()
+                    .map(|column| {
+                        let value = new(&column.name).first();
+                        Ok((
+                            column.name.as_str(),
+                            value.map_or(Ok(SqlValue::Null), |v| column.stored(v))?,
+                        ))
+                    })
+                    .collect::<Result<Vec<_>, Error>>()?;
+                update.bind(|name| {
+                    state
+                        .iter()
+                        .find(|(column, _)| *column == name)
+                        .map_or(SqlValue::Null, |(_, value)| value.clone())
+                })
+            }
         };
         let changed = db
             .execute(&statement)
@@ -276,7 +385,7 @@ fn update_object(
                     dialect,
                     child,
                     key.clone(),
-                    stored_value(child, value)?,
+                    child.stored(value)?,
                 ))?;
             }
             for value in new.iter().filter(|value| !old.contains(value)) {
@@ -284,7 +393,7 @@ fn update_object(
                     dialect,
                     child,
                     key.clone(),
-                    stored_value(child, value)?,
+                    child.stored(value)?,
                 ))?;
             }
         }
@@ -344,7 +453,10 @@ fn read_back(
 }
 
 /// The object type a change names.
-pub(crate) fn type_named<'a>(types: &'a [TypeMapping], name: &str) -> Result<&'a TypeMapping, Error> {
+pub(crate) fn type_named<'a>(
+    types: &'a [TypeMapping],
+    name: &str,
+) -> Result<&'a TypeMapping, Error> {
     types
         .iter()
         .find(|mapping| mapping.name == name)

@@ -7,10 +7,9 @@ use crate::config::ObjectTypeConfig;
 use crate::discovery::{DiscoveredColumn, columns_of};
 use crate::named_params::{NamedStatement, translate};
 use crate::statements::display_name;
-use crate::values::value_type_of;
-use ferry_connector::sql::Database;
-use ferry_connector::sql::Dialect;
-use ferry_connector::types::{AttributeSchema, Error, ObjectTypeSchema, ValueType};
+use crate::values::{stored, value_type_of};
+use ferry_connector::sql::{Database, Dialect, SqlValue};
+use ferry_connector::types::{AttributeSchema, Error, ObjectTypeSchema, Value, ValueType};
 
 /// One object type mapped onto its table.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,12 +49,24 @@ pub struct ColumnMapping {
     pub name: String,
     /// The quoted name.
     pub quoted: String,
-    /// The attribute's type, from the declared type.
+    /// The attribute's type: from the declared type, or `reference` for a foreign key
+    /// configured in `references`.
     pub value_type: ValueType,
+    /// The column's own type, which references are written as.
+    pub stored_type: ValueType,
+    /// The object type a foreign key column points to.
+    pub reference: Option<String>,
     /// NOT NULL without a default (never the anchor, which the database may generate).
     pub required: bool,
     /// Configured read-only, the watermark column, or a generated column.
     pub read_only: bool,
+}
+
+impl ColumnMapping {
+    /// `value` as this column stores it.
+    pub fn stored(&self, value: &Value) -> Result<SqlValue, Error> {
+        stored(self.stored_type, &self.name, value)
+    }
 }
 
 /// A soft-delete column and the filter that keeps its deleted rows out of full imports.
@@ -114,6 +125,13 @@ pub struct MultiValuedMapping {
     pub read_only: bool,
 }
 
+impl MultiValuedMapping {
+    /// `value` as the value column stores it.
+    pub fn stored(&self, value: &Value) -> Result<SqlValue, Error> {
+        stored(self.stored_type, &self.attribute, value)
+    }
+}
+
 /// The operator's statements that replace the generated ones.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OperatorStatements {
@@ -123,7 +141,13 @@ pub struct OperatorStatements {
     pub update: Option<NamedStatement>,
     /// Replaces the generated DELETE (child rows included).
     pub delete: Option<NamedStatement>,
+    /// Sets the password: see [`PASSWORD`].
+    pub password: Option<NamedStatement>,
 }
+
+/// The write-only attribute an object type has when the operator gives a password
+/// statement.
+pub const PASSWORD: &str = "password";
 
 /// An attribute of an object type, found by name.
 #[derive(Debug, Clone, Copy)]
@@ -213,7 +237,12 @@ impl TypeMapping {
             .map(|column| ColumnMapping {
                 name: column.name.clone(),
                 quoted: db.quote_identifier(&column.name),
-                value_type: value_type_of(&column.type_name),
+                value_type: match config.references.get(&column.name) {
+                    Some(_) => ValueType::Reference,
+                    None => value_type_of(&column.type_name),
+                },
+                stored_type: value_type_of(&column.type_name),
+                reference: config.references.get(&column.name).cloned(),
                 required: column.not_null
                     && !column.has_default
                     && !column.generated
@@ -379,8 +408,9 @@ impl TypeMapping {
                 reference_types: Vec::new(),
                 description: None,
             };
-        let columns = self.columns.iter().map(|column| {
-            attribute(
+        let columns = self.columns.iter().map(|column| AttributeSchema {
+            reference_types: column.reference.iter().cloned().collect(),
+            ..attribute(
                 &column.name,
                 column.value_type,
                 false,
@@ -398,10 +428,15 @@ impl TypeMapping {
                 child.read_only,
             )
         });
+        let password = self.statements.password.iter().map(|_| AttributeSchema {
+            secret: true,
+            description: Some("Write-only: set through the operator's password statement".into()),
+            ..attribute(PASSWORD, ValueType::String, false, false, false)
+        });
         ObjectTypeSchema {
             name: self.name.clone(),
             anchor_attributes: vec![self.anchor_column().name.clone()],
-            attributes: columns.chain(children).collect(),
+            attributes: columns.chain(children).chain(password).collect(),
         }
     }
 
@@ -445,10 +480,18 @@ impl TypeMapping {
             Ok(Some(statement))
         };
         let statements = &config.statements;
+        if statements.password.is_some() && attributes.contains(&PASSWORD) {
+            return Err(Error::invalid_input(format!(
+                "{label}: statements.password: the table has a column '{PASSWORD}', which \
+                 the write-only attribute would hide; exclude the column"
+            )));
+        }
+        let password_names = [anchor[0], PASSWORD];
         Ok(OperatorStatements {
             insert: prepare("insert", &statements.insert, &attributes)?,
             update: prepare("update", &statements.update, &attributes)?,
             delete: prepare("delete", &statements.delete, &anchor)?,
+            password: prepare("password", &statements.password, &password_names)?,
         })
     }
 }

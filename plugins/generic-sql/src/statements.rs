@@ -482,6 +482,8 @@ mod tests {
             name: name.into(),
             quoted: format!("\"{name}\""),
             value_type,
+            stored_type: value_type,
+            reference: None,
             required: false,
             read_only: false,
         }
@@ -519,6 +521,8 @@ mod tests {
             key: "\"user_id\"".into(),
             value: "\"email\"".into(),
             value_type: ValueType::String,
+            stored_type: ValueType::String,
+            reference: None,
             read_only: false,
         }
     }

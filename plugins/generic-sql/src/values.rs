@@ -3,7 +3,6 @@
 //! that type, because SQLite hands back whatever a row happens to store (0/1 for a
 //! BOOLEAN, text for a TIMESTAMP).
 
-use crate::mapping::MultiValuedMapping;
 use ferry_connector::sql::SqlValue;
 use ferry_connector::types::{Datetime, Value, ValueType};
 
@@ -92,13 +91,23 @@ pub fn to_sql(value: &Value) -> SqlValue {
     }
 }
 
-/// How one value of a multi-valued attribute is written: a reference as the anchor it
-/// names, in the value column's own type (a foreign key is an integer in most schemas);
-/// anything else as itself. `None` for a reference that cannot be such an anchor.
-pub fn child_value(child: &MultiValuedMapping, value: &Value) -> Option<SqlValue> {
-    match (value, &child.reference) {
-        (Value::Reference(anchor), Some(_)) => anchor_param(anchor, child.stored_type),
-        _ => Some(to_sql(value)),
+/// How a value is written to a column of `stored_type`: a reference as the anchor it
+/// names, in the column's own type (a foreign key is an integer in most schemas);
+/// anything else as itself. An error naming `attribute` for a reference that cannot be
+/// such an anchor.
+pub fn stored(
+    stored_type: ValueType,
+    attribute: &str,
+    value: &Value,
+) -> Result<SqlValue, ferry_connector::Error> {
+    match value {
+        Value::Reference(anchor) => anchor_param(anchor, stored_type).ok_or_else(|| {
+            ferry_connector::Error::invalid_input(format!(
+                "'{anchor}' is not a key of the object '{attribute}' points to"
+            ))
+            .attribute(attribute)
+        }),
+        _ => Ok(to_sql(value)),
     }
 }
 

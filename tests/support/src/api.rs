@@ -547,6 +547,9 @@ async fn gate(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
     let mut response = if let Some(status) = failure {
+        // Read the request first: a server that answers before reading it must close the
+        // connection, and a planned failure should not test reconnecting as well.
+        let _ = axum::body::to_bytes(request.into_body(), 1 << 20).await;
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
         refusal((status, format!("planned failure: {status}")))
     } else if bearer == Some(shared.token.as_str()) {

@@ -266,8 +266,7 @@ impl Harness {
     }
 
     /// Object `anchor` as a full import (with the app's page size) returns it; `None`
-    /// when absent. The contract has no single-object read: an import is how the host
-    /// learns an object's state.
+    /// when absent: an import is how the host learns an object's state.
     pub async fn find(&self, anchor: &str) -> Result<Option<Object>, Failure> {
         let mut found: Vec<Object> = self
             .import_all()
@@ -283,6 +282,20 @@ impl Harness {
             )));
         }
         Ok(found.pop())
+    }
+
+    /// `read` of object `anchor` (contract 0.2.0); checked to be that object.
+    pub async fn read(&self, anchor: &str) -> Result<Option<Object>, Failure> {
+        let found = self.pool.read(&self.object_ref(anchor)).await?;
+        match found {
+            Some(object) if object.anchor != anchor || object.object_type != self.object_type => {
+                Err(Failure::Broken(format!(
+                    "read of '{anchor}' returned object '{}' of type '{}'",
+                    object.anchor, object.object_type
+                )))
+            }
+            other => Ok(other),
+        }
     }
 
     /// Every delta entry since `watermark`, following `more`; returns them with the

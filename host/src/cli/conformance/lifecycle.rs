@@ -1,8 +1,9 @@
 //! One object's life through the contract: add, read back, replace a value of each kind,
 //! add and remove values of a multi-valued attribute, clear, Unicode and large text,
 //! rename, delete. Every write is checked twice: in the object the connector returns
-//! (when it returns one) and in a full import afterwards, because the contract has no
-//! single-object read and an import is how the host learns what the target holds.
+//! (when it returns one) and in a full import afterwards, because an import is how the
+//! host learns what the target holds. The single-object `read` of contract 0.2.0 is
+//! checked on its own, after the add and after the delete.
 
 use crate::runtime::bindings::types::{Attribute, AttributeChange, ErrorKind, Object, Value};
 
@@ -36,6 +37,30 @@ pub async fn read_back(h: &Harness, plan: &Plan, anchor: &str) -> Result<String,
     let object = present(h, plan, anchor).await?;
     expect_attributes(&object, &plan.readable(&plan.full(MAIN)))?;
     Ok(String::new())
+}
+
+/// `read` returns the main object with the values the add wrote, and `none` for an
+/// anchor the target does not have; skipped for connectors without `read`.
+pub async fn read_one(h: &Harness, plan: &Plan, anchor: &str) -> Outcome {
+    let object = match h.read(anchor).await {
+        Err(e) if e.kind() == Some(ErrorKind::Unsupported) => {
+            return Outcome::Skip(format!("the connector has no single-object read ({e})"));
+        }
+        Err(e) => return Outcome::Fail(format!("read failed: {e}")),
+        Ok(None) => return Outcome::Fail(format!("read found no object '{anchor}'")),
+        Ok(Some(object)) => object,
+    };
+    let checked = expect_schema(&object, &plan.schema)
+        .and_then(|()| expect_attributes(&object, &plan.readable(&plan.full(MAIN))));
+    if let Err(e) = checked {
+        return Outcome::Fail(format!("the object read returned: {e}"));
+    }
+    let absent = format!("{anchor}-absent");
+    match h.read(&absent).await {
+        Ok(None) => Outcome::Pass(String::new()),
+        Ok(Some(_)) => Outcome::Fail(format!("read of '{absent}' found an object")),
+        Err(e) => Outcome::Fail(format!("read of an absent anchor failed: {e}")),
+    }
 }
 
 /// Replaces the value of `attribute` with another of its kind.

@@ -22,8 +22,6 @@ use std::path::PathBuf;
 use anyhow::bail;
 
 use crate::config::LoadedConfig;
-use crate::runtime::Runtime;
-use crate::runtime::engine::EngineSizing;
 use crate::server::app_pool;
 
 use plan::Hints;
@@ -60,14 +58,7 @@ pub struct ConformanceArgs {
 pub async fn run(args: ConformanceArgs) -> anyhow::Result<()> {
     let config = LoadedConfig::load(&args.config)?;
     let app = choose_app(&config, args.app.as_deref())?;
-    let server = &config.config.server;
-    let runtime = Runtime::new(
-        EngineSizing {
-            total_instances: server.max_instances,
-        },
-        server.data.join("compiled"),
-    )
-    .map_err(|e| config.error(format!("{e:#}")))?;
+    let runtime = crate::server::runtime_for(&config)?;
     let plugin = runtime.load_plugin(&args.plugin).await?;
     let app_config = config.config.apps[&app].get_ref();
     print_line(&format!(

@@ -89,7 +89,10 @@ async fn object_life(
     rename_supported: bool,
     report: &mut Report,
 ) -> Option<String> {
-    let mut names: Vec<String> = vec!["read back (full import)".into()];
+    let mut names: Vec<String> = vec![
+        "read back (full import)".into(),
+        "read back (read, contract 0.2.0)".into(),
+    ];
     names.extend(KINDS.iter().map(|kind| replace_name(plan, *kind)));
     names.extend(multi_names(plan));
     names.extend([
@@ -110,6 +113,10 @@ async fn object_life(
     report.record(
         "read back (full import)",
         lifecycle::read_back(h, plan, &anchor).await,
+    );
+    report.record(
+        "read back (read, contract 0.2.0)",
+        lifecycle::read_one(h, plan, &anchor).await,
     );
     for kind in KINDS {
         let outcome = match plan.of_kind(kind) {

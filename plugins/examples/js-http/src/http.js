@@ -52,8 +52,6 @@ export class HttpClient {
   constructor(target) {
     this.target = target;
     this.connection = undefined;
-    /** Bytes read past the end of the last response (none with one request at a time). */
-    this.pending = new Uint8Array(0);
   }
 
   /**
@@ -92,7 +90,6 @@ export class HttpClient {
       close(this.connection);
       this.connection = undefined;
     }
-    this.pending = new Uint8Array(0);
   }
 
   open(context) {
@@ -133,10 +130,10 @@ export class HttpClient {
       }
       throw fromNet(`${context}: sending the request`, failure);
     }
-    const reader = new Reader(connection, this.pending, context);
+    const reader = new Reader(connection, context);
     const response = readResponse(reader, method, context);
-    this.pending = reader.rest();
-    if (response.close) {
+    // Bytes past the response would belong to no request: the stream cannot be trusted.
+    if (response.close || reader.available() > 0) {
       this.disconnect();
     }
     return response;
@@ -145,11 +142,11 @@ export class HttpClient {
 
 /** Buffers what the connection delivers. */
 class Reader {
-  constructor(connection, pending, context) {
+  constructor(connection, context) {
     this.connection = connection;
-    this.buffer = pending;
+    this.buffer = new Uint8Array(0);
     this.start = 0;
-    this.received = pending.length;
+    this.received = 0;
     this.context = context;
     this.ended = false;
   }
@@ -189,11 +186,6 @@ class Reader {
     const bytes = this.buffer.slice(this.start, this.start + count);
     this.start += count;
     return bytes;
-  }
-
-  /** What is left after the response. */
-  rest() {
-    return this.buffer.slice(this.start);
   }
 
   /** The position of the blank line ending the head, or -1. */

@@ -63,7 +63,17 @@ fn schema_types_the_inet_org_person_attributes() {
     assert_eq!(find("jpegPhoto").value_type, ValueType::Binary);
     assert_eq!(find("userCertificate").value_type, ValueType::Binary);
     assert_eq!(find("mail").value_type, ValueType::String);
-    assert_eq!(find("manager").value_type, ValueType::String);
+    let manager = find("manager");
+    assert_eq!(manager.value_type, ValueType::Reference);
+    assert_eq!(manager.reference_types, ["user"]);
+    assert!(!manager.multi_valued, "one manager");
+    assert!(
+        user.attributes
+            .iter()
+            .all(|attribute| attribute.name == "manager"
+                || attribute.value_type != ValueType::Reference),
+        "no other references"
+    );
     let password = find("userPassword");
     assert!(password.secret && !password.read_only);
     let uuid = find("entryUUID");

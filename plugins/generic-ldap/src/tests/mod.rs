@@ -8,6 +8,7 @@ mod connection;
 mod delta;
 mod disable;
 mod export;
+mod groups;
 mod import;
 
 use ferry_connector::testing::{self, MemoryLog, TcpNetwork};
@@ -37,7 +38,12 @@ pub struct Fixture {
 impl Fixture {
     /// A new unit on the shared server.
     pub fn new() -> Self {
-        let slapd = shared_slapd();
+        Self::on(shared_slapd())
+    }
+
+    /// A new unit on `slapd`: a server of the test's own, for a test whose bulk writes
+    /// would crowd the shared server's accesslog.
+    pub fn on(slapd: &'static TempSlapd) -> Self {
         Self {
             slapd,
             ou: slapd.unique_ou(),
