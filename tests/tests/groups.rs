@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use ferry_e2e::scim::{encode, entra_user, find};
 use ferry_e2e::targets::{Target, config};
-use ferry_e2e::{Ferry, ScimClient, sql_plugin_folder};
+use ferry_e2e::{Ferry, ScimClient, eventually, sql_plugin_folder};
 use serde_json::{Value, json};
 
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -516,4 +516,114 @@ async fn manager_and_password_on_sqlite() {
 async fn manager_and_password_on_postgres() {
     let dir = tempfile::tempdir().unwrap();
     manager_and_password_sequence(Target::postgres().await, dir.path()).await;
+}
+
+/// A change table kept by triggers on the groups and membership tables, so that delta
+/// imports see membership changes made directly in the target.
+fn group_changes_ddl(target: &Target) -> &'static str {
+    if target.is_sqlite() {
+        "CREATE TABLE group_changes (seq INTEGER PRIMARY KEY AUTOINCREMENT, group_id INTEGER NOT NULL);
+         CREATE TRIGGER groups_added AFTER INSERT ON groups
+           BEGIN INSERT INTO group_changes (group_id) VALUES (NEW.id); END;
+         CREATE TRIGGER groups_deleted AFTER DELETE ON groups
+           BEGIN INSERT INTO group_changes (group_id) VALUES (OLD.id); END;
+         CREATE TRIGGER members_added AFTER INSERT ON group_members
+           BEGIN INSERT INTO group_changes (group_id) VALUES (NEW.group_id); END;
+         CREATE TRIGGER members_removed AFTER DELETE ON group_members
+           BEGIN INSERT INTO group_changes (group_id) VALUES (OLD.group_id); END;"
+    } else {
+        "CREATE TABLE group_changes (seq BIGSERIAL PRIMARY KEY, group_id BIGINT NOT NULL);
+         CREATE FUNCTION note_group_change() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             IF TG_TABLE_NAME = 'groups' THEN
+                 INSERT INTO group_changes (group_id)
+                 VALUES (CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END);
+             ELSE
+                 INSERT INTO group_changes (group_id)
+                 VALUES (CASE WHEN TG_OP = 'DELETE' THEN OLD.group_id ELSE NEW.group_id END);
+             END IF;
+             RETURN NULL;
+         END $$;
+         CREATE TRIGGER groups_changes AFTER INSERT OR DELETE ON groups
+           FOR EACH ROW EXECUTE FUNCTION note_group_change();
+         CREATE TRIGGER members_changes AFTER INSERT OR DELETE ON group_members
+           FOR EACH ROW EXECUTE FUNCTION note_group_change();"
+    }
+}
+
+/// The members SCIM shows for group `id`, sorted.
+async fn scim_members(scim: &ScimClient, id: &str) -> Vec<String> {
+    let (status, group) = scim.get(&format!("/Groups/{id}")).await.unwrap();
+    assert_eq!(status, 200, "{group}");
+    let mut ids: Vec<String> = group["members"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .map(|v| v["value"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    ids.sort();
+    ids
+}
+
+async fn direct_membership_sequence(target: Target, dir: &std::path::Path) {
+    target.execute(groups_ddl(&target)).await;
+    target.execute(group_changes_ddl(&target)).await;
+    let with_changes = GROUP_TYPE.replace(
+        "anchor = \"id\"\n[[apps.hr.settings.object-types.multi-valued]]",
+        "anchor = \"id\"\nchange-table = { table = \"group_changes\", sequence = \"seq\", anchor = \"group_id\" }\n[[apps.hr.settings.object-types.multi-valued]]",
+    );
+    assert_ne!(with_changes, GROUP_TYPE);
+    let plugins = sql_plugin_folder(dir);
+    let mut ferry = Ferry::start(dir, &config(&plugins, &target, &with_changes));
+    let scim = ferry.ready("hr").await;
+    let u1 = create_user(&scim, "d1@example.org").await;
+    let u2 = create_user(&scim, "d2@example.org").await;
+    let (status, created) = scim
+        .post(
+            "/Groups",
+            &json!({"schemas": [GROUP], "displayName": "Direct", "members": [{"value": u1}]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 201, "{created}");
+    let gid = created["id"].as_str().unwrap().to_string();
+
+    // Members added and removed in the target itself arrive through delta imports.
+    target
+        .execute(&format!(
+            "INSERT INTO group_members (group_id, user_id) VALUES ({gid}, {u2})"
+        ))
+        .await;
+    eventually("a member added in the target", || async {
+        (scim_members(&scim, &gid).await == sorted(&[&u1, &u2])).then_some(())
+    })
+    .await;
+    let (_, user) = scim.get(&format!("/Users/{u2}")).await.unwrap();
+    assert_eq!(user["groups"][0]["value"], gid.as_str(), "{user}");
+    target
+        .execute(&format!(
+            "DELETE FROM group_members WHERE group_id = {gid} AND user_id = {u1}"
+        ))
+        .await;
+    eventually("a member removed in the target", || async {
+        (scim_members(&scim, &gid).await == sorted(&[&u2])).then_some(())
+    })
+    .await;
+    let (_, user) = scim.get(&format!("/Users/{u1}")).await.unwrap();
+    assert!(user.get("groups").is_none(), "{user}");
+    ferry.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn direct_membership_changes_arrive_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    direct_membership_sequence(Target::sqlite(dir.path()), dir.path()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn direct_membership_changes_arrive_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    direct_membership_sequence(Target::postgres().await, dir.path()).await;
 }

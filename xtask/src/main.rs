@@ -6,9 +6,13 @@
 //!   once, then run formatting and lint checks and every test.
 //! * `cargo xtask plugins` — build the connectors and test components into
 //!   `target/plugins/`.
+//! * `cargo xtask bench [-- --scale F --runs R --only NAME]` — Ferry against the
+//!   physical limit, each figure a ratio to a reference measured in the same run
+//!   (BENCHMARKS.md).
 //! * `cargo xtask new-connector NAME` — a new Rust connector in `plugins/NAME/`, from the
 //!   SDK's template (`sdk/rust/template/`), added to the workspace.
 
+mod bench;
 mod js;
 mod python;
 
@@ -42,10 +46,11 @@ fn main() -> ExitCode {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("plugins") => build_components().map(drop),
+        Some("bench") => bench::bench(&args[1..]),
         Some("new-connector") => new_connector(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask demo [-- [--ldap] --listen ADDR --data DIR --token TOKEN]\n       cargo xtask test [-- CARGO TEST ARGS]\n       cargo xtask plugins\n       cargo xtask new-connector NAME"
+                "usage: cargo xtask demo [-- [--ldap] --listen ADDR --data DIR --token TOKEN]\n       cargo xtask test [-- CARGO TEST ARGS]\n       cargo xtask plugins\n       cargo xtask bench [-- --scale F --runs R --only NAME --read-seconds S]\n       cargo xtask new-connector NAME"
             );
             return ExitCode::from(2);
         }

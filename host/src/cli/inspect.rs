@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use super::print_line;
 use crate::runtime::Runtime;
 use crate::runtime::bindings::types::ParameterType;
 use crate::runtime::engine::EngineSizing;
@@ -15,20 +16,20 @@ pub async fn run(file: &Path) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&scratch);
     let plugin = loaded?;
     let info = &plugin.info;
-    println!("file:        {}", plugin.path.display());
-    println!("sha256:      {}", plugin.sha256);
-    println!("name:        {}", info.name);
-    println!("version:     {}", info.version);
-    println!("contract:    ferry:connector@{}", plugin.contract);
-    println!("description: {}", info.description);
+    print_line(&format!("file:        {}", plugin.path.display()));
+    print_line(&format!("sha256:      {}", plugin.sha256));
+    print_line(&format!("name:        {}", info.name));
+    print_line(&format!("version:     {}", info.version));
+    print_line(&format!("contract:    ferry:connector@{}", plugin.contract));
+    print_line(&format!("description: {}", info.description));
     let f = &info.features;
-    println!(
+    print_line(&format!(
         "supports:    delta-import={} groups={} passwords={} rename={}",
         f.delta_import, f.groups, f.passwords, f.rename
-    );
-    println!("parameters:");
+    ));
+    print_line("parameters:");
     if info.parameters.is_empty() {
-        println!("  (none)");
+        print_line("  (none)");
     }
     for p in &info.parameters {
         let kind = match p.parameter_type {
@@ -48,12 +49,17 @@ pub async fn run(file: &Path) -> anyhow::Result<()> {
         if let Some(d) = &p.default {
             flags.push(format!("default {d}"));
         }
-        println!("  {} ({}): {}", p.name, flags.join(", "), p.description);
+        print_line(&format!(
+            "  {} ({}): {}",
+            p.name,
+            flags.join(", "),
+            p.description
+        ));
     }
     let surface = validate::surface(&std::fs::read(file)?).map_err(anyhow::Error::msg)?;
-    println!("imports:");
+    print_line("imports:");
     for i in &surface.imports {
-        println!("  {i}");
+        print_line(&format!("  {i}"));
     }
     Ok(())
 }

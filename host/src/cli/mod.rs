@@ -6,6 +6,7 @@ mod demo;
 mod inspect;
 mod serve;
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -91,4 +92,13 @@ pub async fn run(cli: Cli) -> std::process::ExitCode {
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// Prints `line` on stdout at once. A closed stdout (`ferry plugins inspect X | head`) is
+/// ignored rather than a panic, which would also stop the conformance suite before it
+/// cleans up.
+pub fn print_line(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
 }

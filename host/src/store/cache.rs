@@ -25,6 +25,14 @@ use crate::runtime::bindings::types::{Attribute, AttributeChange, Object, Object
 /// the probe is cut the same way and the filter is evaluated on the full object.
 const LOOKUP_PREFIX_CHARS: usize = 256;
 
+/// The objects with a lookup value. CROSS JOIN fixes the join order: the index probe on
+/// `lookup` first, then each object by its key. With a plain JOIN, SQLite (which keeps no
+/// statistics here) may walk every object in anchor order instead: measured 22 ms against
+/// 0.06 ms for one probe among 20,000 users.
+const FIND: &str = "SELECT o.anchor, o.attributes, o.created, o.modified FROM lookup l \
+     CROSS JOIN objects o ON o.object_type = l.object_type AND o.anchor = l.anchor \
+     WHERE l.object_type = ?1 AND l.attribute = ?2 AND l.value = ?3 ORDER BY l.anchor";
+
 /// Read connections: SQLite in WAL mode serves readers in parallel with the writer.
 const READERS: usize = 4;
 
@@ -218,11 +226,7 @@ impl Cache {
             lookup_prefix(key),
         );
         self.read(move |c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT o.anchor, o.attributes, o.created, o.modified FROM lookup l \
-                 JOIN objects o ON o.object_type = l.object_type AND o.anchor = l.anchor \
-                 WHERE l.object_type = ?1 AND l.attribute = ?2 AND l.value = ?3 ORDER BY o.anchor",
-            )?;
+            let mut stmt = c.prepare_cached(FIND)?;
             let rows = stmt.query_map(params![t, attr, key], |row| row_to_object(&t, row))?;
             rows.map(|r| r?).collect()
         })
@@ -795,5 +799,27 @@ mod tests {
         let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
         assert_eq!(cache.count("group").await.unwrap(), 0);
         assert!(!cache.is_complete().await.unwrap());
+    }
+
+    #[test]
+    fn a_lookup_probes_the_index_before_reading_objects() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(&dir.path().join("c.db"), indexed(), BTreeSet::new()).unwrap();
+        let writer = cache.writer.lock().unwrap();
+        let plan: Vec<String> = writer
+            .prepare(&format!("EXPLAIN QUERY PLAN {FIND}"))
+            .unwrap()
+            .query_map(params!["user", "user_name", "x"], |r| r.get(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert!(
+            plan[0].starts_with("SEARCH l USING PRIMARY KEY"),
+            "the lookup table must drive the join: {plan:?}"
+        );
+        assert!(
+            plan.iter().all(|step| !step.starts_with("SCAN")),
+            "{plan:?}"
+        );
     }
 }

@@ -195,9 +195,11 @@ pub fn groups_of(
     membership: &Membership,
     member: &str,
 ) -> rusqlite::Result<Vec<String>> {
+    // Sorted here rather than by ORDER BY, which could tempt SQLite to walk the primary
+    // key in anchor order instead of probing the member index.
     let mut stmt = c.prepare_cached(
         "SELECT anchor FROM members WHERE member_type = ?1 AND member = ?2 \
-         AND object_type = ?3 AND attribute = ?4 ORDER BY anchor",
+         AND object_type = ?3 AND attribute = ?4",
     )?;
     let rows = stmt.query_map(
         params![
@@ -208,5 +210,7 @@ pub fn groups_of(
         ],
         |r| r.get(0),
     )?;
-    rows.collect()
+    let mut anchors: Vec<String> = rows.collect::<rusqlite::Result<_>>()?;
+    anchors.sort();
+    Ok(anchors)
 }

@@ -54,7 +54,17 @@ use ferry_connector::types::{Datetime, DeltaEntry, DeltaPage, Error, Object, Obj
 const MODIFY_TIMESTAMP: &str = "modifyTimestamp";
 
 /// The look-back windows for finding the newest value, in seconds; the last is unbounded.
-const WINDOWS: [Option<i64>; 4] = [Some(3_600), Some(86_400), Some(31 * 86_400), None];
+/// They start small so that the first non-empty window holds few entries even on a busy
+/// directory: a window holding more entries than the server's size limit for the bind
+/// account (500 by default in OpenLDAP) would fail the search.
+const WINDOWS: [Option<i64>; 6] = [
+    Some(10),
+    Some(300),
+    Some(3_600),
+    Some(86_400),
+    Some(31 * 86_400),
+    None,
+];
 
 /// How long a write may take between its `reqStart` and its log entry and still be seen:
 /// the accesslog is read again this far behind the watermark.

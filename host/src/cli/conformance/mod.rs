@@ -24,8 +24,9 @@ use anyhow::bail;
 use crate::config::LoadedConfig;
 use crate::server::app_pool;
 
+use super::print_line;
 use plan::Hints;
-use report::{Report, print_line};
+use report::Report;
 
 /// The command's arguments: what to test, against which app, and the few hints the
 /// suite cannot discover from `describe` and `schema`.

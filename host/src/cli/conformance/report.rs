@@ -2,7 +2,7 @@
 //! slow target shows progress, and a summary with the counts. The command's exit code
 //! comes from [`Report::failed`].
 
-use std::io::Write;
+use crate::cli::print_line;
 
 /// How one check ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,14 +25,6 @@ impl From<Result<String, String>> for Outcome {
             Err(reason) => Outcome::Fail(reason),
         }
     }
-}
-
-/// Prints `line` on stdout at once. A closed stdout (`| head`) is ignored rather than a
-/// panic, which would stop the suite before it cleans up.
-pub fn print_line(line: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
 }
 
 /// Every check run so far, in order.
