@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use ferry_e2e::scim::{encode, entra_user, find};
 use ferry_e2e::targets::{Target, config};
-use ferry_e2e::{Ferry, ScimClient, eventually, sql_plugin_folder};
+use ferry_e2e::{Ferry, ScimClient, eventually, ferry_command, sql_plugin_folder};
 use serde_json::{Value, json};
 
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
@@ -91,6 +91,12 @@ async fn patched(scim: &ScimClient, id: &str, operations: Value) {
 
 async fn group_sequence(target: Target, dir: &std::path::Path) {
     let (mut ferry, scim) = start(&target, dir).await;
+    let (ok, checked) = ferry_command(&["check", "--config", "ferry.toml"], dir);
+    assert!(ok, "{checked}");
+    assert!(
+        checked.contains("SCIM Groups ↔ 'group' (members in 'members')"),
+        "{checked}"
+    );
     let (status, types) = scim.get("/ResourceTypes").await.unwrap();
     assert_eq!(status, 200);
     assert!(types.to_string().contains("\"Group\""), "{types}");

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use super::print_line;
 use crate::config::LoadedConfig;
 use crate::server::assemble;
 
@@ -12,7 +13,7 @@ pub async fn run(config_file: &Path) -> anyhow::Result<()> {
     let ferry = assemble(&config).await?;
     let mut failures = 0;
     for refused in &ferry.catalog.refused {
-        println!("plugin refused: {refused}");
+        print_line(&format!("plugin refused: {refused}"));
         failures += 1;
     }
     let mut names: Vec<&String> = ferry.apps.keys().collect();
@@ -22,29 +23,37 @@ pub async fn run(config_file: &Path) -> anyhow::Result<()> {
         let pool = app.pool()?;
         let plugin = &pool.plugin().info;
         if let Err(e) = pool.test_connection().await {
-            println!(
-                "{}",
-                config.app_error(name, format!("test-connection failed: {e}"))
+            print_line(
+                &config
+                    .app_error(name, format!("test-connection failed: {e}"))
+                    .to_string(),
             );
             failures += 1;
             continue;
         }
         // The mapping is built from the live schema without opening the app's cache:
         // `check` changes nothing on disk.
-        let mapping = match pool.schema().await {
-            Ok(schema) => app.users_mapping(&schema),
+        let mappings = match pool.schema().await {
+            Ok(schema) => app.users_mapping(&schema).and_then(|users| {
+                let groups = app.groups_binding(&schema, &users)?;
+                Ok((users, groups))
+            }),
             Err(e) => Err(anyhow::anyhow!("schema() failed: {e}")),
         };
-        match mapping {
-            Ok(users) => println!(
-                "app '{name}': ok — {} {}, SCIM Users ↔ '{}' ({} mapped attributes)",
+        match mappings {
+            Ok((users, groups)) => print_line(&format!(
+                "app '{name}': ok — {} {}, SCIM Users ↔ '{}' ({} mapped attributes){}",
                 plugin.name,
                 plugin.version,
                 users.object_type,
-                users.entries.len()
-            ),
+                users.entries.len(),
+                groups.map_or(String::new(), |g| format!(
+                    ", SCIM Groups ↔ '{}' (members in '{}')",
+                    g.mapping.object_type, g.members
+                ))
+            )),
             Err(e) => {
-                println!("{}", config.app_error(name, format!("{e:#}")));
+                print_line(&config.app_error(name, format!("{e:#}")).to_string());
                 failures += 1;
             }
         }
