@@ -135,13 +135,16 @@ impl Cache {
             .and_then(|g| g.parse().ok())
             .unwrap_or(0);
         let memberships_text = serde_json::to_string(&memberships)?;
-        if read_state(&writer, "memberships")?.as_deref() != Some(memberships_text.as_str()) {
+        // A cache written before memberships existed kept none: it fits an app without
+        // groups as it is, so upgrading does not throw it away.
+        let stored = read_state(&writer, "memberships")?.unwrap_or_else(|| "[]".into());
+        if stored != memberships_text {
             writer.execute_batch(
                 "DELETE FROM objects; DELETE FROM lookup; DELETE FROM members; \
                  DELETE FROM state WHERE key IN ('full-import-completed', 'indexed');",
             )?;
-            write_state(&writer, "memberships", &memberships_text)?;
         }
+        write_state(&writer, "memberships", &memberships_text)?;
         let indexed_text = serde_json::to_string(&indexed)?;
         if read_state(&writer, "indexed")?.as_deref() != Some(indexed_text.as_str()) {
             rebuild_lookup(&writer, &indexed)?;
@@ -794,7 +797,8 @@ mod tests {
         );
 
         // Another membership layout cannot reuse the stored objects: the cache restarts
-        // empty and waits for a full import.
+        // empty and waits for a full import. (A cache from before memberships existed,
+        // opened for an app without groups, is kept: see the test below.)
         drop(cache);
         let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
         assert_eq!(cache.count("group").await.unwrap(), 0);
@@ -821,5 +825,26 @@ mod tests {
             plan.iter().all(|step| !step.starts_with("SCAN")),
             "{plan:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_cache_from_before_memberships_is_kept_for_an_app_without_groups() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
+        let generation = cache.begin_full_import().await.unwrap();
+        cache.upsert(vec![user("1", "a")]).await.unwrap();
+        cache.finish_full_import(generation).await.unwrap();
+        cache
+            .write(|c| Ok(c.execute("DELETE FROM state WHERE key = 'memberships'", [])?))
+            .await
+            .unwrap();
+        drop(cache);
+        let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
+        assert_eq!(cache.count("user").await.unwrap(), 1);
+        assert!(cache.is_complete().await.unwrap());
+        drop(cache);
+        let cache = Cache::open(&path, indexed(), memberships()).unwrap();
+        assert_eq!(cache.count("user").await.unwrap(), 0, "groups need a fresh import");
     }
 }
