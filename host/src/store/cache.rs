@@ -845,6 +845,10 @@ mod tests {
         assert!(cache.is_complete().await.unwrap());
         drop(cache);
         let cache = Cache::open(&path, indexed(), memberships()).unwrap();
-        assert_eq!(cache.count("user").await.unwrap(), 0, "groups need a fresh import");
+        assert_eq!(
+            cache.count("user").await.unwrap(),
+            0,
+            "groups need a fresh import"
+        );
     }
 }
