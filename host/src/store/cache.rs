@@ -507,6 +507,22 @@ fn upsert_one(
     now: i64,
 ) -> anyhow::Result<()> {
     let attributes = serde_json::to_string(&object.attributes)?;
+    // An object a full import finds as it was (the common case of a periodic import) only
+    // needs its generation moved on: its row and lookups stay as they are.
+    let unchanged = tx
+        .prepare_cached(
+            "UPDATE objects SET generation = ?3 \
+             WHERE object_type = ?1 AND anchor = ?2 AND attributes = ?4",
+        )?
+        .execute(params![
+            object.object_type,
+            object.anchor,
+            generation,
+            attributes
+        ])?;
+    if unchanged == 1 {
+        return Ok(());
+    }
     tx.prepare_cached(
         "INSERT INTO objects (object_type, anchor, attributes, created, modified, generation) \
          VALUES (?1, ?2, ?3, ?4, ?4, ?5) \
@@ -850,5 +866,41 @@ mod tests {
             0,
             "groups need a fresh import"
         );
+    }
+
+    #[tokio::test]
+    async fn an_unchanged_object_keeps_its_lookups_through_a_full_import() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(&dir.path().join("c.db"), indexed(), BTreeSet::new()).unwrap();
+        cache
+            .upsert(vec![user("1", "Kept"), user("2", "Changed")])
+            .await
+            .unwrap();
+        let generation = cache.begin_full_import().await.unwrap();
+        cache
+            .upsert(vec![user("1", "Kept"), user("2", "Renamed")])
+            .await
+            .unwrap();
+        assert_eq!(cache.finish_full_import(generation).await.unwrap(), 0);
+        assert_eq!(
+            cache.find("user", "user_name", "kept").await.unwrap().len(),
+            1
+        );
+        assert_eq!(
+            cache
+                .find("user", "user_name", "renamed")
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(
+            cache
+                .find("user", "user_name", "changed")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(cache.count("user").await.unwrap(), 2);
     }
 }
