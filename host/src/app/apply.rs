@@ -35,7 +35,7 @@ pub async fn record(
                 .changes
                 .iter()
                 .cloned()
-                .partition(|c| cache.is_membership(&object.object_type, attribute_name(c)));
+                .partition(|c| cache.is_membership(&object.object_type, c.name()));
             apply_changes(&mut object.attributes, &others);
             let object = without_secrets(&bound.schema, object);
             cache.update(object.clone(), memberships).await?;
@@ -65,16 +65,6 @@ pub fn without_secrets(schema: &Schema, mut object: Object) -> Object {
             .retain(|a| !t.attributes.iter().any(|s| s.secret && s.name == a.name));
     }
     object
-}
-
-/// The attribute a change is about.
-pub fn attribute_name(change: &AttributeChange) -> &str {
-    match change {
-        AttributeChange::Clear(name) => name,
-        AttributeChange::Replace(a)
-        | AttributeChange::AddValues(a)
-        | AttributeChange::RemoveValues(a) => &a.name,
-    }
 }
 
 /// Applies attribute changes to a list of attributes, as the target would.

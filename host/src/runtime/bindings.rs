@@ -24,3 +24,21 @@ wasmtime::component::bindgen!({
 
 pub use self::exports::ferry::connector::connector as guest;
 pub use self::ferry::connector::{log, net, sql, types};
+
+impl types::AttributeChange {
+    /// The attribute the change is about.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Clear(name) => name,
+            Self::Replace(a) | Self::AddValues(a) | Self::RemoveValues(a) => &a.name,
+        }
+    }
+
+    /// The values it carries (none for a clear).
+    pub fn values(&self) -> &[types::Value] {
+        match self {
+            Self::Clear(_) => &[],
+            Self::Replace(a) | Self::AddValues(a) | Self::RemoveValues(a) => &a.values,
+        }
+    }
+}

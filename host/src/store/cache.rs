@@ -137,14 +137,16 @@ impl Cache {
         let memberships_text = serde_json::to_string(&memberships)?;
         // A cache written before memberships existed kept none: it fits an app without
         // groups as it is, so upgrading does not throw it away.
-        let stored = read_state(&writer, "memberships")?.unwrap_or_else(|| "[]".into());
-        if stored != memberships_text {
+        let stored = read_state(&writer, "memberships")?;
+        if stored.as_deref().unwrap_or("[]") != memberships_text {
             writer.execute_batch(
                 "DELETE FROM objects; DELETE FROM lookup; DELETE FROM members; \
                  DELETE FROM state WHERE key IN ('full-import-completed', 'indexed');",
             )?;
         }
-        write_state(&writer, "memberships", &memberships_text)?;
+        if stored.as_deref() != Some(memberships_text.as_str()) {
+            write_state(&writer, "memberships", &memberships_text)?;
+        }
         let indexed_text = serde_json::to_string(&indexed)?;
         if read_state(&writer, "indexed")?.as_deref() != Some(indexed_text.as_str()) {
             rebuild_lookup(&writer, &indexed)?;
@@ -281,11 +283,11 @@ impl Cache {
         self.write(move |c| {
             let tx = c.transaction()?;
             let now = now_nanos();
-            for object in &objects {
+            for object in objects {
                 let (kept, lists) = members::split(object, &memberships);
                 upsert_one(&tx, &kept, &indexed, generation, now)?;
                 for (membership, anchors) in lists {
-                    members::replace(&tx, &membership, &object.anchor, &anchors)?;
+                    members::replace(&tx, &membership, &kept.anchor, &anchors)?;
                 }
             }
             tx.commit()?;
@@ -306,29 +308,27 @@ impl Cache {
         let generation = self.write_generation.load(Ordering::SeqCst);
         self.write(move |c| {
             let tx = c.transaction()?;
-            let (kept, _) = members::split(&object, &memberships);
+            let (kept, _) = members::split(object, &memberships);
             upsert_one(&tx, &kept, &indexed, generation, now_nanos())?;
             for change in &changes {
-                let (name, values) = match change {
-                    AttributeChange::Clear(name) => (name.as_str(), &[][..]),
-                    AttributeChange::Replace(a)
-                    | AttributeChange::AddValues(a)
-                    | AttributeChange::RemoveValues(a) => (a.name.as_str(), &a.values[..]),
-                };
-                let Some(membership) = members::find(&memberships, &object.object_type, name)
-                else {
+                let name = change.name();
+                let Some(membership) = members::find(&memberships, &kept.object_type, name) else {
                     anyhow::bail!("'{name}' is not a membership attribute");
                 };
-                let anchors: Vec<String> = values.iter().filter_map(members::reference).collect();
+                let anchors: Vec<String> = change
+                    .values()
+                    .iter()
+                    .filter_map(members::reference)
+                    .collect();
                 match change {
                     AttributeChange::Clear(_) | AttributeChange::Replace(_) => {
-                        members::replace(&tx, membership, &object.anchor, &anchors)?
+                        members::replace(&tx, membership, &kept.anchor, &anchors)?
                     }
                     AttributeChange::AddValues(_) => {
-                        members::add(&tx, membership, &object.anchor, &anchors)?
+                        members::add(&tx, membership, &kept.anchor, &anchors)?
                     }
                     AttributeChange::RemoveValues(_) => {
-                        members::remove(&tx, membership, &object.anchor, &anchors)?
+                        members::remove(&tx, membership, &kept.anchor, &anchors)?
                     }
                 }
             }

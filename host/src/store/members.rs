@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 
-use crate::runtime::bindings::types::{Object, Value};
+use crate::runtime::bindings::types::{Attribute, Object, Value};
 
 /// A membership attribute: `attribute` of objects of `object_type` holds references to
 /// objects of `member_type`.
@@ -49,20 +49,21 @@ pub fn find<'m>(
 
 /// Splits the membership attributes off `object`: the object to store without them, and
 /// each membership with the member anchors it lists (an attribute the object does not
-/// carry lists none).
+/// carry lists none). Moves the attributes rather than copying the object: imports pass
+/// every object through here.
 pub fn split(
-    object: &Object,
+    mut object: Object,
     memberships: &BTreeSet<Membership>,
 ) -> (Object, Vec<(Membership, Vec<String>)>) {
-    let mut kept = object.clone();
-    kept.attributes
-        .retain(|a| find(memberships, &object.object_type, &a.name).is_none());
+    let (listed, kept): (Vec<Attribute>, Vec<Attribute>) = std::mem::take(&mut object.attributes)
+        .into_iter()
+        .partition(|a| find(memberships, &object.object_type, &a.name).is_some());
+    object.attributes = kept;
     let lists = memberships
         .iter()
         .filter(|m| m.object_type == object.object_type)
         .map(|m| {
-            let anchors = object
-                .attributes
+            let anchors = listed
                 .iter()
                 .filter(|a| a.name == m.attribute)
                 .flat_map(|a| a.values.iter().filter_map(reference))
@@ -70,7 +71,7 @@ pub fn split(
             (m.clone(), anchors)
         })
         .collect();
-    (kept, lists)
+    (object, lists)
 }
 
 /// The anchor a membership value points to.
