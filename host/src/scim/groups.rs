@@ -19,8 +19,8 @@ use super::patch::{apply_patch, parse_patch};
 use super::projection::Projection;
 use super::request::{AuthorizedApp, ScimJson, scim_response};
 use super::schema::LIST_RESPONSE;
-use super::users::{bound, export_error, find_object, ready_for_reads, written};
-use super::{attr_json, id, references};
+use super::users::{bound, export_error, find_object, ready_for_reads, refuse_taken, written};
+use super::{id, references};
 use crate::app::groups::GroupBinding;
 use crate::app::{App, Bound};
 use crate::runtime::bindings::types::{
@@ -314,39 +314,6 @@ async fn member_changes(
     Ok(changes)
 }
 
-/// A 409 when the cache already holds a group with this displayName.
-async fn refuse_taken_name(
-    auth: &AuthorizedApp,
-    bound: &Bound,
-    body: &Value,
-) -> Result<(), ScimError> {
-    let binding = groups(bound)?;
-    let Some(name) = body
-        .as_object()
-        .and_then(|o| attr_json::get(o, "displayName"))
-        .and_then(Value::as_str)
-    else {
-        return Ok(());
-    };
-    if !bound.cache.is_complete().await.unwrap_or(false) {
-        return Ok(());
-    }
-    let filter = super::filter::parse_filter(&format!("displayName eq {}", Value::from(name)))?;
-    let query = ListQuery {
-        filter: Some(filter),
-        start_index: 1,
-        count: 0,
-        projection: Projection::default(),
-    };
-    let found = list(&bound.cache, &binding.mapping, &query, &endpoint(auth)).await?;
-    if found["totalResults"].as_u64().unwrap_or(0) > 0 {
-        return Err(ScimError::conflict(format!(
-            "a group with displayName '{name}' already exists"
-        )));
-    }
-    Ok(())
-}
-
 /// `body` without its `members`, and the member ids it listed.
 fn without_members(body: &Value) -> Result<(Value, Option<Vec<String>>), ScimError> {
     let mut rest = body.clone();
@@ -371,7 +338,14 @@ pub async fn create_group(
 ) -> Result<Response, ScimError> {
     let bound = &*bound(&auth.app)?;
     let binding = groups(bound)?;
-    refuse_taken_name(&auth, bound, &body).await?;
+    refuse_taken(
+        bound,
+        &binding.mapping,
+        ("displayName", "group"),
+        &body,
+        &endpoint(&auth),
+    )
+    .await?;
     let (rest, listed) = without_members(&body)?;
     let mut attributes = binding.mapping.attributes_for_add(&rest)?;
     let listed = listed.unwrap_or_default();

@@ -13,6 +13,7 @@ use serde_json::Value;
 use super::error::ScimError;
 use super::id;
 use super::list::{ListQuery, list};
+use super::mapping::Mapping;
 use super::mapping::render::Meta;
 use super::patch::{apply_patch, parse_patch};
 use super::projection::Projection;
@@ -195,7 +196,14 @@ pub async fn create_user(
     ScimJson(body): ScimJson,
 ) -> Result<Response, ScimError> {
     let bound = &*bound(&auth.app)?;
-    refuse_taken_user_name(bound, &body, &endpoint(&auth)).await?;
+    refuse_taken(
+        bound,
+        &bound.users,
+        ("userName", "user"),
+        &body,
+        &endpoint(&auth),
+    )
+    .await?;
     let attributes = bound.users.attributes_for_add(&body)?;
     references::require_all(&auth.app, bound, &bound.users.attributes, &attributes).await?;
     let change = Change::Add(AddChange {
@@ -211,18 +219,21 @@ pub async fn create_user(
     ))
 }
 
-/// A 409 when the cache already holds a user with this userName (compared without
-/// case, as the attribute's `caseExact: false` says). The target's own unique constraint
-/// is the final word; this check answers Entra ID's expectation even for targets without
-/// one.
-async fn refuse_taken_user_name(
+/// A 409 when the cache already holds a resource of `mapping` whose unique SCIM
+/// attribute `attribute` (a user's `userName`, a group's `displayName`) has the value
+/// `body` gives, compared without case as the attribute's `caseExact: false` says. The
+/// target's own unique constraint is the final word; this check answers Entra ID's
+/// expectation even for targets without one.
+pub(crate) async fn refuse_taken(
     bound: &Bound,
+    mapping: &Mapping,
+    (attribute, noun): (&str, &str),
     body: &Value,
     endpoint: &str,
 ) -> Result<(), ScimError> {
     let Some(name) = body
         .as_object()
-        .and_then(|o| crate::scim::attr_json::get(o, "userName"))
+        .and_then(|o| crate::scim::attr_json::get(o, attribute))
         .and_then(Value::as_str)
     else {
         return Ok(());
@@ -230,17 +241,17 @@ async fn refuse_taken_user_name(
     if !bound.cache.is_complete().await.unwrap_or(false) {
         return Ok(());
     }
-    let filter = super::filter::parse_filter(&format!("userName eq {}", Value::from(name)))?;
+    let filter = super::filter::parse_filter(&format!("{attribute} eq {}", Value::from(name)))?;
     let query = ListQuery {
         filter: Some(filter),
         start_index: 1,
         count: 0,
         projection: Projection::default(),
     };
-    let found = list(&bound.cache, &bound.users, &query, endpoint).await?;
+    let found = list(&bound.cache, mapping, &query, endpoint).await?;
     if found["totalResults"].as_u64().unwrap_or(0) > 0 {
         return Err(ScimError::conflict(format!(
-            "a user with userName '{name}' already exists"
+            "a {noun} with {attribute} '{name}' already exists"
         )));
     }
     Ok(())
