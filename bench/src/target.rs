@@ -7,32 +7,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use ferry_test_support::TempPostgres;
 
-/// The users table of the end-to-end tests (tests/src/targets.rs), with its change
-/// table and trigger, so Ferry and the references write through the same trigger.
-pub const SCHEMA: &str = "
-CREATE TABLE users (
-    id BIGSERIAL PRIMARY KEY,
-    user_name TEXT NOT NULL,
-    external_id TEXT,
-    active BOOLEAN NOT NULL DEFAULT true,
-    display_name TEXT,
-    given_name TEXT,
-    family_name TEXT,
-    email TEXT,
-    employee_number TEXT,
-    department TEXT
-);
-CREATE UNIQUE INDEX users_user_name ON users (lower(user_name));
-CREATE TABLE user_changes (seq BIGSERIAL PRIMARY KEY, user_id BIGINT NOT NULL);
-CREATE FUNCTION note_user_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO user_changes (user_id) VALUES (CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END);
-    RETURN NULL;
-END $$;
-CREATE TRIGGER users_changes AFTER INSERT OR UPDATE OR DELETE ON users
-    FOR EACH ROW EXECUTE FUNCTION note_user_change();
-";
-
 /// The user name of seeded row `i` (1-based), as the read scenario asks for it.
 pub fn seeded_user_name(i: u64) -> String {
     format!("user{i:07}@example.org")
@@ -43,7 +17,7 @@ pub async fn empty_database(postgres: &TempPostgres) -> anyhow::Result<String> {
     let name = postgres.unique_database();
     connect(&postgres.url(&name))
         .await?
-        .batch_execute(SCHEMA)
+        .batch_execute(ferry_test_support::POSTGRES_USERS_TABLE)
         .await
         .context("creating the users table")?;
     Ok(name)

@@ -164,6 +164,11 @@ pub fn entra_user(user_name: &str, external_id: &str) -> Value {
     })
 }
 
+/// A PatchOp request body with these operations.
+pub fn patch_op(operations: Value) -> Value {
+    json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations})
+}
+
 /// `GET /Users?filter=…`, asserting a 200.
 pub async fn find(scim: &ScimClient, filter: &str) -> Value {
     let (status, body) = scim

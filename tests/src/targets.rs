@@ -38,29 +38,8 @@ CREATE TRIGGER users_changed AFTER UPDATE ON users BEGIN INSERT INTO user_change
 CREATE TRIGGER users_deleted AFTER DELETE ON users BEGIN INSERT INTO user_changes (user_id) VALUES (OLD.id); END;
 ";
 
-const POSTGRES_SCHEMA: &str = "
-CREATE TABLE users (
-    id BIGSERIAL PRIMARY KEY,
-    user_name TEXT NOT NULL,
-    external_id TEXT,
-    active BOOLEAN NOT NULL DEFAULT true,
-    display_name TEXT,
-    given_name TEXT,
-    family_name TEXT,
-    email TEXT,
-    employee_number TEXT,
-    department TEXT
-);
-CREATE UNIQUE INDEX users_user_name ON users (lower(user_name));
-CREATE TABLE user_changes (seq BIGSERIAL PRIMARY KEY, user_id BIGINT NOT NULL);
-CREATE FUNCTION note_user_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO user_changes (user_id) VALUES (CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END);
-    RETURN NULL;
-END $$;
-CREATE TRIGGER users_changes AFTER INSERT OR UPDATE OR DELETE ON users
-    FOR EACH ROW EXECUTE FUNCTION note_user_change();
-";
+/// The PostgreSQL table is shared with the benchmarks.
+const POSTGRES_SCHEMA: &str = ferry_test_support::POSTGRES_USERS_TABLE;
 
 /// A target database with the users table.
 pub enum Target {

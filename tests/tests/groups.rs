@@ -6,13 +6,12 @@
 
 use std::time::Instant;
 
-use ferry_e2e::scim::{encode, entra_user, find};
+use ferry_e2e::scim::{encode, entra_user, find, patch_op};
 use ferry_e2e::targets::{Target, config};
 use ferry_e2e::{Ferry, ScimClient, eventually, ferry_command, sql_plugin_folder};
 use serde_json::{Value, json};
 
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// The groups and membership tables beside the users table.
 fn groups_ddl(target: &Target) -> &'static str {
@@ -51,10 +50,6 @@ async fn start(target: &Target, dir: &std::path::Path) -> (Ferry, ScimClient) {
     (ferry, scim)
 }
 
-fn patch(operations: Value) -> Value {
-    json!({"schemas": [PATCH], "Operations": operations})
-}
-
 /// The user ids in the membership table for group `id`, sorted.
 async fn member_rows(target: &Target, id: &str) -> Vec<String> {
     let mut rows = target
@@ -83,7 +78,7 @@ async fn create_user(scim: &ScimClient, name: &str) -> String {
 
 async fn patched(scim: &ScimClient, id: &str, operations: Value) {
     let (status, body) = scim
-        .patch(&format!("/Groups/{id}"), &patch(operations))
+        .patch(&format!("/Groups/{id}"), &patch_op(operations))
         .await
         .unwrap();
     assert_eq!(status, 204, "{body}");
@@ -208,7 +203,7 @@ async fn group_sequence(target: Target, dir: &std::path::Path) {
     let (status, body) = scim
         .patch(
             &format!("/Groups/{gid}"),
-            &patch(json!([{"op": "Add", "path": "members", "value": [{"value": "999999"}]}])),
+            &patch_op(json!([{"op": "Add", "path": "members", "value": [{"value": "999999"}]}])),
         )
         .await
         .unwrap();
@@ -447,7 +442,7 @@ async fn manager_and_password_sequence(target: Target, dir: &std::path::Path) {
     let (status, body) = scim
         .patch(
             &format!("/Users/{id}"),
-            &patch(json!([{"op": "Add", "path": path, "value": boss2}])),
+            &patch_op(json!([{"op": "Add", "path": path, "value": boss2}])),
         )
         .await
         .unwrap();
@@ -458,7 +453,7 @@ async fn manager_and_password_sequence(target: Target, dir: &std::path::Path) {
     let (status, body) = scim
         .patch(
             &format!("/Users/{id}"),
-            &patch(json!([{"op": "Replace", "path": path, "value": {"value": "424242"}}])),
+            &patch_op(json!([{"op": "Replace", "path": path, "value": {"value": "424242"}}])),
         )
         .await
         .unwrap();
@@ -467,7 +462,7 @@ async fn manager_and_password_sequence(target: Target, dir: &std::path::Path) {
     let (status, body) = scim
         .patch(
             &format!("/Users/{id}"),
-            &patch(json!([{"op": "Remove", "path": path}])),
+            &patch_op(json!([{"op": "Remove", "path": path}])),
         )
         .await
         .unwrap();
@@ -483,7 +478,7 @@ async fn manager_and_password_sequence(target: Target, dir: &std::path::Path) {
     let (status, body) = scim
         .patch(
             &format!("/Users/{id}"),
-            &patch(json!([{"op": "replace", "path": "password", "value": "N3w-Pa55!"}])),
+            &patch_op(json!([{"op": "replace", "path": "password", "value": "N3w-Pa55!"}])),
         )
         .await
         .unwrap();

@@ -6,7 +6,7 @@
 //! the API's refusals arriving as the matching SCIM errors; and the SDK's template
 //! (`sdk/js/template`) inspected and serving.
 
-use ferry_e2e::scim::{entra_user, find};
+use ferry_e2e::scim::{entra_user, find, patch_op};
 use ferry_e2e::{Ferry, ScimClient, eventually, ferry_command, plugin_folder_with, server_section};
 use ferry_test_support::TestApi;
 use serde_json::{Value, json};
@@ -35,11 +35,6 @@ token = {{ file = "{token_file}" }}
 {extra}"#,
         port = api.port()
     )
-}
-
-/// A PATCH request body with these operations.
-fn patch(operations: Value) -> Value {
-    json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations})
 }
 
 /// The API's user `id`, which must exist.
@@ -115,7 +110,7 @@ async fn scim_provisions_into_the_http_api_and_api_changes_come_back() {
     let (status, patched) = scim
         .patch(
             &format!("/Users/{id}"),
-            &patch(json!([
+            &patch_op(json!([
                 {"op": "Replace", "path": "displayName", "value": "Rear Admiral Hopper"},
                 {"op": "Replace", "path": "active", "value": "False"},
             ])),
@@ -132,7 +127,7 @@ async fn scim_provisions_into_the_http_api_and_api_changes_come_back() {
     let (status, body) = scim
         .patch(
             &format!("/Users/{id}"),
-            &patch(json!([{"op": "add", "path": roles, "value": ["ops"]}])),
+            &patch_op(json!([{"op": "add", "path": roles, "value": ["ops"]}])),
         )
         .await
         .unwrap();
@@ -141,7 +136,7 @@ async fn scim_provisions_into_the_http_api_and_api_changes_come_back() {
     let (status, body) = scim
         .patch(
             &format!("/Users/{id}"),
-            &patch(json!([{"op": "remove", "path": roles, "value": ["admin"]}])),
+            &patch_op(json!([{"op": "remove", "path": roles, "value": ["admin"]}])),
         )
         .await
         .unwrap();
@@ -153,7 +148,7 @@ async fn scim_provisions_into_the_http_api_and_api_changes_come_back() {
     let (status, body) = scim
         .patch(
             &format!("/Users/{id}"),
-            &patch(json!([{"op": "remove", "path": format!("{TARGET}:level")}])),
+            &patch_op(json!([{"op": "remove", "path": format!("{TARGET}:level")}])),
         )
         .await
         .unwrap();
@@ -164,7 +159,7 @@ async fn scim_provisions_into_the_http_api_and_api_changes_come_back() {
     let (status, body) = scim
         .patch(
             &format!("/Users/{id}"),
-            &patch(json!([{"op": "replace", "path": "userName", "value": "grace.hopper"}])),
+            &patch_op(json!([{"op": "replace", "path": "userName", "value": "grace.hopper"}])),
         )
         .await
         .unwrap();
@@ -302,7 +297,7 @@ async fn api_refusals_become_scim_errors_and_connections_are_kept_or_renewed() {
     let (status, body) = scim
         .patch(
             &format!("/Users/{id}"),
-            &patch(json!([{"op": "replace", "path": "displayName", "value": "x"}])),
+            &patch_op(json!([{"op": "replace", "path": "displayName", "value": "x"}])),
         )
         .await
         .unwrap();
@@ -415,7 +410,7 @@ id-prefix = "js-"
     let (status, body) = scim
         .patch(
             &format!("/Users/{id}"),
-            &patch(json!([{"op": "replace", "path": "displayName", "value": "Ada"}])),
+            &patch_op(json!([{"op": "replace", "path": "displayName", "value": "Ada"}])),
         )
         .await
         .unwrap();

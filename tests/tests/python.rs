@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use ferry_e2e::scim::{encode, entra_user, find};
+use ferry_e2e::scim::{encode, entra_user, find, patch_op};
 use ferry_e2e::{
     Ferry, ScimClient, TOKEN, eventually, ferry_command, plugin_folder_with, server_section,
 };
@@ -54,11 +54,6 @@ fn journal(folder: &Path) -> Vec<Value> {
         .lines()
         .map(|line| serde_json::from_str(line).expect("each journal line is JSON"))
         .collect()
-}
-
-/// A PATCH request body with these operations.
-fn patch(operations: Value) -> Value {
-    json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations})
 }
 
 /// `ferry check` on the configuration in `dir`: (success, output).
@@ -174,7 +169,7 @@ async fn the_python_json_connector_provisions_into_its_file_and_sees_outside_edi
     let (status, patched) = scim
         .patch(
             &format!("/Users/{id}"),
-            &patch(json!([
+            &patch_op(json!([
                 {"op": "Replace", "path": "active", "value": "False"},
                 {"op": "Replace", "path": "displayName", "value": "Countess Lovelace"},
                 {"op": "Add", "path": format!("{TARGET}:aliases"), "value": ["ada@analytical.example", "al@example.org"]}
@@ -200,7 +195,7 @@ async fn the_python_json_connector_provisions_into_its_file_and_sees_outside_edi
     let (status, patched) = scim
         .patch(
             &format!("/Users/{id}"),
-            &patch(json!([
+            &patch_op(json!([
                 {"op": "remove", "path": format!("{TARGET}:aliases"), "value": ["lovelace@example.org"]}
             ])),
         )
@@ -222,7 +217,7 @@ async fn the_python_json_connector_provisions_into_its_file_and_sees_outside_edi
     let (status, body) = scim
         .patch(
             &format!("/Users/{id}"),
-            &patch(json!([{"op": "remove", "path": "userName"}])),
+            &patch_op(json!([{"op": "remove", "path": "userName"}])),
         )
         .await
         .unwrap();
@@ -260,7 +255,7 @@ async fn the_python_json_connector_provisions_into_its_file_and_sees_outside_edi
     let (status, body) = scim
         .patch(
             &format!("/Users/{id}"),
-            &patch(json!([{"op": "remove", "path": format!("{TARGET}:aliases")}])),
+            &patch_op(json!([{"op": "remove", "path": format!("{TARGET}:aliases")}])),
         )
         .await
         .unwrap();
@@ -272,7 +267,7 @@ async fn the_python_json_connector_provisions_into_its_file_and_sees_outside_edi
     let (status, renamed) = scim
         .patch(
             &format!("/Users/{id}"),
-            &patch(
+            &patch_op(
                 json!([{"op": "replace", "path": "userName", "value": "ada.lovelace@example.org"}]),
             ),
         )
@@ -365,7 +360,7 @@ async fn the_python_json_connector_provisions_into_its_file_and_sees_outside_edi
     let (status, body) = scim
         .patch(
             "/Users/outside-1",
-            &patch(json!([{"op": "replace", "path": "displayName", "value": "Eve"}])),
+            &patch_op(json!([{"op": "replace", "path": "displayName", "value": "Eve"}])),
         )
         .await
         .unwrap();
@@ -455,7 +450,7 @@ instances = 1
     let (status, patched) = scim
         .patch(
             "/Users/py-1",
-            &patch(json!([{"op": "replace", "path": "displayName", "value": "Ada"}])),
+            &patch_op(json!([{"op": "replace", "path": "displayName", "value": "Ada"}])),
         )
         .await
         .unwrap();

@@ -19,10 +19,13 @@ mod lifeline;
 mod postgres;
 mod process;
 mod slapd;
+mod users_table;
 
 pub use api::TestApi;
 pub use postgres::{TempPostgres, shared_postgres};
+pub use process::stop_child;
 pub use slapd::{TempSlapd, shared_slapd};
+pub use users_table::POSTGRES_USERS_TABLE;
 
 /// A TCP port on 127.0.0.1 that was free a moment ago, for a server a test starts.
 ///
