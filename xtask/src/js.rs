@@ -13,13 +13,12 @@
 //! `jco componentize`, exactly as the JavaScript guide (`sdk/js/README.md`) tells
 //! authors to.
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::Hasher;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
 
+use super::tools::{fingerprint, version_of};
 use super::{root, run, target_dir};
 
 /// The oldest Node.js the pinned jco runs on (it uses `util.styleText`).
@@ -122,15 +121,6 @@ fn check_node() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What `TOOL --version` prints, trimmed; `None` when it does not run.
-fn version_of(tool: &str) -> Option<String> {
-    let output = Command::new(tool).arg("--version").output().ok()?;
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
-}
-
 /// Builds the connector in `folder` (entry module `entry`) into `wasm`, unless the same
 /// sources, contract and tools built the file there already.
 fn build_one(
@@ -211,19 +201,4 @@ fn files_under(folder: &Path, ext: &str) -> anyhow::Result<Vec<PathBuf>> {
     }
     files.sort();
     Ok(files)
-}
-
-/// A digest of named contents. It only decides whether to rebuild or reinstall on this
-/// machine, so std's hasher (stable within one toolchain) is enough: another toolchain
-/// merely rebuilds once.
-fn fingerprint(inputs: &[(impl AsRef<str>, Vec<u8>)]) -> String {
-    let mut hasher = DefaultHasher::new();
-    for (name, content) in inputs {
-        let name = name.as_ref();
-        hasher.write_usize(name.len());
-        hasher.write(name.as_bytes());
-        hasher.write_usize(content.len());
-        hasher.write(content);
-    }
-    format!("{:016x}", hasher.finish())
 }

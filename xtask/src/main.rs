@@ -15,6 +15,7 @@
 mod bench;
 mod js;
 mod python;
+mod tools;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};

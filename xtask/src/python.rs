@@ -7,13 +7,12 @@
 //! rebuilt only when its sources, the contract (`wit/`) or the tool changed: a build
 //! takes seconds of CPU per connector, and the tests only need the file.
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::Hasher;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
 
+use super::tools::{fingerprint, version_of};
 use super::{is_root, root, run, target_dir};
 
 /// The componentize-py release the Python connectors are built and documented with.
@@ -101,15 +100,6 @@ fn find_python() -> anyhow::Result<PathBuf> {
     )
 }
 
-/// What `TOOL --version` prints, trimmed; `None` when it does not run.
-fn version_of(tool: &Path) -> Option<String> {
-    let output = Command::new(tool).arg("--version").output().ok()?;
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_string())
-}
-
 /// Builds the connector in `source` into `wasm`, unless the same sources, contract and
 /// tool built the file there already.
 fn build_one(tool: &Path, tool_version: &str, source: &Path, wasm: &Path) -> anyhow::Result<()> {
@@ -120,7 +110,14 @@ fn build_one(tool: &Path, tool_version: &str, source: &Path, wasm: &Path) -> any
     }
     let mut inputs = files_in(&wit, "wit")?;
     inputs.extend(sources.iter().cloned());
-    let fingerprint = fingerprint(tool_version, &inputs)?;
+    let mut named = vec![(
+        "componentize-py".to_string(),
+        tool_version.as_bytes().to_vec(),
+    )];
+    for input in &inputs {
+        named.push((input.to_string_lossy().into_owned(), std::fs::read(input)?));
+    }
+    let fingerprint = fingerprint(&named);
     let name = wasm
         .file_stem()
         .and_then(|n| n.to_str())
@@ -175,21 +172,4 @@ fn files_in(folder: &Path, ext: &str) -> anyhow::Result<Vec<PathBuf>> {
     }
     files.sort();
     Ok(files)
-}
-
-/// A digest of the tool's version and the inputs' names and contents. It only decides
-/// whether to rebuild on this machine, so std's hasher (stable within one toolchain)
-/// is enough: a different toolchain merely rebuilds once.
-fn fingerprint(tool_version: &str, inputs: &[PathBuf]) -> anyhow::Result<String> {
-    let mut hasher = DefaultHasher::new();
-    hasher.write(tool_version.as_bytes());
-    for input in inputs {
-        let name = input.to_string_lossy();
-        let content = std::fs::read(input)?;
-        hasher.write_usize(name.len());
-        hasher.write(name.as_bytes());
-        hasher.write_usize(content.len());
-        hasher.write(&content);
-    }
-    Ok(format!("{:016x}", hasher.finish()))
 }
