@@ -18,6 +18,9 @@ pub struct GroupBinding {
     pub members: String,
     /// The object type members are (the users').
     pub member_type: String,
+    /// Whether groups may be members too (the connector's member attribute may point to
+    /// the group type): nested groups.
+    pub nested: bool,
 }
 
 impl GroupBinding {
@@ -27,7 +30,17 @@ impl GroupBinding {
             object_type: self.mapping.object_type.clone(),
             attribute: self.members.clone(),
             member_type: self.member_type.clone(),
+            nested: self.nested,
         }
+    }
+
+    /// The object types a member may be.
+    pub fn member_types(&self) -> Vec<String> {
+        let mut types = vec![self.member_type.clone()];
+        if self.nested {
+            types.push(self.mapping.object_type.clone());
+        }
+        types
     }
 }
 
@@ -77,6 +90,11 @@ pub fn bind(
             }
         },
     };
+    let nested = group_type
+        .attributes
+        .iter()
+        .find(|a| a.name == members)
+        .is_some_and(|a| a.reference_types.iter().any(|t| t == &group_type.name));
     let mut without_members = group_type.clone();
     without_members.attributes.retain(|a| a.name != members);
     let mapping = Mapping::build(
@@ -89,6 +107,7 @@ pub fn bind(
         mapping,
         members,
         member_type: users_type.to_string(),
+        nested,
     }))
 }
 

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use super::App;
 use super::apply::without_secrets;
+use super::translate;
 use crate::runtime::bindings::types::{DeltaEntry, ErrorKind};
 use crate::runtime::pool::CallError;
 
@@ -102,6 +103,7 @@ impl App {
                 .into_iter()
                 .map(|o| without_secrets(&bound.schema, o))
                 .collect();
+            let objects = translate::objects_to_host(&bound.cache, &bound.schema, objects).await?;
             bound.cache.upsert(objects).await?;
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
@@ -159,9 +161,12 @@ impl App {
             for entry in page.entries {
                 match entry {
                     DeltaEntry::Upsert(o) => upserts.push(without_secrets(&bound.schema, o)),
-                    DeltaEntry::Delete(r) => deletes.push(r),
+                    DeltaEntry::Delete(r) => {
+                        deletes.extend(translate::ref_to_host(bound.cache.anchors(), r))
+                    }
                 }
             }
+            let upserts = translate::objects_to_host(&bound.cache, &bound.schema, upserts).await?;
             run.report.upserted += upserts.len() as u64;
             run.report.removed += deletes.len() as u64;
             bound.cache.upsert(upserts).await?;

@@ -6,6 +6,7 @@ mod apply;
 pub mod groups;
 pub mod import;
 pub mod scheduler;
+mod translate;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -343,10 +344,15 @@ impl App {
     }
 
     async fn export_now(&self, change: Change) -> Result<Option<Object>, ExportError> {
+        let bound = self.bound();
+        let outgoing = match &bound {
+            Some(b) => translate::change_to_target(b.cache.anchors(), &b.schema, &change),
+            None => change.clone(),
+        };
         let results = self
             .pool()
             .map_err(ExportError::Call)?
-            .export(vec![change.clone()])
+            .export(vec![outgoing])
             .await
             .map_err(|e| match e {
                 CallError::Connector(e) => ExportError::Refused {
@@ -359,7 +365,6 @@ impl App {
             .into_iter()
             .next()
             .expect("the pool checks one result per change");
-        let bound = self.bound();
         let returned = match result {
             Ok(returned) => returned,
             Err(e) => {
@@ -381,7 +386,22 @@ impl App {
         let Some(bound) = bound else {
             return Ok(returned);
         };
-        let recorded = apply::record(&bound, &change, returned).await;
+        let recorded = async {
+            let returned = match returned {
+                Some(object) => Some(
+                    translate::object_to_host(
+                        &bound.cache,
+                        &bound.schema,
+                        object,
+                        changed_object(&change).map(|r| r.anchor.as_str()),
+                    )
+                    .await?,
+                ),
+                None => None,
+            };
+            apply::record(&bound, &change, returned).await
+        }
+        .await;
         match recorded {
             Ok(object) => Ok(object),
             Err(e) => {
@@ -423,17 +443,32 @@ impl App {
         if let Some(cached) = bound.cache.get(object_type, anchor).await? {
             return Ok(Some(cached));
         }
-        let target = Self::object_ref(object_type, anchor);
+        let target = Self::object_ref(
+            object_type,
+            &bound.cache.anchors().target(object_type, anchor),
+        );
         let read = match self.pool()?.read(&target).await {
             Ok(read) => read,
             Err(CallError::Connector(e)) if e.kind == ErrorKind::Unsupported => None,
             Err(CallError::Connector(e)) if e.kind == ErrorKind::NotFound => None,
             Err(e) => return Err(LookupError::Connector(e)),
         };
-        let Some(object) = read.filter(|o| o.object_type == object_type && o.anchor == anchor)
-        else {
+        // The object the target has under that anchor may be another one than the host
+        // knows by it (when anchors moved): then the host has no object `anchor`.
+        let Some(object) = read.filter(|o| {
+            o.object_type == object_type
+                && o.anchor == target.anchor
+                && bound
+                    .cache
+                    .anchors()
+                    .known_host(object_type, &o.anchor)
+                    .as_deref()
+                    == Some(anchor)
+        }) else {
             return Ok(None);
         };
+        let object =
+            translate::object_to_host(&bound.cache, &bound.schema, object, Some(anchor)).await?;
         tracing::debug!(app = %self.name, object_type, anchor, "read through to the target");
         bound
             .cache

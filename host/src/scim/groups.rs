@@ -73,9 +73,9 @@ async fn render(
         },
     );
     if with_members {
-        let anchors = member_anchors(bound, binding, &cached.object.anchor).await?;
+        let members = member_values(auth, bound, binding, &cached.object.anchor).await?;
         if let Some(map) = resource.as_object_mut() {
-            map.insert("members".into(), member_values(auth, &anchors));
+            map.insert("members".into(), members);
         }
     }
     Ok(resource)
@@ -94,19 +94,34 @@ async fn member_anchors(
         .map_err(cache_failed)
 }
 
-/// Members as SCIM lists them.
-fn member_values(auth: &AuthorizedApp, anchors: &[String]) -> Value {
-    anchors
+/// The members of group `anchor` as SCIM lists them: users, and nested groups.
+async fn member_values(
+    auth: &AuthorizedApp,
+    bound: &Bound,
+    binding: &GroupBinding,
+    anchor: &str,
+) -> Result<Value, ScimError> {
+    let members = bound
+        .cache
+        .member_kinds(&binding.mapping.object_type, anchor, &binding.members)
+        .await
+        .map_err(cache_failed)?;
+    Ok(members
         .iter()
-        .map(|anchor| {
-            let id = id::encode(anchor);
+        .map(|member| {
+            let id = id::encode(&member.anchor);
+            let (endpoint, kind) = if member.group {
+                ("Groups", "Group")
+            } else {
+                ("Users", "User")
+            };
             json!({
                 "value": id,
-                "$ref": format!("{}/Users/{id}", auth.base_url),
-                "type": "User",
+                "$ref": format!("{}/{endpoint}/{id}", auth.base_url),
+                "type": kind,
             })
         })
-        .collect()
+        .collect())
 }
 
 fn cache_failed(e: anyhow::Error) -> ScimError {
@@ -133,8 +148,7 @@ pub async fn list_groups(
             let Some(anchor) = resource["id"].as_str().and_then(id::decode) else {
                 continue;
             };
-            let anchors = member_anchors(bound, binding, &anchor).await?;
-            resource["members"] = member_values(&auth, &anchors);
+            resource["members"] = member_values(&auth, bound, binding, &anchor).await?;
         }
     }
     Ok(scim_response(StatusCode::OK, &body))
@@ -190,23 +204,23 @@ pub(crate) async fn add_user_groups(
         return Ok(());
     };
     let group_type = &binding.mapping.object_type;
-    let anchors = bound
+    let belongings = bound
         .cache
-        .groups_of(group_type, &binding.members, anchor)
+        .belongings(group_type, &binding.members, anchor)
         .await
         .map_err(cache_failed)?;
-    let mut listed = Vec::with_capacity(anchors.len());
-    for group in anchors {
+    let mut listed = Vec::with_capacity(belongings.len());
+    for group in belongings {
         let cached = bound
             .cache
-            .get(group_type, &group)
+            .get(group_type, &group.anchor)
             .await
             .map_err(cache_failed)?;
-        let id = id::encode(&group);
+        let id = id::encode(&group.anchor);
         let mut entry = json!({
             "value": id,
             "$ref": format!("{}/Groups/{id}", auth.base_url),
-            "type": "direct",
+            "type": if group.direct { "direct" } else { "indirect" },
         });
         if let Some(cached) = cached {
             let shown = binding.mapping.render(
@@ -252,15 +266,15 @@ pub async fn get_group(
     ))
 }
 
-/// The member references for SCIM ids of users that must exist (see
-/// [`references::require`]): a member is never silently dropped.
+/// The member references for SCIM ids of users (or, nested, groups) that must exist
+/// (see [`references::require`]): a member is never silently dropped.
 async fn existing_members(
     app: &App,
     bound: &Bound,
     ids: &[String],
 ) -> Result<Vec<TargetValue>, ScimError> {
     let binding = groups(bound)?;
-    let types = [binding.member_type.clone()];
+    let types = binding.member_types();
     let mut found = Vec::with_capacity(ids.len());
     for scim_id in ids {
         let anchor = id::decode(scim_id).ok_or_else(|| {

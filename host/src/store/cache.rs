@@ -18,7 +18,8 @@ use anyhow::Context;
 use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
-use super::members::{self, Membership};
+use super::anchors::{self, Anchors};
+use super::members::{self, Belonging, Member, Membership};
 use crate::runtime::bindings::types::{Attribute, AttributeChange, Object, ObjectRef, Value};
 
 /// The longest prefix of a value kept in the lookup table. Longer values still match:
@@ -55,6 +56,7 @@ pub struct Cache {
     indexed: Arc<BTreeSet<(String, String)>>,
     memberships: Arc<BTreeSet<Membership>>,
     write_generation: Arc<AtomicI64>,
+    anchors: Arc<Anchors>,
 }
 
 /// The normalised form of a value in the lookup table; `None` for values never matched
@@ -127,6 +129,7 @@ impl Cache {
             c.busy_timeout(std::time::Duration::from_secs(30))?;
             c.execute_batch(SCHEMA)
                 .and_then(|()| c.execute_batch(members::SCHEMA))
+                .and_then(|()| c.execute_batch(anchors::SCHEMA))
                 .context("preparing the cache tables")?;
             Ok(c)
         };
@@ -152,6 +155,7 @@ impl Cache {
             rebuild_lookup(&writer, &indexed)?;
             write_state(&writer, "indexed", &indexed_text)?;
         }
+        let anchors = Anchors::load(&writer).context("reading the moved anchors")?;
         let readers = (0..READERS)
             .map(|_| open().map(Mutex::new))
             .collect::<anyhow::Result<Vec<_>>>()?;
@@ -162,6 +166,7 @@ impl Cache {
             indexed: Arc::new(indexed),
             memberships: Arc::new(memberships),
             write_generation: Arc::new(AtomicI64::new(generation)),
+            anchors: Arc::new(anchors),
         })
     }
 
@@ -356,6 +361,34 @@ impl Cache {
             .await
     }
 
+    /// The members listed in `attribute` of one object, in anchor order, each marked as
+    /// a nested group or not.
+    pub async fn member_kinds(
+        &self,
+        object_type: &str,
+        anchor: &str,
+        attribute: &str,
+    ) -> anyhow::Result<Vec<Member>> {
+        let membership = self.membership(object_type, attribute)?;
+        let anchor = anchor.to_string();
+        self.read(move |c| Ok(members::list_kinds(c, &membership, &anchor)?))
+            .await
+    }
+
+    /// The objects of `object_type` whose `attribute` lists `member`, directly or through
+    /// nested groups, in anchor order.
+    pub async fn belongings(
+        &self,
+        object_type: &str,
+        attribute: &str,
+        member: &str,
+    ) -> anyhow::Result<Vec<Belonging>> {
+        let membership = self.membership(object_type, attribute)?;
+        let member = member.to_string();
+        self.read(move |c| Ok(members::belongings(c, &membership, &member)?))
+            .await
+    }
+
     /// Whether `attribute` of one object lists `member`.
     pub async fn has_member(
         &self,
@@ -391,6 +424,7 @@ impl Cache {
 
     /// Removes objects, in one transaction.
     pub async fn delete(&self, refs: Vec<ObjectRef>) -> anyhow::Result<()> {
+        let (anchors, memberships) = (self.anchors.clone(), self.memberships.clone());
         self.write(move |c| {
             let tx = c.transaction()?;
             for r in &refs {
@@ -402,7 +436,8 @@ impl Cache {
                     "DELETE FROM lookup WHERE object_type = ?1 AND anchor = ?2",
                     params![r.object_type, r.anchor],
                 )?;
-                members::forget(&tx, &r.object_type, &r.anchor)?;
+                members::forget(&tx, &memberships, &r.object_type, &r.anchor)?;
+                anchors.forget(&tx, &r.object_type, &r.anchor)?;
             }
             tx.commit()?;
             Ok(())
@@ -422,6 +457,7 @@ impl Cache {
     /// Completes a full import: objects it did not see (older generations) are removed.
     /// Returns how many.
     pub async fn finish_full_import(&self, generation: i64) -> anyhow::Result<u64> {
+        let (anchors, memberships) = (self.anchors.clone(), self.memberships.clone());
         self.write(move |c| {
             let tx = c.transaction()?;
             tx.execute(
@@ -436,12 +472,47 @@ impl Cache {
                  (SELECT object_type, anchor FROM objects WHERE generation < ?1)",
                 [generation],
             )?;
+            members::forget_gone_nested(&tx, &memberships, generation)?;
             let removed = tx.execute("DELETE FROM objects WHERE generation < ?1", [generation])?;
             write_state(&tx, "full-import-completed", &now_nanos().to_string())?;
+            anchors.prune(&tx)?;
             tx.commit()?;
             Ok(removed as u64)
         })
         .await
+    }
+
+    /// The anchors that moved in the target (see [`anchors`]), for translating what
+    /// goes to and comes from the connector.
+    pub fn anchors(&self) -> &Anchors {
+        &self.anchors
+    }
+
+    /// The host's anchor of an object the target knows as `target`, given a new one when
+    /// needed (see [`Anchors::adopt`]).
+    pub async fn adopt(&self, object_type: &str, target: &str) -> anyhow::Result<String> {
+        if let Some(host) = self.anchors.known_host(object_type, target) {
+            return Ok(host);
+        }
+        let (anchors, t, target) = (
+            self.anchors.clone(),
+            object_type.to_string(),
+            target.to_string(),
+        );
+        self.write(move |c| Ok(anchors.adopt(c, &t, &target)?))
+            .await
+    }
+
+    /// Records that the object the host knows as `host` moved to `target` in the target.
+    pub async fn moved(&self, object_type: &str, host: &str, target: &str) -> anyhow::Result<()> {
+        let (anchors, t, host, target) = (
+            self.anchors.clone(),
+            object_type.to_string(),
+            host.to_string(),
+            target.to_string(),
+        );
+        self.write(move |c| Ok(anchors.record(c, &t, &host, &target)?))
+            .await
     }
 
     /// Whether a full import has ever completed, so reads reflect the target.
@@ -731,6 +802,7 @@ mod tests {
             object_type: "group".into(),
             attribute: "members".into(),
             member_type: "user".into(),
+            nested: false,
         }]
         .into()
     }
@@ -819,6 +891,105 @@ mod tests {
         let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
         assert_eq!(cache.count("group").await.unwrap(), 0);
         assert!(!cache.is_complete().await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn nested_groups_show_as_groups_and_give_indirect_belongings() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut nested = memberships().pop_first().unwrap();
+        nested.nested = true;
+        let cache = Cache::open(&dir.path().join("c.db"), indexed(), [nested].into()).unwrap();
+        let generation = cache.begin_full_import().await.unwrap();
+        // outer ⊃ inner ⊃ user 1; a cycle inner ⊃ outer must not loop.
+        cache
+            .upsert(vec![
+                user("1", "a"),
+                group("outer", &["inner"]),
+                group("inner", &["1", "outer"]),
+                group("lone", &["1"]),
+            ])
+            .await
+            .unwrap();
+        cache.finish_full_import(generation).await.unwrap();
+        let kinds = cache
+            .member_kinds("group", "inner", "members")
+            .await
+            .unwrap();
+        assert_eq!(
+            kinds,
+            [
+                Member {
+                    anchor: "1".into(),
+                    group: false
+                },
+                Member {
+                    anchor: "outer".into(),
+                    group: true
+                },
+            ]
+        );
+        let belongings = cache.belongings("group", "members", "1").await.unwrap();
+        let shown: Vec<(&str, bool)> = belongings
+            .iter()
+            .map(|b| (b.anchor.as_str(), b.direct))
+            .collect();
+        assert_eq!(shown, [("inner", true), ("lone", true), ("outer", false)]);
+
+        // A deleted group leaves the groups it was in.
+        cache
+            .delete(vec![ObjectRef {
+                object_type: "group".into(),
+                anchor: "outer".into(),
+            }])
+            .await
+            .unwrap();
+        assert_eq!(
+            cache.members("group", "inner", "members").await.unwrap(),
+            ["1"]
+        );
+        // And so does one a full import no longer finds.
+        let generation = cache.begin_full_import().await.unwrap();
+        cache
+            .upsert(vec![user("1", "a"), group("lone", &["1", "inner"])])
+            .await
+            .unwrap();
+        assert_eq!(
+            cache.members("group", "lone", "members").await.unwrap(),
+            ["1", "inner"]
+        );
+        cache.finish_full_import(generation).await.unwrap();
+        assert_eq!(
+            cache.members("group", "lone", "members").await.unwrap(),
+            ["1"]
+        );
+    }
+
+    #[tokio::test]
+    async fn moved_anchors_outlive_a_wiped_cache_and_go_with_their_object() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
+        cache.upsert(vec![user("ann", "ann")]).await.unwrap();
+        cache.moved("user", "ann", "anna").await.unwrap();
+        assert_eq!(cache.adopt("user", "anna").await.unwrap(), "ann");
+        assert_eq!(cache.adopt("user", "ann").await.unwrap(), "ann~1");
+        drop(cache);
+        // Another memberships layout empties the cache, not the ids the IdP holds.
+        let cache = Cache::open(&path, indexed(), memberships()).unwrap();
+        assert_eq!(cache.anchors().target("user", "ann"), "anna");
+        cache.upsert(vec![user("ann", "anna")]).await.unwrap();
+        cache
+            .delete(vec![ObjectRef {
+                object_type: "user".into(),
+                anchor: "ann".into(),
+            }])
+            .await
+            .unwrap();
+        assert_eq!(cache.anchors().target("user", "ann"), "ann");
+        // A full import that no longer finds a moved object drops its translation.
+        let generation = cache.begin_full_import().await.unwrap();
+        cache.finish_full_import(generation).await.unwrap();
+        assert!(!cache.anchors().any_moved());
     }
 
     #[test]

@@ -21,6 +21,30 @@ pub struct Membership {
     pub attribute: String,
     /// The object type the references point to.
     pub member_type: String,
+    /// Whether members may also be objects of `object_type` itself (nested groups). Their
+    /// rows are stored like the others' (under `member_type`); which members are groups
+    /// is read from the cache when the list is shown. Anchors of the two types must not
+    /// collide, as entryUUIDs never do.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nested: bool,
+}
+
+/// One member as a group lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// The member's anchor.
+    pub anchor: String,
+    /// Whether the member is a group itself (nested), not a `member_type` object.
+    pub group: bool,
+}
+
+/// One group an object is in, directly or through nested groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Belonging {
+    /// The group's anchor.
+    pub anchor: String,
+    /// Whether the object is a member of it itself, not only of a group inside it.
+    pub direct: bool,
 }
 
 /// The membership table.
@@ -145,13 +169,115 @@ pub fn remove(
     Ok(())
 }
 
-/// Forgets an object: its own member lists, and its place in every group's.
-pub fn forget(c: &Connection, object_type: &str, anchor: &str) -> rusqlite::Result<()> {
+/// Forgets an object: its own member lists, and its place in every group's (as a
+/// nested group too).
+pub fn forget(
+    c: &Connection,
+    memberships: &BTreeSet<Membership>,
+    object_type: &str,
+    anchor: &str,
+) -> rusqlite::Result<()> {
     c.prepare_cached("DELETE FROM members WHERE object_type = ?1 AND anchor = ?2")?
         .execute(params![object_type, anchor])?;
     c.prepare_cached("DELETE FROM members WHERE member_type = ?1 AND member = ?2")?
         .execute(params![object_type, anchor])?;
+    for nested in memberships
+        .iter()
+        .filter(|m| m.nested && m.object_type == object_type)
+    {
+        c.prepare_cached(
+            "DELETE FROM members WHERE object_type = ?1 AND attribute = ?2 AND member = ?3",
+        )?
+        .execute(params![nested.object_type, nested.attribute, anchor])?;
+    }
     Ok(())
+}
+
+/// Drops the nested-group members that a full import found gone (objects of the group
+/// type left from older generations); other members of gone objects are dropped by the
+/// caller's general rule, which matches on `member_type`.
+pub fn forget_gone_nested(
+    c: &Connection,
+    memberships: &BTreeSet<Membership>,
+    generation: i64,
+) -> rusqlite::Result<()> {
+    for nested in memberships.iter().filter(|m| m.nested) {
+        c.execute(
+            "DELETE FROM members WHERE object_type = ?1 AND attribute = ?2 AND member IN \
+             (SELECT anchor FROM objects WHERE object_type = ?1 AND generation < ?3)",
+            params![nested.object_type, nested.attribute, generation],
+        )?;
+    }
+    Ok(())
+}
+
+/// The members of one group's membership attribute in anchor order, each marked as a
+/// group or not (never a group unless the membership is nested).
+pub fn list_kinds(
+    c: &Connection,
+    membership: &Membership,
+    anchor: &str,
+) -> rusqlite::Result<Vec<Member>> {
+    if !membership.nested {
+        return Ok(list(c, membership, anchor)?
+            .into_iter()
+            .map(|anchor| Member {
+                anchor,
+                group: false,
+            })
+            .collect());
+    }
+    let mut stmt = c.prepare_cached(
+        "SELECT m.member, EXISTS (SELECT 1 FROM objects o \
+           WHERE o.object_type = m.object_type AND o.anchor = m.member) \
+         FROM members m WHERE m.object_type = ?1 AND m.anchor = ?2 AND m.attribute = ?3 \
+         ORDER BY m.member",
+    )?;
+    let rows = stmt.query_map(
+        params![membership.object_type, anchor, membership.attribute],
+        |r| {
+            Ok(Member {
+                anchor: r.get(0)?,
+                group: r.get(1)?,
+            })
+        },
+    )?;
+    rows.collect()
+}
+
+/// Every group `member` is in: directly, and — for a nested membership — through the
+/// groups that contain those, at any depth (a cycle ends where it closes). In anchor
+/// order.
+pub fn belongings(
+    c: &Connection,
+    membership: &Membership,
+    member: &str,
+) -> rusqlite::Result<Vec<Belonging>> {
+    let direct = groups_of(c, membership, member)?;
+    let mut found: Vec<Belonging> = direct
+        .iter()
+        .map(|anchor| Belonging {
+            anchor: anchor.clone(),
+            direct: true,
+        })
+        .collect();
+    if membership.nested {
+        let mut seen: BTreeSet<String> = direct.iter().cloned().collect();
+        let mut frontier = direct;
+        while let Some(group) = frontier.pop() {
+            for outer in groups_of(c, membership, &group)? {
+                if seen.insert(outer.clone()) {
+                    found.push(Belonging {
+                        anchor: outer.clone(),
+                        direct: false,
+                    });
+                    frontier.push(outer);
+                }
+            }
+        }
+        found.sort_by(|a, b| a.anchor.cmp(&b.anchor));
+    }
+    Ok(found)
 }
 
 /// The members of one group's membership attribute, in anchor order.

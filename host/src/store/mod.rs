@@ -1,5 +1,6 @@
 //! Ferry's own state, kept in the data folder: each app's cache, watermarks and import
 //! history.
 
+pub mod anchors;
 pub mod cache;
 pub mod members;
