@@ -34,6 +34,9 @@ const FIND: &str = "SELECT o.anchor, o.attributes, o.created, o.modified FROM lo
      CROSS JOIN objects o ON o.object_type = l.object_type AND o.anchor = l.anchor \
      WHERE l.object_type = ?1 AND l.attribute = ?2 AND l.value = ?3 ORDER BY l.anchor";
 
+/// The writer's page cache, as SQLite's `cache_size` takes it (negative: KiB): 64 MiB.
+const WRITER_CACHE_KIB: i64 = -65_536;
+
 /// Read connections: SQLite in WAL mode serves readers in parallel with the writer.
 const READERS: usize = 4;
 
@@ -134,6 +137,10 @@ impl Cache {
             Ok(c)
         };
         let writer = open()?;
+        // Imports write every object and its lookups through this one connection; with
+        // SQLite's default 2 MiB page cache the indexes of 100,000 users no longer fit,
+        // and every insert reads pages back from the file.
+        writer.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
         let generation: i64 = read_state(&writer, "generation")?
             .and_then(|g| g.parse().ok())
             .unwrap_or(0);

@@ -15,7 +15,13 @@
 //!    after a failed change; and roll a failed change back entirely;
 //! 5. operator-written statements bind named parameters, and identifiers that are
 //!    keywords or hold spaces or quotes are quoted correctly;
-//! 6. hostile values (quotes, SQL, 10 kB, non-BMP characters, NUL) land literally.
+//! 6. hostile values (quotes, SQL, 10 kB, non-BMP characters, NUL) land literally;
+//! 7. a composite anchor (`["tenant","login"]`) is added, read, updated, deleted, paged
+//!    in key order across page boundaries, and seen by deltas from a change table (a key
+//!    changed in the database: the old anchor deleted, the new one upserted);
+//! 8. a new key, by an update of a key column or by a rename, moves the row, its child
+//!    rows, the link tables and foreign key columns pointing at it, in one transaction;
+//!    a key another object has is `already-exists` and changes nothing.
 //!
 //! The component is built by `cargo xtask plugins` into `target/plugins` (or the folder
 //! in `FERRY_PLUGIN_DIR`). PostgreSQL is started by `ferry-test-support`; a machine
@@ -27,8 +33,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use ferry::runtime::Runtime;
 use ferry::runtime::bindings::types::{
     AddChange, Attribute, AttributeChange, AttributeSchema, Change, ChangeResult, Datetime,
-    DeltaEntry, DeltaPage, Error, ErrorKind, ImportPage, Object, ObjectRef, Setting, SettingValue,
-    UpdateChange, Value, ValueType,
+    DeltaEntry, DeltaPage, Error, ErrorKind, ImportPage, Object, ObjectRef, RenameChange, Setting,
+    SettingValue, UpdateChange, Value, ValueType,
 };
 use ferry::runtime::engine::EngineSizing;
 use ferry::runtime::limits::Limits;
@@ -82,6 +88,9 @@ on_both_databases!(
     operator_statements_bind_named_parameters_around_odd_identifiers,
     generated_statements_quote_odd_identifiers,
     hostile_values_land_literally,
+    composite_anchors_read_write_page_and_delta,
+    a_new_key_moves_the_object_and_what_points_at_it,
+    a_composite_key_moves_with_its_child_rows,
 );
 
 /// A fresh, empty database of one kind, with a connection of the test's own for setting
@@ -1586,4 +1595,472 @@ async fn hostile_values_land_literally(kind: Kind) {
             );
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// 7. composite anchors
+// ---------------------------------------------------------------------------------------
+
+/// Accounts keyed by (tenant, login), their roles in a child table keyed by both columns
+/// (its foreign key cascades key updates), and a change table that triggers fill with the
+/// old and the new key of every change.
+async fn tenant_accounts(kind: Kind) -> (Target, SessionPool) {
+    let target = Target::new(
+        kind,
+        "CREATE TABLE accounts (
+             tenant TEXT NOT NULL,
+             login TEXT NOT NULL,
+             display_name TEXT,
+             PRIMARY KEY (tenant, login)
+         );
+         CREATE TABLE account_roles (
+             tenant TEXT NOT NULL,
+             login TEXT NOT NULL,
+             role TEXT NOT NULL,
+             PRIMARY KEY (tenant, login, role),
+             FOREIGN KEY (tenant, login) REFERENCES accounts (tenant, login) ON UPDATE CASCADE
+         );
+         CREATE TABLE account_changes (seq {id}, tenant TEXT NOT NULL, login TEXT NOT NULL);",
+    )
+    .await;
+    let triggers = match kind {
+        Kind::Sqlite => {
+            "CREATE TRIGGER accounts_inserted AFTER INSERT ON accounts BEGIN
+                 INSERT INTO account_changes (tenant, login) VALUES (NEW.tenant, NEW.login); END;
+             CREATE TRIGGER accounts_updated AFTER UPDATE ON accounts BEGIN
+                 INSERT INTO account_changes (tenant, login) VALUES (OLD.tenant, OLD.login);
+                 INSERT INTO account_changes (tenant, login) VALUES (NEW.tenant, NEW.login); END;
+             CREATE TRIGGER accounts_deleted AFTER DELETE ON accounts BEGIN
+                 INSERT INTO account_changes (tenant, login) VALUES (OLD.tenant, OLD.login); END;"
+        }
+        Kind::Postgres => {
+            "CREATE FUNCTION record_account_change() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+                 IF TG_OP <> 'INSERT' THEN
+                     INSERT INTO account_changes (tenant, login) VALUES (OLD.tenant, OLD.login);
+                 END IF;
+                 IF TG_OP <> 'DELETE' THEN
+                     INSERT INTO account_changes (tenant, login) VALUES (NEW.tenant, NEW.login);
+                 END IF;
+                 RETURN NULL;
+             END $$;
+             CREATE TRIGGER account_changed AFTER INSERT OR UPDATE OR DELETE ON accounts
+                 FOR EACH ROW EXECUTE FUNCTION record_account_change();"
+        }
+    };
+    target.batch(triggers).await;
+    let pool = target.pool(tenant_accounts_config()).await;
+    (target, pool)
+}
+
+/// The object-types setting of [`tenant_accounts`]: every key of two columns.
+fn tenant_accounts_config() -> serde_json::Value {
+    let key = json!(["tenant", "login"]);
+    json!([{
+        "name": "account",
+        "table": "accounts",
+        "anchor": key,
+        "change-table": {"table": "account_changes", "sequence": "seq", "anchor": key},
+        "multi-valued": [
+            {"attribute": "roles", "table": "account_roles", "key": key, "value": "role"}
+        ]
+    }])
+}
+
+/// The anchor of the account (tenant, login).
+fn account(tenant: &str, login: &str) -> String {
+    serde_json::to_string(&[tenant, login]).unwrap()
+}
+
+/// Every account as the database holds it: tenant, login, display name, in key order.
+async fn accounts_in_database(target: &Target) -> Vec<Vec<Option<String>>> {
+    target
+        .rows("SELECT tenant, login, display_name FROM accounts ORDER BY tenant, login")
+        .await
+}
+
+/// Every role as the database holds it: tenant, login, role.
+async fn roles_in_database(target: &Target) -> Vec<Vec<Option<String>>> {
+    target
+        .rows("SELECT tenant, login, role FROM account_roles ORDER BY tenant, login, role")
+        .await
+}
+
+fn add_account(tenant: &str, login: &str, roles: &[&str]) -> Change {
+    add(
+        "account",
+        vec![
+            attribute("tenant", texts(&[tenant])),
+            attribute("login", texts(&[login])),
+            attribute("roles", texts(roles)),
+        ],
+    )
+}
+
+fn rename(object_type: &str, anchor: &str, new_name: &str) -> Change {
+    Change::Rename(RenameChange {
+        target: reference(object_type, anchor),
+        new_name: new_name.into(),
+    })
+}
+
+async fn composite_anchors_read_write_page_and_delta(kind: Kind) {
+    let (target, pool) = tenant_accounts(kind).await;
+    let schema = pool.schema().await.expect("schema");
+    assert_eq!(
+        schema.object_types[0].anchor_attributes,
+        ["tenant", "login"]
+    );
+
+    // Add: the anchor is the JSON array of the key's parts, whatever they hold.
+    let ann = written(&pool, add_account("acme", "ann", &["admin", "dev"])).await;
+    assert_eq!(ann.anchor, r#"["acme","ann"]"#);
+    assert_eq!(strings_of(&ann, "roles"), ["admin", "dev"]);
+    let odd = written(&pool, add_account("a\"b,c", "é😀 ]", &["x"])).await;
+    assert_eq!(odd.anchor, account("a\"b,c", "é😀 ]"));
+    assert_eq!(
+        roles_in_database(&target).await,
+        [
+            cells([Some("a\"b,c"), Some("é😀 ]"), Some("x")]),
+            cells([Some("acme"), Some("ann"), Some("admin")]),
+            cells([Some("acme"), Some("ann"), Some("dev")]),
+        ]
+    );
+
+    // Read by anchor.
+    let read = pool.read(&reference("account", &odd.anchor)).await.unwrap();
+    assert_eq!(read.as_ref(), Some(&odd));
+    for missing in [
+        account("acme", "nobody"),
+        "acme".into(),
+        r#"["acme"]"#.into(),
+    ] {
+        assert_eq!(
+            pool.read(&reference("account", &missing)).await.unwrap(),
+            None,
+            "{missing}"
+        );
+    }
+
+    // Update: a column and the child rows of this key only.
+    let ann = written(
+        &pool,
+        update(
+            "account",
+            &ann.anchor,
+            vec![
+                replace("display_name", texts(&["Ann"])),
+                replace("roles", texts(&["dev", "ops"])),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(strings_of(&ann, "roles"), ["dev", "ops"]);
+    assert_eq!(
+        accounts_in_database(&target).await,
+        [
+            cells([Some("a\"b,c"), Some("é😀 ]"), None]),
+            cells([Some("acme"), Some("ann"), Some("Ann")]),
+        ]
+    );
+    assert_eq!(roles_in_database(&target).await.len(), 3);
+
+    // Delete, with the child rows.
+    assert_eq!(
+        export_one(&pool, delete("account", &odd.anchor)).await,
+        Ok(None)
+    );
+    refused(&pool, delete("account", &odd.anchor), ErrorKind::NotFound).await;
+    assert_eq!(
+        roles_in_database(&target).await,
+        [
+            cells([Some("acme"), Some("ann"), Some("dev")]),
+            cells([Some("acme"), Some("ann"), Some("ops")]),
+        ]
+    );
+
+    // Full import in key order, two a page: a page boundary falls inside tenant acme,
+    // where comparing the columns one by one instead of as a row would skip (beta, ann).
+    target
+        .batch(
+            "INSERT INTO accounts (tenant, login) VALUES ('beta', 'ann');
+             INSERT INTO accounts (tenant, login) VALUES ('acme', 'cy');
+             INSERT INTO accounts (tenant, login) VALUES ('acme', 'bob');
+             INSERT INTO accounts (tenant, login) VALUES ('beta', 'al');
+             INSERT INTO accounts (tenant, login) VALUES ('ceta', 'zed');
+             INSERT INTO account_roles (tenant, login, role) VALUES ('beta', 'ann', 'r1');",
+        )
+        .await;
+    let expected: Vec<String> = accounts_in_database(&target)
+        .await
+        .into_iter()
+        .map(|row| account(row[0].as_deref().unwrap(), row[1].as_deref().unwrap()))
+        .collect();
+    assert_eq!(expected.len(), 6);
+    assert_eq!(expected[2], account("acme", "cy"));
+    let pages = full_import(&pool, 2).await;
+    assert!(pages.len() >= 3, "{} pages", pages.len());
+    let objects: Vec<&Object> = pages.iter().flat_map(|page| &page.objects).collect();
+    let anchors: Vec<&str> = objects
+        .iter()
+        .map(|object| object.anchor.as_str())
+        .collect();
+    assert_eq!(anchors, expected, "every account once, in key order");
+    let beta_ann = objects
+        .iter()
+        .find(|object| object.anchor == account("beta", "ann"))
+        .unwrap();
+    assert_eq!(strings_of(beta_ann, "roles"), ["r1"]);
+    assert_eq!(strings_of(beta_ann, "tenant"), ["beta"]);
+
+    // Deltas from the change table: composite anchors; a key changed in the database is
+    // the old anchor deleted and the new one upserted.
+    let watermark = pages.last().unwrap().watermark.clone().unwrap();
+    target
+        .batch(
+            "UPDATE accounts SET display_name = 'Bob' WHERE tenant = 'acme' AND login = 'bob';
+             DELETE FROM accounts WHERE tenant = 'ceta';
+             UPDATE accounts SET login = 'ann2' WHERE tenant = 'beta' AND login = 'ann';",
+        )
+        .await;
+    let page = delta(&pool, &watermark, 100).await;
+    assert_eq!(
+        described(&page.entries),
+        [
+            format!("+{}", account("acme", "bob")),
+            format!("-{}", account("ceta", "zed")),
+            format!("-{}", account("beta", "ann")),
+            format!("+{}", account("beta", "ann2")),
+        ]
+    );
+    let moved = upserted(&page.entries, &account("beta", "ann2"));
+    assert_eq!(
+        strings_of(moved, "roles"),
+        ["r1"],
+        "the roles followed the key"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 8. key moves: an update of a key column, or a rename
+// ---------------------------------------------------------------------------------------
+
+/// Staff keyed by their login, with phones in a child table (its foreign key cascades
+/// key updates), a manager column pointing at other staff, and teams whose members are
+/// staff; the last two foreign keys are deferrable (PostgreSQL's default foreign key,
+/// neither cascading nor deferrable, would refuse a key move).
+const STAFF: &str = "
+    CREATE TABLE staff (
+        login TEXT PRIMARY KEY,
+        display_name TEXT,
+        manager TEXT REFERENCES staff (login) DEFERRABLE
+    );
+    CREATE TABLE staff_phones (
+        login TEXT NOT NULL REFERENCES staff (login) ON UPDATE CASCADE,
+        phone TEXT NOT NULL
+    );
+    CREATE TABLE teams (name TEXT PRIMARY KEY);
+    CREATE TABLE team_members (
+        team TEXT NOT NULL REFERENCES teams (name),
+        member TEXT NOT NULL REFERENCES staff (login) DEFERRABLE,
+        PRIMARY KEY (team, member)
+    );
+";
+
+fn staff_config() -> serde_json::Value {
+    json!([{
+        "name": "staff",
+        "table": "staff",
+        "anchor": "login",
+        "references": {"manager": "staff"},
+        "multi-valued": [
+            {"attribute": "phones", "table": "staff_phones", "key": "login", "value": "phone"}
+        ]
+    }, {
+        "name": "team",
+        "table": "teams",
+        "anchor": "name",
+        "multi-valued": [{
+            "attribute": "members", "table": "team_members", "key": "team",
+            "value": "member", "reference": "staff"
+        }]
+    }])
+}
+
+/// Everything the staff fixture's tables hold, table by table, in a fixed order.
+async fn staff_tables(target: &Target) -> Vec<Vec<Vec<Option<String>>>> {
+    let mut tables = Vec::new();
+    for sql in [
+        "SELECT login, display_name, manager FROM staff ORDER BY login",
+        "SELECT login, phone FROM staff_phones ORDER BY login, phone",
+        "SELECT team, member FROM team_members ORDER BY team, member",
+    ] {
+        tables.push(target.rows(sql).await);
+    }
+    tables
+}
+
+async fn a_new_key_moves_the_object_and_what_points_at_it(kind: Kind) {
+    let target = Target::new(kind, STAFF).await;
+    let pool = target.pool(staff_config()).await;
+    let staff = |login: &str, phones: &[&str], manager: Option<&str>| {
+        let mut attributes = vec![
+            attribute("login", texts(&[login])),
+            attribute("phones", texts(phones)),
+        ];
+        attributes.extend(
+            manager.map(|manager| attribute("manager", vec![Value::Reference(manager.into())])),
+        );
+        add("staff", attributes)
+    };
+    written(&pool, staff("ann", &["1", "2"], None)).await;
+    written(&pool, staff("bob", &["3"], Some("ann"))).await;
+    written(
+        &pool,
+        add(
+            "team",
+            vec![
+                attribute("name", texts(&["ops"])),
+                attribute(
+                    "members",
+                    vec![
+                        Value::Reference("ann".into()),
+                        Value::Reference("bob".into()),
+                    ],
+                ),
+            ],
+        ),
+    )
+    .await;
+    let moved_to = |login: &str| {
+        vec![
+            vec![
+                cells([Some("bob"), None, Some(login)]),
+                cells([Some(login), Some("Anne"), None]),
+            ],
+            vec![
+                cells([Some("bob"), Some("3")]),
+                cells([Some(login), Some("1")]),
+                cells([Some(login), Some("2")]),
+            ],
+            vec![
+                cells([Some("ops"), Some("bob")]),
+                cells([Some("ops"), Some(login)]),
+            ],
+        ]
+        .into_iter()
+        .map(|mut rows| {
+            rows.sort();
+            rows
+        })
+        .collect::<Vec<_>>()
+    };
+
+    // An update of the key column (with another column): row, phones, the team's
+    // membership and bob's manager all move; the object comes back with its new anchor.
+    let anne = written(
+        &pool,
+        update(
+            "staff",
+            "ann",
+            vec![
+                replace("login", texts(&["anne"])),
+                replace("display_name", texts(&["Anne"])),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(anne.anchor, "anne");
+    assert_eq!(strings_of(&anne, "phones"), ["1", "2"]);
+    assert_eq!(staff_tables(&target).await, moved_to("anne"));
+    assert_eq!(pool.read(&reference("staff", "ann")).await.unwrap(), None);
+
+    // A rename change: `new-name` is the new anchor.
+    let renamed = written(&pool, rename("staff", "anne", "ann-marie")).await;
+    assert_eq!(renamed.anchor, "ann-marie");
+    assert_eq!(strings_of(&renamed, "display_name"), ["Anne"]);
+    assert_eq!(staff_tables(&target).await, moved_to("ann-marie"));
+    let team = pool.read(&reference("team", "ops")).await.unwrap().unwrap();
+    let mut members = values_of(&team, "members");
+    members.sort_by_key(|value| format!("{value:?}"));
+    assert_eq!(
+        members,
+        [
+            Value::Reference("ann-marie".into()),
+            Value::Reference("bob".into())
+        ]
+    );
+
+    // A key another object has: already-exists, and nothing changes.
+    let before = staff_tables(&target).await;
+    refused(
+        &pool,
+        rename("staff", "bob", "ann-marie"),
+        ErrorKind::AlreadyExists,
+    )
+    .await;
+    refused(
+        &pool,
+        update(
+            "staff",
+            "ann-marie",
+            vec![
+                replace("display_name", texts(&["changed"])),
+                replace("login", texts(&["bob"])),
+            ],
+        ),
+        ErrorKind::AlreadyExists,
+    )
+    .await;
+    assert_eq!(staff_tables(&target).await, before, "nothing changed");
+    refused(&pool, rename("staff", "nobody", "x"), ErrorKind::NotFound).await;
+}
+
+async fn a_composite_key_moves_with_its_child_rows(kind: Kind) {
+    let (target, pool) = tenant_accounts(kind).await;
+    written(&pool, add_account("acme", "ann", &["admin", "dev"])).await;
+    written(&pool, add_account("acme", "bob", &["dev"])).await;
+    let moved = written(
+        &pool,
+        update(
+            "account",
+            &account("acme", "ann"),
+            vec![replace("login", texts(&["anna"]))],
+        ),
+    )
+    .await;
+    assert_eq!(moved.anchor, account("acme", "anna"));
+    let renamed = written(
+        &pool,
+        rename("account", &moved.anchor, &account("beta", "anna")),
+    )
+    .await;
+    assert_eq!(renamed.anchor, account("beta", "anna"));
+    assert_eq!(strings_of(&renamed, "roles"), ["admin", "dev"]);
+    let expected_roles = [
+        cells([Some("acme"), Some("bob"), Some("dev")]),
+        cells([Some("beta"), Some("anna"), Some("admin")]),
+        cells([Some("beta"), Some("anna"), Some("dev")]),
+    ];
+    assert_eq!(roles_in_database(&target).await, expected_roles);
+    refused(
+        &pool,
+        rename("account", &renamed.anchor, &account("acme", "bob")),
+        ErrorKind::AlreadyExists,
+    )
+    .await;
+    refused(
+        &pool,
+        rename("account", &renamed.anchor, "beta"),
+        ErrorKind::InvalidInput,
+    )
+    .await;
+    assert_eq!(
+        accounts_in_database(&target).await,
+        [
+            cells([Some("acme"), Some("bob"), None]),
+            cells([Some("beta"), Some("anna"), None]),
+        ]
+    );
+    assert_eq!(roles_in_database(&target).await, expected_roles);
 }

@@ -3,9 +3,12 @@
 //! types and checks everything that can be checked without the database, naming the
 //! object type and key in every error so the operator can find the line to fix.
 
+use std::fmt;
+
 use ferry_connector::settings::from_json_value;
 use ferry_connector::{Error, Settings};
 use serde::Deserialize;
+use serde::de::{Deserializer, SeqAccess, Visitor};
 
 /// The name of the setting, as declared by `describe`.
 pub const OBJECT_TYPES: &str = "object-types";
@@ -21,9 +24,9 @@ pub struct ObjectTypeConfig {
     /// The schema (PostgreSQL) or attached database (SQLite) of the table and of the
     /// change and child tables; the connection's default when absent.
     pub schema: Option<String>,
-    /// The key column whose value is the anchor; the database generates it when an add
-    /// does not supply it.
-    pub anchor: String,
+    /// The key column(s) whose values are the anchor; the database generates them when an
+    /// add does not supply them.
+    pub anchor: ColumnNames,
     /// A column that grows on every change (a timestamp or counter), for delta imports.
     pub watermark: Option<String>,
     /// A boolean or integer column; true / non-zero rows count as deleted.
@@ -56,8 +59,8 @@ pub struct ChangeTableConfig {
     pub table: String,
     /// Its increasing sequence column.
     pub sequence: String,
-    /// Its column holding the changed object's anchor.
-    pub anchor: String,
+    /// Its column(s) holding the changed object's key, one per anchor column.
+    pub anchor: ColumnNames,
 }
 
 /// A multi-valued attribute: one child row per value.
@@ -68,8 +71,8 @@ pub struct MultiValuedConfig {
     pub attribute: String,
     /// The child table's name (in the object type's schema).
     pub table: String,
-    /// The child column holding the owner's anchor.
-    pub key: String,
+    /// The child column(s) holding the owner's key, one per anchor column.
+    pub key: ColumnNames,
     /// The child column holding one value.
     pub value: String,
     /// The object type the values point to, when the child table links objects (a
@@ -79,18 +82,89 @@ pub struct MultiValuedConfig {
     pub reference: Option<String>,
 }
 
+/// A key of one column (`"id"`) or several (`["tenant", "login"]`), as `anchor`,
+/// `change-table.anchor` and a multi-valued attribute's `key` name it. Remembers which
+/// form was written, so errors name the key as the operator wrote it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnNames {
+    /// One column, written as a string.
+    One(String),
+    /// Columns written as a list (a list of one is a one-column key too).
+    List(Vec<String>),
+}
+
+impl ColumnNames {
+    /// The column names, in key order.
+    pub fn names(&self) -> &[String] {
+        match self {
+            Self::One(name) => std::slice::from_ref(name),
+            Self::List(names) => names,
+        }
+    }
+
+    /// Each name with the configuration key that names it: `key` for a string, `key[i]`
+    /// for the entries of a list.
+    pub fn keyed(&self, key: &str) -> Vec<(String, &str)> {
+        match self {
+            Self::One(name) => vec![(key.to_owned(), name.as_str())],
+            Self::List(names) => names
+                .iter()
+                .enumerate()
+                .map(|(index, name)| (format!("{key}[{index}]"), name.as_str()))
+                .collect(),
+        }
+    }
+
+    /// The names for messages: `id` or `tenant, login`.
+    pub fn display(&self) -> String {
+        self.names().join(", ")
+    }
+}
+
+impl<'de> Deserialize<'de> for ColumnNames {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ColumnNamesVisitor)
+    }
+}
+
+/// Reads a string or a list of strings, saying "a column name or a list of column names"
+/// when it is neither.
+struct ColumnNamesVisitor;
+
+impl<'de> Visitor<'de> for ColumnNamesVisitor {
+    type Value = ColumnNames;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a column name or a list of column names")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<ColumnNames, E> {
+        Ok(ColumnNames::One(name.to_owned()))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut list: A) -> Result<ColumnNames, A::Error> {
+        let mut names = Vec::new();
+        while let Some(name) = list.next_element::<String>()? {
+            names.push(name);
+        }
+        Ok(ColumnNames::List(names))
+    }
+}
+
 /// Operator-written statements with `:name` parameters.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct StatementsConfig {
-    /// Replaces the generated INSERT; may return the new anchor as its first column.
+    /// Replaces the generated INSERT; may return the new key as its first column(s), in
+    /// anchor order.
     pub insert: Option<String>,
     /// Replaces the generated UPDATE; bound with the object's whole new state.
     pub update: Option<String>,
-    /// Replaces the generated DELETE (e.g. to soft-delete); bound with the anchor.
+    /// Replaces the generated DELETE (e.g. to soft-delete); bound with the anchor
+    /// column(s).
     pub delete: Option<String>,
     /// Sets a password (e.g. calls a procedure that hashes it); bound with `:password`
-    /// and the anchor column. With it the object type has a write-only, secret
+    /// and the anchor column(s). With it the object type has a write-only, secret
     /// `password` attribute, written on add and on update and never read.
     pub password: Option<String>,
 }
@@ -107,8 +181,8 @@ impl ObjectTypeConfig {
         let mut keys = vec![
             ("name".to_owned(), self.name.as_str()),
             ("table".to_owned(), self.table.as_str()),
-            ("anchor".to_owned(), self.anchor.as_str()),
         ];
+        keys.extend(self.anchor.keyed("anchor"));
         let optional = [
             ("schema", &self.schema),
             ("watermark", &self.watermark),
@@ -125,7 +199,7 @@ impl ObjectTypeConfig {
         if let Some(change) = &self.change_table {
             keys.push(("change-table.table".to_owned(), &change.table));
             keys.push(("change-table.sequence".to_owned(), &change.sequence));
-            keys.push(("change-table.anchor".to_owned(), &change.anchor));
+            keys.extend(change.anchor.keyed("change-table.anchor"));
         }
         for (index, column) in self.read_only.iter().enumerate() {
             keys.push((format!("read-only[{index}]"), column));
@@ -139,15 +213,38 @@ impl ObjectTypeConfig {
         for (index, entry) in self.multi_valued.iter().enumerate() {
             keys.push((format!("multi-valued[{index}].attribute"), &entry.attribute));
             keys.push((format!("multi-valued[{index}].table"), &entry.table));
-            keys.push((format!("multi-valued[{index}].key"), &entry.key));
+            keys.extend(entry.key.keyed(&format!("multi-valued[{index}].key")));
             keys.push((format!("multi-valued[{index}].value"), &entry.value));
         }
         keys
     }
 
-    /// The checks that need no database: no empty names, the anchor not excluded, no
-    /// multi-valued attribute named twice.
+    /// The keys of one or several columns, with the configuration key that names each.
+    fn column_lists(&self) -> Vec<(String, &ColumnNames)> {
+        let mut lists = vec![("anchor".to_owned(), &self.anchor)];
+        lists.extend(
+            self.change_table
+                .iter()
+                .map(|change| ("change-table.anchor".to_owned(), &change.anchor)),
+        );
+        lists.extend(
+            self.multi_valued
+                .iter()
+                .enumerate()
+                .map(|(index, entry)| (format!("multi-valued[{index}].key"), &entry.key)),
+        );
+        lists
+    }
+
+    /// The checks that need no database: no empty names, the anchor not excluded, every
+    /// key as long as the anchor and naming no column twice, no multi-valued attribute
+    /// named twice.
     fn check(&self, label: &str) -> Result<(), Error> {
+        for (key, list) in self.column_lists() {
+            if list.names().is_empty() {
+                return Err(Error::invalid_input(format!("{label}: '{key}' is empty")));
+            }
+        }
         if let Some((key, _)) = self
             .named_keys()
             .into_iter()
@@ -155,10 +252,35 @@ impl ObjectTypeConfig {
         {
             return Err(Error::invalid_input(format!("{label}: '{key}' is empty")));
         }
-        if self.exclude.contains(&self.anchor) {
+        let width = self.anchor.names().len();
+        for (key, list) in self.column_lists() {
+            let names = list.names();
+            if let Some((index, name)) = names
+                .iter()
+                .enumerate()
+                .find(|(index, name)| names[..*index].contains(name))
+            {
+                return Err(Error::invalid_input(format!(
+                    "{label}: {key}[{index}]: the column '{name}' is named twice"
+                )));
+            }
+            if names.len() != width {
+                return Err(Error::invalid_input(format!(
+                    "{label}: {key}: names {} column(s) ({}), but the anchor has {width} ({})",
+                    names.len(),
+                    list.display(),
+                    self.anchor.display()
+                )));
+            }
+        }
+        if let Some(name) = self
+            .anchor
+            .names()
+            .iter()
+            .find(|name| self.exclude.contains(name))
+        {
             return Err(Error::invalid_input(format!(
-                "{label}: the anchor column '{}' cannot be excluded",
-                self.anchor
+                "{label}: the anchor column '{name}' cannot be excluded"
             )));
         }
         for (index, entry) in self.multi_valued.iter().enumerate() {
@@ -214,10 +336,17 @@ pub fn parse(settings: &Settings) -> Result<Vec<ObjectTypeConfig>, Error> {
             .iter()
             .map(|(column, target)| (format!("references.{column}"), target));
         for (key, target) in children.chain(columns) {
-            if !types.iter().any(|t| &t.name == target) {
+            let label = label(index, Some(&config.name));
+            let Some(pointed) = types.iter().find(|t| &t.name == target) else {
                 return Err(Error::invalid_input(format!(
-                    "{}: {key}: there is no object type '{target}'",
-                    label(index, Some(&config.name))
+                    "{label}: {key}: there is no object type '{target}'"
+                )));
+            };
+            if pointed.anchor.names().len() > 1 {
+                return Err(Error::invalid_input(format!(
+                    "{label}: {key}: object type '{target}' has a composite anchor ({}); \
+                     a reference is one column, so it can only point to a one-column anchor",
+                    pointed.anchor.display()
                 )));
             }
         }
@@ -276,7 +405,10 @@ mod tests {
         let user = &types[0];
         assert_eq!(user.schema.as_deref(), Some("hr"));
         assert_eq!(user.soft_delete.as_deref(), Some("deleted"));
-        assert_eq!(user.change_table.as_ref().unwrap().anchor, "user_id");
+        assert_eq!(
+            user.change_table.as_ref().unwrap().anchor,
+            ColumnNames::One("user_id".into())
+        );
         assert_eq!(user.multi_valued[0].value, "email");
         assert_eq!(user.read_only, ["created_at"]);
         assert_eq!(user.statements.update, None);
@@ -311,7 +443,12 @@ mod tests {
         );
         assert_eq!(
             failure(r#"[{"name": "user", "table": "users", "anchor": 5}]"#),
-            "object-types[0] (user): anchor: invalid type: integer `5`, expected a string"
+            "object-types[0] (user): anchor: invalid type: integer `5`, \
+             expected a column name or a list of column names"
+        );
+        assert_eq!(
+            failure(r#"[{"name": "user", "table": "users", "anchor": ["tenant", 5]}]"#),
+            "object-types[0] (user): anchor[1]: invalid type: integer `5`, expected a string"
         );
         assert_eq!(
             failure(
@@ -345,6 +482,72 @@ mod tests {
                     {"name": "user", "table": "people", "anchor": "id"}]"#
             ),
             "object-types[1] (user): another object type is already named 'user'"
+        );
+    }
+
+    #[test]
+    fn reads_composite_keys_of_the_same_length_as_the_anchor() {
+        let types = read_json(
+            r#"[{
+                "name": "account", "table": "accounts", "anchor": ["tenant", "login"],
+                "change-table": {"table": "c", "sequence": "seq", "anchor": ["t", "l"]},
+                "multi-valued": [{"attribute": "roles", "table": "r", "key": ["t", "l"], "value": "role"}]
+            }, {"name": "user", "table": "users", "anchor": ["id"]}]"#,
+        )
+        .unwrap();
+        assert_eq!(types[0].anchor.names(), ["tenant", "login"]);
+        assert_eq!(types[0].multi_valued[0].key.names(), ["t", "l"]);
+        assert_eq!(types[1].anchor.names(), ["id"]);
+        let composite = r#""name": "account", "table": "accounts", "anchor": ["tenant", "login"]"#;
+        assert_eq!(
+            failure(&format!(
+                r#"[{{{composite}, "change-table": {{"table": "c", "sequence": "s", "anchor": "id"}}}}]"#
+            )),
+            "object-types[0] (account): change-table.anchor: names 1 column(s) (id), but the \
+             anchor has 2 (tenant, login)"
+        );
+        assert_eq!(
+            failure(&format!(
+                r#"[{{{composite}, "multi-valued": [{{"attribute": "a", "table": "t", "key": ["k", "k"], "value": "v"}}]}}]"#
+            )),
+            "object-types[0] (account): multi-valued[0].key[1]: the column 'k' is named twice"
+        );
+        assert_eq!(
+            failure(r#"[{"name": "user", "table": "users", "anchor": []}]"#),
+            "object-types[0] (user): 'anchor' is empty"
+        );
+        assert_eq!(
+            failure(r#"[{"name": "user", "table": "users", "anchor": ["a", " "]}]"#),
+            "object-types[0] (user): 'anchor[1]' is empty"
+        );
+        assert_eq!(
+            failure(&format!(r#"[{{{composite}, "exclude": ["login"]}}]"#)),
+            "object-types[0] (account): the anchor column 'login' cannot be excluded"
+        );
+    }
+
+    #[test]
+    fn refuses_references_to_a_composite_anchor() {
+        let account = r#"{"name": "account", "table": "accounts", "anchor": ["tenant", "login"]}"#;
+        assert_eq!(
+            failure(&format!(
+                r#"[{account}, {{"name": "user", "table": "users", "anchor": "id",
+                    "references": {{"owner": "account"}}}}]"#
+            )),
+            "object-types[1] (user): references.owner: object type 'account' has a composite \
+             anchor (tenant, login); a reference is one column, so it can only point to a \
+             one-column anchor"
+        );
+        let link = failure(&format!(
+            r#"[{account}, {{"name": "group", "table": "groups", "anchor": "id",
+                "multi-valued": [{{"attribute": "members", "table": "m", "key": "g", "value": "a", "reference": "account"}}]}}]"#
+        ));
+        assert!(
+            link.starts_with(
+                "object-types[1] (group): multi-valued[0].reference: object type 'account' \
+                 has a composite anchor"
+            ),
+            "{link}"
         );
     }
 

@@ -10,6 +10,8 @@ use ferry_connector::sql::SqlValue;
 use ferry_connector::types::{Datetime, Error};
 use serde::{Deserialize, Serialize};
 
+use crate::anchor::Key;
+
 /// A non-NULL database value kept in a cursor or watermark.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -69,6 +71,48 @@ impl StoredValue {
     }
 }
 
+/// A key (the values of the anchor columns) kept in a cursor or watermark. A one-column
+/// key is written as the lone value, as earlier builds wrote it, so their watermarks still
+/// read; a composite key as the list of its values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum StoredKey {
+    /// The value of a one-column key.
+    One(StoredValue),
+    /// The values of a composite key, in anchor order.
+    Composite(Vec<StoredValue>),
+}
+
+impl StoredKey {
+    /// Keeps a key read from the database; a key with a NULL part keeps nothing.
+    pub fn keep(key: &[SqlValue]) -> Option<Self> {
+        let mut parts = key
+            .iter()
+            .map(StoredValue::keep)
+            .collect::<Option<Vec<_>>>()?;
+        Some(match parts.len() {
+            1 => Self::One(parts.remove(0)),
+            _ => Self::Composite(parts),
+        })
+    }
+
+    /// The key to bind, refused with `invalid-input` when it has not `width` parts: it
+    /// was kept under a configuration with another anchor.
+    pub fn to_key(&self, width: usize) -> Result<Key, Error> {
+        let parts = match self {
+            Self::One(value) => std::slice::from_ref(value),
+            Self::Composite(values) => values.as_slice(),
+        };
+        if parts.len() != width {
+            return Err(Error::invalid_input(
+                "the position was kept for an anchor of another number of columns; \
+                 start a full import",
+            ));
+        }
+        Ok(parts.iter().map(StoredValue::to_sql).collect())
+    }
+}
+
 /// Where a full import stands: the object type being read, the last anchor read of it,
 /// and the delta watermark taken when the import began, handed over on the last page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,8 +120,8 @@ pub struct ImportCursor {
     /// The name of the object type being read (a name, not an index, so a changed
     /// configuration is noticed rather than misread).
     pub object_type: String,
-    /// The anchor of the last object returned of that type; none at its start.
-    pub after: Option<StoredValue>,
+    /// The key of the last object returned of that type; none at its start.
+    pub after: Option<StoredKey>,
     /// Where delta imports start once this import completes; none when no object type
     /// can be delta-imported.
     pub watermark: Option<DeltaWatermark>,
@@ -102,8 +146,8 @@ pub enum Position {
     Watermark {
         /// The last watermark value read.
         last: Option<StoredValue>,
-        /// The anchor of the last row read at `last`.
-        anchor: Option<StoredValue>,
+        /// The key of the last row read at `last`.
+        anchor: Option<StoredKey>,
     },
 }
 
@@ -178,10 +222,35 @@ mod tests {
         );
         let cursor = ImportCursor {
             object_type: "user".into(),
-            after: Some(StoredValue::Integer(100)),
+            after: Some(StoredKey::One(StoredValue::Integer(100))),
             watermark: Some(watermark),
         };
-        assert_eq!(ImportCursor::decode(&cursor.encode()), Ok(cursor));
+        assert_eq!(ImportCursor::decode(&cursor.encode()), Ok(cursor.clone()));
+        let composite = ImportCursor {
+            after: StoredKey::keep(&[SqlValue::Text("acme".into()), SqlValue::Integer(3)]),
+            ..cursor
+        };
+        assert_eq!(ImportCursor::decode(&composite.encode()), Ok(composite));
+    }
+
+    #[test]
+    fn a_one_column_key_is_written_as_before() {
+        let earlier = r#"{"v":"generic-sql/1","types":{"user":{"watermark":{"last":{"integer":5},"anchor":{"text":"ann"}}}}}"#;
+        let watermark = DeltaWatermark::decode(earlier).unwrap();
+        let Position::Watermark {
+            anchor: Some(anchor),
+            ..
+        } = &watermark.types["user"]
+        else {
+            panic!("{watermark:?}");
+        };
+        assert_eq!(anchor.to_key(1), Ok(vec![SqlValue::Text("ann".into())]));
+        assert_eq!(
+            anchor.to_key(2).unwrap_err().kind,
+            ferry_connector::ErrorKind::InvalidInput
+        );
+        assert_eq!(watermark.encode(), earlier);
+        assert_eq!(StoredKey::keep(&[SqlValue::Null]), None);
     }
 
     #[test]

@@ -5,12 +5,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::cursor::{DeltaWatermark, Position, StoredValue};
+use crate::anchor;
+use crate::cursor::{DeltaWatermark, Position, StoredKey, StoredValue};
 use crate::errors::from_sql;
 use crate::mapping::{DeltaSource, TypeMapping};
 use crate::objects::{ReadObject, read_by_anchor, read_rows};
 use crate::statements;
-use crate::values::{anchor_of, anchor_param};
 use ferry_connector::sql::{Database, Statement};
 use ferry_connector::types::{DeltaEntry, DeltaPage, Error, ObjectRef};
 
@@ -68,12 +68,16 @@ pub fn delta_import(
                     Some(Position::Watermark { last, anchor }) => (last, anchor),
                     _ => (None, None),
                 };
+                let after_anchor = anchor
+                    .as_ref()
+                    .map(|key| key.to_key(mapping.anchor.len()))
+                    .transpose()?;
                 let statement = statements::changed_since(
                     db.dialect(),
                     mapping,
                     column,
                     last.as_ref().map(StoredValue::to_sql),
-                    anchor.as_ref().map(StoredValue::to_sql),
+                    after_anchor,
                     page.room,
                 );
                 from_watermark_column(db, mapping, &statement, &mut page)?
@@ -135,24 +139,25 @@ fn from_change_table(
     page.consume(changes.rows.len());
     let mut last = None;
     let mut anchors: Vec<String> = Vec::new();
+    let width = mapping.anchor.len() + 1;
     for row in &changes.rows {
-        let (Some(sequence), Some(anchor)) = (row.first(), row.get(1)) else {
+        let Some((sequence, key)) = row.split_first().filter(|_| row.len() == width) else {
             return Err(Error::internal(format!(
-                "{context}: a row has fewer than 2 columns"
+                "{context}: a row has {} columns, {width} were selected",
+                row.len()
             )));
         };
         last = StoredValue::keep(sequence).or(last);
-        let anchor = anchor_of(anchor).map_err(|reason| {
-            Error::internal(format!("{context}: the anchor column holds {reason}"))
+        let anchor = anchor::encode(key).map_err(|reason| {
+            Error::internal(format!("{context}: an anchor column holds {reason}"))
         })?;
         if !anchors.contains(&anchor) {
             anchors.push(anchor);
         }
     }
-    let anchor_type = mapping.anchor_column().value_type;
     let keys = anchors
         .iter()
-        .filter_map(|anchor| anchor_param(anchor, anchor_type))
+        .filter_map(|anchor| mapping.key_of(anchor))
         .collect();
     let mut current: BTreeMap<String, ReadObject> = read_by_anchor(db, mapping, keys)?
         .into_iter()
@@ -182,7 +187,7 @@ fn from_watermark_column(
     page.consume(read.len());
     let position = read.last().map(|last| Position::Watermark {
         last: last.rest.first().and_then(StoredValue::keep),
-        anchor: StoredValue::keep(&last.key),
+        anchor: StoredKey::keep(&last.key),
     });
     for object in read {
         let anchor = object.object.anchor.clone();

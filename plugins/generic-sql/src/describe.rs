@@ -10,9 +10,9 @@ pub fn parameters() -> Vec<Parameter> {
     vec![
         Parameter::structured(
             OBJECT_TYPES,
-            "One entry per object type: name, table, anchor, and optionally schema, \
-             watermark, soft-delete, change-table, read-only, exclude, multi-valued and \
-             statements.",
+            "One entry per object type: name, table, anchor (a key column, or a list of \
+             them), and optionally schema, watermark, soft-delete, change-table, read-only, \
+             exclude, multi-valued, references and statements.",
         )
         .required(),
     ]
@@ -33,7 +33,7 @@ pub fn connector_info() -> ConnectorInfo {
             delta_import: true,
             groups: false,
             passwords: false,
-            rename: false,
+            rename: true,
         },
     }
 }
@@ -59,7 +59,7 @@ mod tests {
                 delta_import: true,
                 groups: false,
                 passwords: false,
-                rename: false,
+                rename: true,
             }
         );
     }

@@ -7,14 +7,17 @@ use ferry_connector::Error;
 use ferry_connector::changes::apply_change;
 use ferry_connector::sql::{Database, SqlValue, Statement, in_transaction};
 use ferry_connector::types::{
-    AddChange, Attribute, AttributeChange, Object, ObjectRef, UpdateChange, Value, find_attribute,
+    AddChange, Attribute, AttributeChange, Object, ObjectRef, RenameChange, UpdateChange, Value,
+    find_attribute,
 };
 
+use crate::anchor::{self, Key};
 use crate::errors::from_sql;
+use crate::key_move::move_key;
 use crate::mapping::{AttributeRef, MultiValuedMapping, PASSWORD, TypeMapping};
 use crate::objects::read_one;
 use crate::statements;
-use crate::values::{anchor_of, anchor_param};
+use crate::values;
 
 /// Creates an object in its own transaction (its password set by the operator's
 /// statement, when given); returns it as read back.
@@ -63,14 +66,14 @@ fn set_password(
     let Some(statement) = &mapping.statements.password else {
         return Err(Error::unsupported("no password statement is configured"));
     };
-    let anchor_column = mapping.anchor_column();
-    let key =
-        anchor_param(anchor, anchor_column.value_type).ok_or_else(|| not_found(mapping, anchor))?;
+    let key = mapping
+        .key_of(anchor)
+        .ok_or_else(|| not_found(mapping, anchor))?;
     let bound = statement.bind(|name| {
         if name == PASSWORD {
             SqlValue::Text(password.to_owned())
         } else {
-            key.clone()
+            mapping.key_part(&key, name)
         }
     });
     // Never the password in a message: only the object and the database's reason.
@@ -86,10 +89,10 @@ fn set_password(
     Ok(())
 }
 
-/// Changes an object in its own transaction. Returns it as read back, except when the
-/// change only adds or removes values of multi-valued attributes (a group's members):
-/// then only those child rows are touched, nothing is read, and the host applies the
-/// change to its copy.
+/// Changes an object in its own transaction. Returns it as read back (with its new
+/// anchor when the change gave it a new key), except when the change only adds or
+/// removes values of multi-valued attributes (a group's members): then only those child
+/// rows are touched, nothing is read, and the host applies the change to its copy.
 pub fn update(
     db: &dyn Database,
     types: &[TypeMapping],
@@ -117,13 +120,60 @@ pub fn update(
         let returned = if only_value_edits(mapping, &change) {
             edit_values(db, mapping, change).map(|()| None)
         } else {
-            update_object(db, mapping, change).map(Some)
+            update_object(db, types, mapping, change).map(Some)
         }?;
         if let Some(password) = &password {
-            set_password(db, mapping, &anchor, password)?;
+            let anchor = returned.as_ref().map_or(&anchor, |object| &object.anchor);
+            set_password(db, mapping, anchor, password)?;
         }
         Ok(returned)
     })
+}
+
+/// Gives an object a new key: `new-name` is the new anchor (a bare value, or the JSON
+/// array of a composite anchor's parts). Carried out as an update that replaces the
+/// anchor columns, so it moves the object exactly as such an update does.
+pub fn rename(
+    db: &dyn Database,
+    types: &[TypeMapping],
+    change: RenameChange,
+) -> Result<Option<Object>, Error> {
+    let mapping = type_named(types, &change.target.object_type)?;
+    let refused = |reason: String| {
+        Error::invalid_input(format!(
+            "'{}' is not an anchor of object type '{}' (its anchor columns: {}){reason}",
+            change.new_name,
+            mapping.name,
+            mapping
+                .anchor_columns()
+                .map(|column| column.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    };
+    let key = mapping
+        .key_of(&change.new_name)
+        .ok_or_else(|| refused(String::new()))?;
+    let changes = mapping
+        .anchor_columns()
+        .zip(key)
+        .map(|(column, part)| {
+            let value = values::from_sql(part, column.value_type)
+                .map_err(|reason| refused(format!(": {reason}")))?;
+            Ok(AttributeChange::Replace(Attribute::new(
+                &column.name,
+                value.into_iter().collect(),
+            )))
+        })
+        .collect::<Result<_, Error>>()?;
+    update(
+        db,
+        types,
+        UpdateChange {
+            target: change.target,
+            changes,
+        },
+    )
 }
 
 /// Whether every change adds or removes values of a multi-valued attribute.
@@ -148,7 +198,8 @@ fn edit_values(
 ) -> Result<(), Error> {
     let anchor = &update.target.anchor;
     let context = format!("updating object '{anchor}' of type '{}'", mapping.name);
-    let key = anchor_param(anchor, mapping.anchor_column().value_type)
+    let key = mapping
+        .key_of(anchor)
         .ok_or_else(|| not_found(mapping, anchor))?;
     let dialect = db.dialect();
     let found = db
@@ -244,29 +295,28 @@ fn add_object(
     let rows = db
         .query(&returned)
         .map_err(|failure| from_sql(&context, failure))?;
-    let anchor_column = mapping.anchor_column();
-    let key = match rows
-        .rows
-        .into_iter()
-        .next()
-        .and_then(|row| row.into_iter().next())
-    {
-        Some(value) if value != SqlValue::Null => value,
-        _ => given(&anchor_column.name).ok_or_else(|| {
-            Error::internal(format!(
-                "{context}: the insert statement returned no anchor \
-                 and the change does not give '{}'",
-                anchor_column.name
-            ))
-        })?,
-    };
-    // Bind the key as the anchor column's type, whatever type the statement returned it as.
-    let anchor = anchor_of(&key)
+    let row = rows.rows.into_iter().next().unwrap_or_default();
+    // Each key column as the statement returned it, else as the change gives it.
+    let key = mapping
+        .anchor_columns()
+        .enumerate()
+        .map(|(position, column)| match row.get(position) {
+            Some(value) if *value != SqlValue::Null => Ok(value.clone()),
+            _ => given(&column.name).ok_or_else(|| {
+                Error::internal(format!(
+                    "{context}: the insert statement returned no anchor \
+                     and the change does not give '{}'",
+                    column.name
+                ))
+            }),
+        })
+        .collect::<Result<Key, Error>>()?;
+    // Bind the key as the anchor columns' types, whatever types the statement returned.
+    let anchor = anchor::encode(&key)
         .map_err(|reason| Error::internal(format!("{context}: the new anchor is {reason}")))?;
-    let key = anchor_param(&anchor, anchor_column.value_type).ok_or_else(|| {
+    let key = mapping.key_of(&anchor).ok_or_else(|| {
         Error::internal(format!(
-            "{context}: the new anchor '{anchor}' is not a value of '{}'",
-            anchor_column.name
+            "{context}: the new anchor '{anchor}' is not a key of the anchor columns"
         ))
     })?;
     for (child, values) in children {
@@ -284,20 +334,23 @@ fn add_object(
     read_back(db, mapping, key, &anchor)
 }
 
-/// Changes an object: the single-valued attributes in one UPDATE (or the operator's
-/// update, bound with the whole new state), then the child rows that differ; returns it
-/// as read back.
+/// Changes an object: first its key, when the change gives an anchor column a new value
+/// (see [`move_key`]); then the other single-valued attributes in one UPDATE (or the
+/// operator's update, bound with the whole new state, new key included); then the child
+/// rows that differ. Returns it as read back.
 fn update_object(
     db: &dyn Database,
+    types: &[TypeMapping],
     mapping: &TypeMapping,
     update: UpdateChange,
 ) -> Result<Object, Error> {
     let anchor = update.target.anchor;
     let context = format!("updating object '{anchor}' of type '{}'", mapping.name);
-    let anchor_column = mapping.anchor_column();
-    let key = anchor_param(&anchor, anchor_column.value_type)
+    let old_key = mapping
+        .key_of(&anchor)
         .ok_or_else(|| not_found(mapping, &anchor))?;
-    let current = read_one(db, mapping, key.clone())?.ok_or_else(|| not_found(mapping, &anchor))?;
+    let current =
+        read_one(db, mapping, old_key.clone())?.ok_or_else(|| not_found(mapping, &anchor))?;
     let before = current.object.attributes;
     let mut after = before.clone();
     let mut touched: Vec<AttributeRef> = Vec::new();
@@ -316,18 +369,16 @@ fn update_object(
     let old = |name: &str| values_of(&before, name);
     let new = |name: &str| values_of(&after, name);
     let mut sets = Vec::new();
+    let mut key_changed = false;
     for attribute in &touched {
         if let AttributeRef::Column(index, column) = *attribute {
             let value = single_value(&column.name, new(&column.name).to_vec())?;
             if new(&column.name) == old(&column.name) {
                 continue;
             }
-            if index == mapping.anchor {
-                return Err(Error::unsupported(format!(
-                    "{context}: '{}' is the anchor column; changing it would rename the object",
-                    column.name
-                ))
-                .attribute(&column.name));
+            if mapping.anchor.contains(&index) {
+                key_changed = true;
+                continue;
             }
             sets.push((
                 column.quoted.as_str(),
@@ -337,6 +388,23 @@ fn update_object(
             ));
         }
     }
+    let key = if key_changed {
+        let key = mapping
+            .anchor_columns()
+            .map(|column| match new(&column.name).first() {
+                Some(value) => column.stored(value),
+                None => Err(Error::invalid_input(format!(
+                    "{context}: the anchor column '{}' cannot be emptied",
+                    column.name
+                ))
+                .attribute(&column.name)),
+            })
+            .collect::<Result<Key, Error>>()?;
+        move_key(db, types, mapping, &old_key, &key)?;
+        key
+    } else {
+        old_key
+    };
     if !sets.is_empty() {
         let statement = match &mapping.statements.update {
             None => statements::update_row(dialect, mapping, sets, key.clone()),
@@ -412,7 +480,8 @@ fn delete_object(
         "deleting object '{}' of type '{}'",
         target.anchor, mapping.name
     );
-    let key = anchor_param(&target.anchor, mapping.anchor_column().value_type)
+    let key = mapping
+        .key_of(&target.anchor)
         .ok_or_else(|| not_found(mapping, &target.anchor))?;
     let run = |statement: Statement| {
         db.execute(&statement)
@@ -420,7 +489,7 @@ fn delete_object(
     };
     let dialect = db.dialect();
     let deleted = match &mapping.statements.delete {
-        Some(delete) => run(delete.bind(|_| key.clone()))?,
+        Some(delete) => run(delete.bind(|name| mapping.key_part(&key, name)))?,
         None => {
             for child in &mapping.multi_valued {
                 run(statements::delete_values(dialect, child, key.clone()))?;
@@ -438,7 +507,7 @@ fn delete_object(
 fn read_back(
     db: &dyn Database,
     mapping: &TypeMapping,
-    key: SqlValue,
+    key: Key,
     anchor: &str,
 ) -> Result<Object, Error> {
     read_one(db, mapping, key)?
@@ -522,7 +591,8 @@ fn distinct(values: Vec<Value>) -> Vec<Value> {
     kept
 }
 
-fn not_found(mapping: &TypeMapping, anchor: &str) -> Error {
+/// The object `anchor` names does not exist (or the anchor can name none).
+pub(crate) fn not_found(mapping: &TypeMapping, anchor: &str) -> Error {
     Error::not_found(format!(
         "object type '{}' has no object '{anchor}'",
         mapping.name

@@ -1,9 +1,9 @@
-//! Full imports: every object type in configuration order, each read in anchor order with
-//! keyset paging (`WHERE anchor > last ORDER BY anchor LIMIT n`), which stays fast and
-//! skips nothing however deep the import goes. The delta watermark is taken before the
+//! Full imports: every object type in configuration order, each read in key order with
+//! keyset paging (`WHERE key > last ORDER BY key LIMIT n`, a row-value comparison for a
+//! composite key), which stays fast and skips nothing however deep the import goes. The delta watermark is taken before the
 //! first row is read, so changes made while the import runs are seen by the next delta.
 
-use crate::cursor::{DeltaWatermark, ImportCursor, Position, StoredValue};
+use crate::cursor::{DeltaWatermark, ImportCursor, Position, StoredKey, StoredValue};
 use crate::errors::from_sql;
 use crate::mapping::{DeltaSource, TypeMapping};
 use crate::objects::read_rows;
@@ -43,12 +43,12 @@ pub fn full_import(
         let mapping = &types[index];
         // Below `limit`: a page that reaches it returns at once.
         let room = limit - objects.len() as u32;
-        let statement = statements::objects_after(
-            db.dialect(),
-            mapping,
-            cursor.after.as_ref().map(StoredValue::to_sql),
-            room,
-        );
+        let after = cursor
+            .after
+            .as_ref()
+            .map(|key| key.to_key(mapping.anchor.len()))
+            .transpose()?;
+        let statement = statements::objects_after(db.dialect(), mapping, after, room);
         let rows = db.query(&statement).map_err(|failure| {
             from_sql(
                 &format!("importing objects of type '{}'", mapping.name),
@@ -58,7 +58,7 @@ pub fn full_import(
         let read = read_rows(db, mapping, rows)?;
         let filled = read.len() >= room as usize;
         if let Some(last) = read.last() {
-            cursor.after = StoredValue::keep(&last.key);
+            cursor.after = StoredKey::keep(&last.key);
         }
         objects.extend(read.into_iter().map(|read| read.object));
         if filled {

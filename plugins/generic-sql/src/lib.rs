@@ -3,6 +3,7 @@
 //! import through the SDK's `Database` trait, so it also runs natively against SQLite in
 //! tests.
 
+mod anchor;
 mod config;
 mod cursor;
 mod delta;
@@ -11,6 +12,7 @@ mod discovery;
 mod errors;
 mod export;
 mod import;
+mod key_move;
 mod mapping;
 mod named_params;
 mod objects;

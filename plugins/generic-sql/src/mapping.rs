@@ -3,6 +3,7 @@
 //! `quote-identifier`) and every attribute's type decided. Statements are generated from
 //! this, never from the raw configuration.
 
+use crate::anchor::{self, Key};
 use crate::config::ObjectTypeConfig;
 use crate::discovery::{DiscoveredColumn, columns_of};
 use crate::named_params::{NamedStatement, translate};
@@ -21,8 +22,9 @@ pub struct TypeMapping {
     /// The exposed columns (all but excluded and soft-delete ones), in table order; each is
     /// a single-valued attribute of the same name.
     pub columns: Vec<ColumnMapping>,
-    /// The index in `columns` of the anchor column.
-    pub anchor: usize,
+    /// The indexes in `columns` of the anchor columns, in anchor order: one, or several
+    /// for a composite anchor.
+    pub anchor: Vec<usize>,
     /// How deleted rows are marked, when they are.
     pub soft_delete: Option<SoftDelete>,
     /// Where delta imports see changes, when they can.
@@ -56,7 +58,8 @@ pub struct ColumnMapping {
     pub stored_type: ValueType,
     /// The object type a foreign key column points to.
     pub reference: Option<String>,
-    /// NOT NULL without a default (never the anchor, which the database may generate).
+    /// NOT NULL without a default (never an anchor column, which the database may
+    /// generate).
     pub required: bool,
     /// Configured read-only, the watermark column, or a generated column.
     pub read_only: bool,
@@ -96,8 +99,8 @@ pub enum DeltaSource {
         table: Table,
         /// Its quoted sequence column.
         sequence: String,
-        /// Its quoted column holding the changed object's anchor.
-        anchor: String,
+        /// Its quoted columns holding the changed object's key, in anchor order.
+        anchor: Vec<String>,
     },
     /// A column that grows with every change: the quoted watermark column.
     Watermark(String),
@@ -110,8 +113,8 @@ pub struct MultiValuedMapping {
     pub attribute: String,
     /// The child table.
     pub table: Table,
-    /// The quoted column holding the owner's anchor.
-    pub key: String,
+    /// The quoted columns holding the owner's key, in anchor order.
+    pub key: Vec<String>,
     /// The quoted column holding one value.
     pub value: String,
     /// The values' type: from the value column's declared type, or `reference` for a
@@ -208,7 +211,10 @@ impl TypeMapping {
         };
         let table = table_of(&config.table);
         let discovered = columns_of(db, &label, schema, &config.table)?;
-        find_column(&discovered, &label, &table, "anchor", &config.anchor)?;
+        for (key, name) in config.anchor.keyed("anchor") {
+            find_column(&discovered, &label, &table, &key, name)?;
+        }
+        let anchor_names = config.anchor.names();
         let named = [
             ("watermark", &config.watermark),
             ("soft-delete", &config.soft_delete),
@@ -246,21 +252,25 @@ impl TypeMapping {
                 required: column.not_null
                     && !column.has_default
                     && !column.generated
-                    && column.name != config.anchor,
+                    && !anchor_names.contains(&column.name),
                 read_only: column.generated
                     || config.read_only.contains(&column.name)
                     || config.watermark.as_ref() == Some(&column.name),
             })
             .collect();
-        let anchor = columns
+        let anchor = anchor_names
             .iter()
-            .position(|column| column.name == config.anchor)
-            .ok_or_else(|| {
-                Error::invalid_input(format!(
-                    "{label}: the anchor column '{}' is the soft-delete column",
-                    config.anchor
-                ))
-            })?;
+            .map(|name| {
+                columns
+                    .iter()
+                    .position(|column| column.name == *name)
+                    .ok_or_else(|| {
+                        Error::invalid_input(format!(
+                            "{label}: the anchor column '{name}' is the soft-delete column"
+                        ))
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
 
         let soft_delete = config.soft_delete.as_ref().map(|name| {
             let is_boolean = discovered.iter().any(|column| {
@@ -287,17 +297,13 @@ impl TypeMapping {
                     "change-table.sequence",
                     &change.sequence,
                 )?;
-                find_column(
-                    &change_columns,
-                    &label,
-                    &change_table,
-                    "change-table.anchor",
-                    &change.anchor,
-                )?;
+                for (key, name) in change.anchor.keyed("change-table.anchor") {
+                    find_column(&change_columns, &label, &change_table, &key, name)?;
+                }
                 Some(DeltaSource::ChangeTable {
                     table: change_table,
                     sequence: db.quote_identifier(&change.sequence),
-                    anchor: db.quote_identifier(&change.anchor),
+                    anchor: quote_all(db, change.anchor.names()),
                 })
             }
             (None, Some(watermark)) => Some(DeltaSource::Watermark(db.quote_identifier(watermark))),
@@ -318,13 +324,9 @@ impl TypeMapping {
             }
             let child_table = table_of(&child.table);
             let child_columns = columns_of(db, &label, schema, &child.table)?;
-            find_column(
-                &child_columns,
-                &label,
-                &child_table,
-                &format!("{key_prefix}.key"),
-                &child.key,
-            )?;
+            for (key, name) in child.key.keyed(&format!("{key_prefix}.key")) {
+                find_column(&child_columns, &label, &child_table, &key, name)?;
+            }
             let value = find_column(
                 &child_columns,
                 &label,
@@ -336,7 +338,7 @@ impl TypeMapping {
             multi_valued.push(MultiValuedMapping {
                 attribute: child.attribute.clone(),
                 table: child_table,
-                key: db.quote_identifier(&child.key),
+                key: quote_all(db, child.key.names()),
                 value: db.quote_identifier(&child.value),
                 value_type: match child.reference {
                     Some(_) => ValueType::Reference,
@@ -374,9 +376,36 @@ impl TypeMapping {
         Ok(mapping)
     }
 
-    /// The anchor column.
-    pub fn anchor_column(&self) -> &ColumnMapping {
-        &self.columns[self.anchor]
+    /// The anchor columns, in anchor order.
+    pub fn anchor_columns(&self) -> impl Iterator<Item = &ColumnMapping> {
+        self.anchor.iter().map(|&index| &self.columns[index])
+    }
+
+    /// The anchor columns, quoted, in anchor order.
+    pub fn anchor_quoted(&self) -> Vec<String> {
+        self.anchor_columns()
+            .map(|column| column.quoted.clone())
+            .collect()
+    }
+
+    /// The part of `key` for the anchor column called `name`; NULL for any other name
+    /// (the operator's statements bound with a key were checked to name only anchor
+    /// columns, and the password).
+    pub fn key_part(&self, key: &Key, name: &str) -> SqlValue {
+        self.anchor_columns()
+            .position(|column| column.name == name)
+            .and_then(|position| key.get(position).cloned())
+            .unwrap_or(SqlValue::Null)
+    }
+
+    /// The key `anchor` names, each part typed like its column; `None` when it cannot
+    /// name an object of this type (see [`anchor::decode`]).
+    pub fn key_of(&self, anchor: &str) -> Option<Key> {
+        let types: Vec<ValueType> = self
+            .anchor_columns()
+            .map(|column| column.stored_type)
+            .collect();
+        anchor::decode(anchor, &types)
     }
 
     /// The attribute called `name`, if the object type exposes one.
@@ -435,14 +464,17 @@ impl TypeMapping {
         });
         ObjectTypeSchema {
             name: self.name.clone(),
-            anchor_attributes: vec![self.anchor_column().name.clone()],
+            anchor_attributes: self
+                .anchor_columns()
+                .map(|column| column.name.clone())
+                .collect(),
             attributes: columns.chain(children).chain(password).collect(),
         }
     }
 
     /// Translates the operator's statements and checks that they name only parameters
     /// they will be given: the single-valued attributes for insert and update, the anchor
-    /// column for delete.
+    /// columns for delete, and those and the password for the password statement.
     fn operator_statements(
         &self,
         label: &str,
@@ -454,7 +486,10 @@ impl TypeMapping {
             .iter()
             .map(|column| column.name.as_str())
             .collect();
-        let anchor = [self.anchor_column().name.as_str()];
+        let anchor: Vec<&str> = self
+            .anchor_columns()
+            .map(|column| column.name.as_str())
+            .collect();
         let prepare = |key: &str,
                        text: &Option<String>,
                        allowed: &[&str]|
@@ -486,7 +521,7 @@ impl TypeMapping {
                  the write-only attribute would hide; exclude the column"
             )));
         }
-        let password_names = [anchor[0], PASSWORD];
+        let password_names: Vec<&str> = anchor.iter().copied().chain([PASSWORD]).collect();
         Ok(OperatorStatements {
             insert: prepare("insert", &statements.insert, &attributes)?,
             update: prepare("update", &statements.update, &attributes)?,
@@ -494,6 +529,11 @@ impl TypeMapping {
             password: prepare("password", &statements.password, &password_names)?,
         })
     }
+}
+
+/// The names, each quoted for the database.
+fn quote_all(db: &dyn Database, names: &[String]) -> Vec<String> {
+    names.iter().map(|name| db.quote_identifier(name)).collect()
 }
 
 /// The discovered column `name`, which configuration key `key` of entry `label` names; an

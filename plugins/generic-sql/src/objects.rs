@@ -4,23 +4,25 @@
 
 use std::collections::BTreeMap;
 
+use crate::anchor::{self, Key};
 use crate::errors::from_sql;
 use crate::mapping::TypeMapping;
 use crate::statements;
-use crate::values::{anchor_of, anchor_param, from_sql as value_from_sql, is_marked_deleted};
+use crate::values::{from_sql as value_from_sql, is_marked_deleted};
 use ferry_connector::sql::Database;
 use ferry_connector::sql::{RowSet, SqlValue};
 use ferry_connector::types::{Attribute, Error, Object, ObjectRef};
 
-/// At most this many values are bound into one `IN (…)` list, well under every
-/// database's limit on parameters per statement.
+/// At most this many keys are looked up by one statement, well under every database's
+/// limit on parameters per statement even for keys of several columns.
 const MAX_LIST: usize = 500;
 
 /// One object as its row holds it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReadObject {
-    /// The anchor column's value as stored: keyset paging and child lookups bind it back.
-    pub key: SqlValue,
+    /// The anchor columns' values as stored: keyset paging and child lookups bind them
+    /// back.
+    pub key: Key,
     /// The object (with its multi-valued attributes unless it is soft-deleted).
     pub object: Object,
     /// The soft-delete column marks the row deleted.
@@ -45,15 +47,14 @@ pub fn read_rows(
     Ok(objects)
 }
 
-/// The objects with these anchor values, soft-deleted ones included, in no particular
-/// order.
+/// The objects with these keys, soft-deleted ones included, in no particular order.
 pub fn read_by_anchor(
     db: &dyn Database,
     mapping: &TypeMapping,
-    anchors: Vec<SqlValue>,
+    keys: Vec<Key>,
 ) -> Result<Vec<ReadObject>, Error> {
-    let mut objects = Vec::with_capacity(anchors.len());
-    for chunk in anchors.chunks(MAX_LIST) {
+    let mut objects = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(MAX_LIST) {
         let statement = statements::objects_by_anchor(db.dialect(), mapping, chunk.to_vec());
         let rows = db.query(&statement).map_err(|failure| {
             from_sql(
@@ -74,19 +75,19 @@ pub fn read(
     target: &ObjectRef,
 ) -> Result<Option<Object>, Error> {
     let mapping = crate::export::type_named(types, &target.object_type)?;
-    let Some(key) = anchor_param(&target.anchor, mapping.anchor_column().value_type) else {
+    let Some(key) = mapping.key_of(&target.anchor) else {
         return Ok(None);
     };
     Ok(read_one(db, mapping, key)?.map(|read| read.object))
 }
 
-/// The object with this anchor value if it exists and is not soft-deleted.
+/// The object with this key if it exists and is not soft-deleted.
 pub fn read_one(
     db: &dyn Database,
     mapping: &TypeMapping,
-    anchor: SqlValue,
+    key: Key,
 ) -> Result<Option<ReadObject>, Error> {
-    Ok(read_by_anchor(db, mapping, vec![anchor])?
+    Ok(read_by_anchor(db, mapping, vec![key])?
         .into_iter()
         .find(|object| !object.soft_deleted))
 }
@@ -101,12 +102,15 @@ fn decode_row(mapping: &TypeMapping, row: Vec<SqlValue>) -> Result<ReadObject, E
             row.len()
         )));
     }
-    let key = row[mapping.anchor].clone();
-    let anchor = anchor_of(&key).map_err(|reason| {
+    let key: Key = mapping
+        .anchor
+        .iter()
+        .map(|&index| row[index].clone())
+        .collect();
+    let anchor = anchor::encode(&key).map_err(|reason| {
         Error::internal(format!(
-            "reading objects of type '{}': the anchor column '{}' holds {reason}",
-            mapping.name,
-            mapping.anchor_column().name
+            "reading objects of type '{}': an anchor column holds {reason}",
+            mapping.name
         ))
     })?;
     let mut values = row.into_iter();
@@ -142,7 +146,7 @@ fn attach_multi_valued(
     mapping: &TypeMapping,
     objects: &mut [ReadObject],
 ) -> Result<(), Error> {
-    let owners: Vec<SqlValue> = objects
+    let owners: Vec<Key> = objects
         .iter()
         .filter(|object| !object.soft_deleted)
         .map(|object| object.key.clone())
@@ -163,16 +167,17 @@ fn attach_multi_valued(
                     failure,
                 )
             })?;
-            for row in rows.rows {
-                let [key, value]: [SqlValue; 2] =
-                    row.try_into().map_err(|row: Vec<SqlValue>| {
-                        Error::internal(format!(
-                            "reading '{}': a row has {} columns, 2 were selected",
-                            child.attribute,
-                            row.len()
-                        ))
-                    })?;
-                let owner = anchor_of(&key).map_err(|reason| {
+            let width = child.key.len() + 1;
+            for mut row in rows.rows {
+                if row.len() != width {
+                    return Err(Error::internal(format!(
+                        "reading '{}': a row has {} columns, {width} were selected",
+                        child.attribute,
+                        row.len()
+                    )));
+                }
+                let value = row.pop().unwrap_or(SqlValue::Null);
+                let owner = anchor::encode(&row).map_err(|reason| {
                     Error::internal(format!(
                         "reading '{}': a key column holds {reason}",
                         child.attribute

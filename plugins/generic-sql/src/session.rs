@@ -58,10 +58,14 @@ impl<D: Database + 'static> Session for SqlSession<D> {
                 anchor,
             }) = &mapping.delta
             {
-                probes.push((table, vec![sequence.as_str(), anchor.as_str()]));
+                let mut columns = vec![sequence.as_str()];
+                columns.extend(anchor.iter().map(String::as_str));
+                probes.push((table, columns));
             }
             for child in &mapping.multi_valued {
-                probes.push((&child.table, vec![child.key.as_str(), child.value.as_str()]));
+                let mut columns: Vec<&str> = child.key.iter().map(String::as_str).collect();
+                columns.push(child.value.as_str());
+                probes.push((&child.table, columns));
             }
             for (table, columns) in probes {
                 self.db
@@ -111,10 +115,9 @@ impl<D: Database + 'static> Session for SqlSession<D> {
         export::delete(&self.db, &self.types, &target)
     }
 
-    /// Renames are not possible: the anchor is the key column's value.
-    fn rename(&self, _: RenameChange) -> Result<Option<Object>, Error> {
-        Err(Error::unsupported(
-            "generic-sql does not rename objects: the anchor is the key column's value",
-        ))
+    /// Moves an object to a new key (`new-name` is the new anchor), in its own
+    /// transaction; returns it as read back, with its new anchor.
+    fn rename(&self, change: RenameChange) -> Result<Option<Object>, Error> {
+        export::rename(&self.db, &self.types, change)
     }
 }

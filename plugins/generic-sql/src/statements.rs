@@ -2,6 +2,7 @@
 //! values: identifiers come pre-quoted from the mapping (the host quoted them at `open`),
 //! values are always bound through the dialect's placeholders.
 
+use crate::anchor::Key;
 use crate::mapping::{MultiValuedMapping, SoftDelete, SoftDeleteFilter, Table, TypeMapping};
 use ferry_connector::sql::Statement;
 use ferry_connector::sql::{Dialect, SqlValue};
@@ -73,12 +74,13 @@ pub fn probe(table: &Table, quoted_columns: &[&str]) -> Statement {
     }
 }
 
-/// A page of a full import: the objects after `after` in anchor order, soft-deleted ones
-/// left out. The columns are those of `select_list`.
+/// A page of a full import: the objects after key `after` in key order (a row-value
+/// comparison `(a, b) > (?, ?)` for a composite key), soft-deleted ones left out. The
+/// columns are those of `select_list`.
 pub fn objects_after(
     dialect: Dialect,
     mapping: &TypeMapping,
-    after: Option<SqlValue>,
+    after: Option<Key>,
     limit: u32,
 ) -> Statement {
     let anchor = anchor_of(mapping);
@@ -96,27 +98,21 @@ pub fn objects_after(
         conditions.push(Condition::Text(not_deleted(&mapping.table, soft_delete)));
     }
     statement.conditions(conditions);
-    statement.push(&format!(" ORDER BY {anchor} LIMIT "));
+    statement.push(&format!(" ORDER BY {} LIMIT ", anchor.join(", ")));
     statement.bind(SqlValue::Integer(i64::from(limit)));
     statement.finish()
 }
 
-/// The rows of the objects with these anchors, soft-deleted ones included (the callers
+/// The rows of the objects with these keys, soft-deleted ones included (the callers
 /// decide what a soft-deleted row means). The columns are those of `select_list`.
-pub fn objects_by_anchor(
-    dialect: Dialect,
-    mapping: &TypeMapping,
-    anchors: Vec<SqlValue>,
-) -> Statement {
+pub fn objects_by_anchor(dialect: Dialect, mapping: &TypeMapping, keys: Vec<Key>) -> Statement {
     let mut statement = Builder::new(dialect);
     statement.push(&format!(
-        "SELECT {} FROM {} WHERE {} IN (",
+        "SELECT {} FROM {} WHERE ",
         select_list(mapping),
         mapping.table.quoted,
-        anchor_of(mapping)
     ));
-    statement.bind_list(anchors);
-    statement.push(")");
+    statement.key_in(&anchor_of(mapping), keys);
     statement.finish()
 }
 
@@ -130,7 +126,7 @@ pub fn changed_since(
     mapping: &TypeMapping,
     watermark: &str,
     last: Option<SqlValue>,
-    after_anchor: Option<SqlValue>,
+    after_anchor: Option<Key>,
     limit: u32,
 ) -> Statement {
     let anchor = anchor_of(mapping);
@@ -148,8 +144,8 @@ pub fn changed_since(
             statement.bind(last.clone());
             statement.push(&format!(" OR {watermark} = "));
             statement.bind(last);
-            statement.push(&format!(" AND {anchor} > "));
-            statement.bind(after_anchor);
+            statement.push(" AND ");
+            statement.compare(&anchor, ">", after_anchor);
             statement.push(")");
         }
         (Some(last), None) => {
@@ -158,19 +154,22 @@ pub fn changed_since(
         }
         (None, _) => {}
     }
-    statement.push(&format!(" ORDER BY {watermark}, {anchor} LIMIT "));
+    statement.push(&format!(
+        " ORDER BY {watermark}, {} LIMIT ",
+        anchor.join(", ")
+    ));
     statement.bind(SqlValue::Integer(i64::from(limit)));
     statement.finish()
 }
 
 /// The changes recorded after sequence `after`, in order: the sequence as stored, and the
-/// changed object's anchor. Rows without a sequence value are never read: no position
-/// could be kept past them.
+/// changed object's key columns. Rows without a sequence value are never read: no
+/// position could be kept past them.
 pub fn changes_after(
     dialect: Dialect,
     table: &Table,
     sequence: &str,
-    anchor: &str,
+    anchor: &[String],
     after: Option<SqlValue>,
     limit: u32,
 ) -> Statement {
@@ -179,11 +178,11 @@ pub fn changes_after(
     statement.push(&format!(
         "SELECT {}, {} FROM {}",
         stored_form(dialect, &sequence),
-        qualified(table, anchor),
+        qualified_all(table, anchor).join(", "),
         table.quoted
     ));
     let mut conditions = vec![Condition::Text(format!("{sequence} IS NOT NULL"))];
-    conditions.extend(after.map(|after| Condition::Compare(sequence.clone(), ">", after)));
+    conditions.extend(after.map(|after| Condition::single(&sequence, ">", after)));
     statement.conditions(conditions);
     statement.push(&format!(" ORDER BY {sequence} LIMIT "));
     statement.bind(SqlValue::Integer(i64::from(limit)));
@@ -203,21 +202,22 @@ pub fn maximum(table: &Table, quoted_column: &str) -> Statement {
     }
 }
 
-/// The values of a multi-valued attribute for several owners at once: key, value.
-pub fn values_of(dialect: Dialect, child: &MultiValuedMapping, keys: Vec<SqlValue>) -> Statement {
-    let key = qualified(&child.table, &child.key);
+/// The values of a multi-valued attribute for several owners at once: the key columns,
+/// then the value.
+pub fn values_of(dialect: Dialect, child: &MultiValuedMapping, keys: Vec<Key>) -> Statement {
+    let key = qualified_all(&child.table, &child.key).join(", ");
     let value = qualified(&child.table, &child.value);
     let mut statement = Builder::new(dialect);
     statement.push(&format!(
-        "SELECT {key}, {value} FROM {} WHERE {key} IN (",
+        "SELECT {key}, {value} FROM {} WHERE ",
         child.table.quoted
     ));
-    statement.bind_list(keys);
-    statement.push(&format!(") ORDER BY {key}, {value}"));
+    statement.key_in(&qualified_all(&child.table, &child.key), keys);
+    statement.push(&format!(" ORDER BY {key}, {value}"));
     statement.finish()
 }
 
-/// Inserts a row with the given (quoted column, value) pairs and returns its anchor.
+/// Inserts a row with the given (quoted column, value) pairs and returns its key columns.
 /// With no values the database fills every column (`DEFAULT VALUES`).
 pub fn insert_row(
     dialect: Dialect,
@@ -234,7 +234,10 @@ pub fn insert_row(
         statement.bind_list(values);
         statement.push(")");
     }
-    statement.push(&format!(" RETURNING {}", mapping.anchor_column().quoted));
+    statement.push(&format!(
+        " RETURNING {}",
+        mapping.anchor_quoted().join(", ")
+    ));
     statement.finish()
 }
 
@@ -243,26 +246,52 @@ pub fn update_row(
     dialect: Dialect,
     mapping: &TypeMapping,
     values: Vec<(&str, SqlValue)>,
-    anchor: SqlValue,
+    key: Key,
 ) -> Statement {
     let mut statement = Builder::new(dialect);
     statement.push(&format!("UPDATE {} SET ", mapping.table.quoted));
-    for (index, (column, value)) in values.into_iter().enumerate() {
-        if index > 0 {
-            statement.push(", ");
-        }
-        statement.push(&format!("{column} = "));
-        statement.bind(value);
-    }
-    statement.conditions([Condition::Compare(anchor_of(mapping), "=", anchor)]);
+    statement.assignments(values);
+    statement.conditions([Condition::Compare(anchor_of(mapping), "=", key)]);
     statement.finish()
 }
 
+/// Sets `columns` of `table` to `new` in every row where they hold `old`: how a key
+/// move carries an object's key into its own row, its child rows, and the link tables
+/// and foreign key columns that point at it.
+pub fn replace_values(
+    dialect: Dialect,
+    table: &Table,
+    columns: &[String],
+    old: Key,
+    new: Key,
+) -> Statement {
+    let mut statement = Builder::new(dialect);
+    statement.push(&format!("UPDATE {} SET ", table.quoted));
+    statement.assignments(columns.iter().map(String::as_str).zip(new).collect());
+    statement.conditions([Condition::Compare(qualified_all(table, columns), "=", old)]);
+    statement.finish()
+}
+
+/// Lets the rest of the transaction break foreign keys until it commits, where the
+/// database allows it: SQLite defers every foreign key check, PostgreSQL those declared
+/// DEFERRABLE. A key move needs it when a child row's constraint does not cascade: the
+/// row and its children cannot both hold the new key in one statement.
+pub fn defer_constraints(dialect: Dialect) -> Statement {
+    Statement {
+        text: match dialect {
+            Dialect::Sqlite => "PRAGMA defer_foreign_keys = ON",
+            Dialect::Postgres | Dialect::Mysql => "SET CONSTRAINTS ALL DEFERRED",
+        }
+        .to_owned(),
+        params: Vec::new(),
+    }
+}
+
 /// Deletes one row.
-pub fn delete_row(dialect: Dialect, mapping: &TypeMapping, anchor: SqlValue) -> Statement {
+pub fn delete_row(dialect: Dialect, mapping: &TypeMapping, key: Key) -> Statement {
     let mut statement = Builder::new(dialect);
     statement.push(&format!("DELETE FROM {}", mapping.table.quoted));
-    statement.conditions([Condition::Compare(anchor_of(mapping), "=", anchor)]);
+    statement.conditions([Condition::Compare(anchor_of(mapping), "=", key)]);
     statement.finish()
 }
 
@@ -270,15 +299,17 @@ pub fn delete_row(dialect: Dialect, mapping: &TypeMapping, anchor: SqlValue) -> 
 pub fn insert_value(
     dialect: Dialect,
     child: &MultiValuedMapping,
-    key: SqlValue,
+    key: Key,
     value: SqlValue,
 ) -> Statement {
     let mut statement = Builder::new(dialect);
     statement.push(&format!(
         "INSERT INTO {} ({}, {}) VALUES (",
-        child.table.quoted, child.key, child.value
+        child.table.quoted,
+        child.key.join(", "),
+        child.value
     ));
-    statement.bind_list([key, value]);
+    statement.bind_list(key.into_iter().chain([value]));
     statement.push(")");
     statement.finish()
 }
@@ -288,38 +319,52 @@ pub fn insert_value(
 pub fn insert_missing_value(
     dialect: Dialect,
     child: &MultiValuedMapping,
-    key: SqlValue,
+    key: Key,
     value: SqlValue,
 ) -> Statement {
     let mut statement = Builder::new(dialect);
     statement.push(&format!(
         "INSERT INTO {table} ({k}, {v}) SELECT ",
         table = child.table.quoted,
-        k = child.key,
+        k = child.key.join(", "),
         v = child.value
     ));
-    statement.bind_list([key.clone(), value.clone()]);
+    statement.bind_list(key.iter().cloned().chain([value.clone()]));
     statement.push(&format!(
         " WHERE NOT EXISTS (SELECT 1 FROM {}",
         child.table.quoted
     ));
-    statement.conditions([
-        Condition::Compare(qualified(&child.table, &child.key), "=", key),
-        Condition::Compare(qualified(&child.table, &child.value), "=", value),
-    ]);
+    statement.conditions(child_value(child, key, value));
     statement.push(")");
     statement.finish()
 }
 
-/// Whether the object with this anchor exists (soft-deleted ones count as absent).
-pub fn exists(dialect: Dialect, mapping: &TypeMapping, anchor: SqlValue) -> Statement {
+/// Whether the object with this key exists (soft-deleted ones count as absent).
+pub fn exists(dialect: Dialect, mapping: &TypeMapping, key: Key) -> Statement {
+    let live = mapping
+        .soft_delete
+        .as_ref()
+        .map(|soft_delete| Condition::Text(not_deleted(&mapping.table, soft_delete)));
+    rows_with_key(dialect, mapping, key, live)
+}
+
+/// Whether any row holds this key, soft-deleted ones included: a key move must not take
+/// a key a row still has.
+pub fn key_taken(dialect: Dialect, mapping: &TypeMapping, key: Key) -> Statement {
+    rows_with_key(dialect, mapping, key, None)
+}
+
+/// `SELECT 1` from the rows holding `key` (and meeting `also`).
+fn rows_with_key(
+    dialect: Dialect,
+    mapping: &TypeMapping,
+    key: Key,
+    also: Option<Condition>,
+) -> Statement {
     let mut statement = Builder::new(dialect);
     statement.push(&format!("SELECT 1 FROM {}", mapping.table.quoted));
-    let mut conditions = vec![Condition::Compare(anchor_of(mapping), "=", anchor)];
-    if let Some(soft_delete) = &mapping.soft_delete {
-        conditions.push(Condition::Text(not_deleted(&mapping.table, soft_delete)));
-    }
-    statement.conditions(conditions);
+    let key = Condition::Compare(anchor_of(mapping), "=", key);
+    statement.conditions([key].into_iter().chain(also));
     statement.finish()
 }
 
@@ -327,28 +372,33 @@ pub fn exists(dialect: Dialect, mapping: &TypeMapping, anchor: SqlValue) -> Stat
 pub fn delete_value(
     dialect: Dialect,
     child: &MultiValuedMapping,
-    key: SqlValue,
+    key: Key,
     value: SqlValue,
 ) -> Statement {
     let mut statement = Builder::new(dialect);
     statement.push(&format!("DELETE FROM {}", child.table.quoted));
-    statement.conditions([
-        Condition::Compare(qualified(&child.table, &child.key), "=", key),
-        Condition::Compare(qualified(&child.table, &child.value), "=", value),
-    ]);
+    statement.conditions(child_value(child, key, value));
     statement.finish()
 }
 
 /// Removes every value of a multi-valued attribute of one owner.
-pub fn delete_values(dialect: Dialect, child: &MultiValuedMapping, key: SqlValue) -> Statement {
+pub fn delete_values(dialect: Dialect, child: &MultiValuedMapping, key: Key) -> Statement {
     let mut statement = Builder::new(dialect);
     statement.push(&format!("DELETE FROM {}", child.table.quoted));
     statement.conditions([Condition::Compare(
-        qualified(&child.table, &child.key),
+        qualified_all(&child.table, &child.key),
         "=",
         key,
     )]);
     statement.finish()
+}
+
+/// The conditions that pick one owner's child row holding `value`.
+fn child_value(child: &MultiValuedMapping, key: Key, value: SqlValue) -> [Condition; 2] {
+    [
+        Condition::Compare(qualified_all(&child.table, &child.key), "=", key),
+        Condition::single(&qualified(&child.table, &child.value), "=", value),
+    ]
 }
 
 /// The columns every object read selects: the exposed columns in mapping order, then the
@@ -373,9 +423,17 @@ fn qualified(table: &Table, quoted_column: &str) -> String {
     format!("{}.{quoted_column}", table.quoted)
 }
 
-/// The qualified anchor column.
-fn anchor_of(mapping: &TypeMapping) -> String {
-    qualified(&mapping.table, &mapping.anchor_column().quoted)
+/// Each column qualified by its table.
+fn qualified_all(table: &Table, quoted_columns: &[String]) -> Vec<String> {
+    quoted_columns
+        .iter()
+        .map(|column| qualified(table, column))
+        .collect()
+}
+
+/// The qualified anchor columns, in anchor order.
+fn anchor_of(mapping: &TypeMapping) -> Vec<String> {
+    qualified_all(&mapping.table, &mapping.anchor_quoted())
 }
 
 /// A column as the database stores it. SQLite's host driver may convert a column's value
@@ -400,10 +458,18 @@ fn not_deleted(table: &Table, soft_delete: &SoftDelete) -> String {
 
 /// One condition of a WHERE clause.
 enum Condition {
-    /// `column op ?`.
-    Compare(String, &'static str, SqlValue),
+    /// `column op ?`, or `(a, b) op (?, ?)` for several columns: a row-value comparison,
+    /// which PostgreSQL and SQLite (3.15 and later) order column by column.
+    Compare(Vec<String>, &'static str, Vec<SqlValue>),
     /// A condition with no value.
     Text(String),
+}
+
+impl Condition {
+    /// `column op ?` for one column and one value.
+    fn single(column: &str, operator: &'static str, value: SqlValue) -> Self {
+        Self::Compare(vec![column.to_owned()], operator, vec![value])
+    }
 }
 
 /// Builds a statement's text and parameters together, so placeholders and values cannot
@@ -449,14 +515,56 @@ impl Builder {
         }
     }
 
+    /// Appends `a = ?, b = ?` for the (quoted column, value) pairs.
+    fn assignments(&mut self, values: Vec<(&str, SqlValue)>) {
+        for (index, (column, value)) in values.into_iter().enumerate() {
+            if index > 0 {
+                self.push(", ");
+            }
+            self.push(&format!("{column} = "));
+            self.bind(value);
+        }
+    }
+
+    /// Appends `column op ?`, or `(a, b) op (?, ?)` for several columns.
+    fn compare(&mut self, columns: &[String], operator: &str, values: Vec<SqlValue>) {
+        if let [column] = columns {
+            self.push(&format!("{column} {operator} "));
+            self.bind_list(values);
+        } else {
+            self.push(&format!("({}) {operator} (", columns.join(", ")));
+            self.bind_list(values);
+            self.push(")");
+        }
+    }
+
+    /// Appends the condition that the columns hold one of `keys`: `a IN (?, ?)` for one
+    /// column, `((a, b) = (?, ?) OR (a, b) = (?, ?))` for several (SQLite has no list
+    /// of row values after IN).
+    fn key_in(&mut self, columns: &[String], keys: Vec<Key>) {
+        if let [column] = columns {
+            self.push(&format!("{column} IN ("));
+            self.bind_list(keys.into_iter().flatten());
+            self.push(")");
+            return;
+        }
+        self.push("(");
+        for (index, key) in keys.into_iter().enumerate() {
+            if index > 0 {
+                self.push(" OR ");
+            }
+            self.compare(columns, "=", key);
+        }
+        self.push(")");
+    }
+
     /// Appends ` WHERE a AND b …`, or nothing when there are no conditions.
     fn conditions(&mut self, conditions: impl IntoIterator<Item = Condition>) {
         for (index, condition) in conditions.into_iter().enumerate() {
             self.push(if index == 0 { " WHERE " } else { " AND " });
             match condition {
-                Condition::Compare(column, operator, value) => {
-                    self.push(&format!("{column} {operator} "));
-                    self.bind(value);
+                Condition::Compare(columns, operator, values) => {
+                    self.compare(&columns, operator, values);
                 }
                 Condition::Text(text) => self.push(&text),
             }
@@ -500,7 +608,7 @@ mod tests {
                 column("id", ValueType::Integer),
                 column("login", ValueType::String),
             ],
-            anchor: 0,
+            anchor: vec![0],
             soft_delete: Some(SoftDelete {
                 quoted: "\"deleted\"".into(),
                 filter: SoftDeleteFilter::IsNotTrue,
@@ -518,7 +626,7 @@ mod tests {
                 quoted: "\"user_emails\"".into(),
                 display: "user_emails".into(),
             },
-            key: "\"user_id\"".into(),
+            key: vec!["\"user_id\"".into()],
             value: "\"email\"".into(),
             value_type: ValueType::String,
             stored_type: ValueType::String,
@@ -556,7 +664,7 @@ mod tests {
         let next = objects_after(
             Dialect::Sqlite,
             &integer_flag,
-            Some(SqlValue::Integer(7)),
+            Some(vec![SqlValue::Integer(7)]),
             2,
         );
         assert!(
@@ -579,7 +687,7 @@ mod tests {
             &users(),
             "\"updated\"",
             Some(text("t1")),
-            Some(SqlValue::Integer(4)),
+            Some(vec![SqlValue::Integer(4)]),
             10,
         );
         let (id, updated) = (u("id"), u("updated"));
@@ -632,7 +740,7 @@ mod tests {
             Dialect::Sqlite,
             &table,
             "\"seq\"",
-            "\"uid\"",
+            &["\"uid\"".into()],
             Some(SqlValue::Integer(9)),
             5,
         );
@@ -655,12 +763,13 @@ mod tests {
     #[test]
     fn reads_objects_and_child_values_by_anchor_lists() {
         let anchors = vec![SqlValue::Integer(1), SqlValue::Integer(2)];
-        let rows = objects_by_anchor(Dialect::Postgres, &users(), anchors.clone());
+        let keys: Vec<Key> = anchors.iter().map(|anchor| vec![anchor.clone()]).collect();
+        let rows = objects_by_anchor(Dialect::Postgres, &users(), keys.clone());
         assert!(rows.text.ends_with(&format!(
             "FROM \"hr\".\"users\" WHERE {} IN ($1, $2)",
             u("id")
         )));
-        let values = values_of(Dialect::Sqlite, &emails(), anchors.clone());
+        let values = values_of(Dialect::Sqlite, &emails(), keys);
         assert_eq!(
             values.text,
             "SELECT \"user_emails\".\"user_id\", \"user_emails\".\"email\" FROM \"user_emails\" \
@@ -690,7 +799,7 @@ mod tests {
             Dialect::Postgres,
             &users(),
             vec![("\"login\"", hostile.clone()), ("\"mail\"", SqlValue::Null)],
-            SqlValue::Integer(3),
+            vec![SqlValue::Integer(3)],
         );
         assert_eq!(
             update.text,
@@ -704,14 +813,14 @@ mod tests {
             [hostile, SqlValue::Null, SqlValue::Integer(3)]
         );
         assert_eq!(
-            delete_row(Dialect::Sqlite, &users(), SqlValue::Integer(3)).text,
+            delete_row(Dialect::Sqlite, &users(), vec![SqlValue::Integer(3)]).text,
             format!("DELETE FROM \"hr\".\"users\" WHERE {} = ?", u("id"))
         );
     }
 
     #[test]
     fn writes_child_rows() {
-        let key = SqlValue::Integer(3);
+        let key = vec![SqlValue::Integer(3)];
         let value = text("a@example.com");
         assert_eq!(
             insert_value(Dialect::Postgres, &emails(), key.clone(), value.clone()).text,
@@ -724,6 +833,123 @@ mod tests {
         assert_eq!(
             delete_values(Dialect::Sqlite, &emails(), key).text,
             "DELETE FROM \"user_emails\" WHERE \"user_emails\".\"user_id\" = ?"
+        );
+    }
+
+    /// Accounts keyed by (tenant, login), with roles in a child table keyed by both.
+    fn accounts() -> TypeMapping {
+        let mut accounts = users();
+        accounts.table = Table {
+            quoted: "\"accounts\"".into(),
+            display: "accounts".into(),
+        };
+        accounts.columns = ["tenant", "mail", "login"]
+            .map(|name| column(name, ValueType::String))
+            .into();
+        accounts.anchor = vec![0, 2];
+        accounts.soft_delete = None;
+        accounts.multi_valued[0].key = vec!["\"t\"".into(), "\"l\"".into()];
+        accounts
+    }
+
+    #[test]
+    fn compares_composite_keys_as_row_values() {
+        let (tenant, login) = ("\"accounts\".\"tenant\"", "\"accounts\".\"login\"");
+        let key = vec![text("acme"), text("ann")];
+        let page = objects_after(Dialect::Postgres, &accounts(), Some(key.clone()), 2);
+        assert!(
+            page.text.ends_with(&format!(
+                "WHERE ({tenant}, {login}) > ($1, $2) ORDER BY {tenant}, {login} LIMIT $3"
+            )),
+            "{}",
+            page.text
+        );
+        let rows = objects_by_anchor(
+            Dialect::Sqlite,
+            &accounts(),
+            vec![key.clone(), vec![text("acme"), text("bob")]],
+        );
+        assert!(
+            rows.text.ends_with(&format!(
+                "WHERE (({tenant}, {login}) = (?, ?) OR ({tenant}, {login}) = (?, ?))"
+            )),
+            "{}",
+            rows.text
+        );
+        assert_eq!(rows.params.len(), 4);
+        let changed = changed_since(
+            Dialect::Postgres,
+            &accounts(),
+            "\"updated\"",
+            Some(text("t1")),
+            Some(key.clone()),
+            10,
+        );
+        assert!(
+            changed.text.contains(&format!(
+                "OR \"accounts\".\"updated\" = $2 AND ({tenant}, {login}) > ($3, $4)) \
+                 ORDER BY \"accounts\".\"updated\", {tenant}, {login} LIMIT $5"
+            )),
+            "{}",
+            changed.text
+        );
+        assert_eq!(
+            insert_row(Dialect::Sqlite, &accounts(), Vec::new()).text,
+            "INSERT INTO \"accounts\" DEFAULT VALUES RETURNING \"tenant\", \"login\""
+        );
+        assert_eq!(
+            delete_row(Dialect::Sqlite, &accounts(), key.clone()).text,
+            format!("DELETE FROM \"accounts\" WHERE ({tenant}, {login}) = (?, ?)")
+        );
+        let roles = &accounts().multi_valued[0];
+        let (t, l) = ("\"user_emails\".\"t\"", "\"user_emails\".\"l\"");
+        let insert = insert_missing_value(Dialect::Postgres, roles, key.clone(), text("x"));
+        assert_eq!(
+            insert.text,
+            format!(
+                "INSERT INTO \"user_emails\" (\"t\", \"l\", \"email\") SELECT $1, $2, $3 \
+                 WHERE NOT EXISTS (SELECT 1 FROM \"user_emails\" WHERE ({t}, {l}) = ($4, $5) \
+                 AND \"user_emails\".\"email\" = $6)"
+            )
+        );
+        assert_eq!(
+            values_of(Dialect::Sqlite, roles, vec![key]).text,
+            format!(
+                "SELECT {t}, {l}, \"user_emails\".\"email\" FROM \"user_emails\" \
+                 WHERE (({t}, {l}) = (?, ?)) ORDER BY {t}, {l}, \"user_emails\".\"email\""
+            )
+        );
+    }
+
+    #[test]
+    fn moves_keys_with_every_value_bound() {
+        let moved = replace_values(
+            Dialect::Postgres,
+            &accounts().table,
+            &["\"tenant\"".into(), "\"login\"".into()],
+            vec![text("acme"), text("ann")],
+            vec![text("acme"), text("anne")],
+        );
+        assert_eq!(
+            moved.text,
+            "UPDATE \"accounts\" SET \"tenant\" = $1, \"login\" = $2 \
+             WHERE (\"accounts\".\"tenant\", \"accounts\".\"login\") = ($3, $4)"
+        );
+        assert_eq!(
+            moved.params,
+            [text("acme"), text("anne"), text("acme"), text("ann")]
+        );
+        assert_eq!(
+            key_taken(Dialect::Sqlite, &users(), vec![SqlValue::Integer(2)]).text,
+            format!("SELECT 1 FROM \"hr\".\"users\" WHERE {} = ?", u("id"))
+        );
+        assert_eq!(
+            exists(Dialect::Sqlite, &users(), vec![SqlValue::Integer(2)]).text,
+            format!(
+                "SELECT 1 FROM \"hr\".\"users\" WHERE {} = ? AND {} IS NOT TRUE",
+                u("id"),
+                u("deleted")
+            )
         );
     }
 

@@ -621,7 +621,7 @@ fn export_reports_each_failure_with_its_kind_and_goes_on() {
             "2",
             vec![AttributeChange::Replace(attribute(
                 "id",
-                vec![Value::Integer(9)],
+                vec![Value::Integer(1)],
             ))],
         ),
         Change::Delete(target("user", "99")),
@@ -660,9 +660,11 @@ fn export_reports_each_failure_with_its_kind_and_goes_on() {
             Err((ErrorKind::InvalidInput, None)),
             Err((ErrorKind::NotFound, None)),
             Err((ErrorKind::NotFound, None)),
-            Err((ErrorKind::Unsupported, attribute("id"))),
+            // The soft-deleted row still holds key 1.
+            Err((ErrorKind::AlreadyExists, None)),
             Err((ErrorKind::NotFound, None)),
-            Err((ErrorKind::Unsupported, None)),
+            // An integer key cannot be "x".
+            Err((ErrorKind::InvalidInput, None)),
             Err((ErrorKind::InvalidInput, None)),
             Ok(()),
         ]
@@ -676,6 +678,210 @@ fn export_reports_each_failure_with_its_kind_and_goes_on() {
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(logins, ["ada", "bob", "dee"]);
+}
+
+/// Gives user `anchor` the key `id` and the mail `ada@x.org` in one update; the user as
+/// returned.
+fn move_and_mail(connector: &SqlSession<Sqlite>, anchor: &str, id: i64) -> Object {
+    let changes = vec![
+        AttributeChange::Replace(attribute("id", vec![Value::Integer(id)])),
+        AttributeChange::Replace(attribute("mail", vec![text("ada@x.org")])),
+    ];
+    run(connector, update("user", anchor, changes))
+        .unwrap()
+        .unwrap()
+}
+
+#[test]
+fn a_new_key_moves_the_row_its_child_rows_and_what_points_at_it() {
+    let db = database();
+    db.execute_batch(
+        "CREATE TABLE members (gid TEXT NOT NULL REFERENCES groups (gid), user_id INTEGER NOT NULL REFERENCES users (id));
+         ALTER TABLE users ADD COLUMN manager INTEGER REFERENCES users (id);",
+    )
+    .unwrap();
+    let user = r#"{
+        "name": "user", "table": "users", "anchor": "id", "exclude": ["internal_notes"],
+        "references": {"manager": "user"},
+        "multi-valued": [{"attribute": "emails", "table": "user_emails", "key": "user_id", "value": "email"}]
+    }"#;
+    let group = r#"{
+        "name": "group", "table": "groups", "anchor": "gid",
+        "multi-valued": [{"attribute": "members", "table": "members", "key": "gid", "value": "user_id", "reference": "user"}]
+    }"#;
+    let connector = open(&db, &[user, group]).unwrap();
+    add_user(&connector, "ada", &["a@x.org"]);
+    let bob = add_user(&connector, "bob", &[]);
+    run(
+        &connector,
+        update(
+            "user",
+            &bob.anchor,
+            vec![AttributeChange::Replace(attribute(
+                "manager",
+                vec![Value::Reference("1".into())],
+            ))],
+        ),
+    )
+    .unwrap();
+    run(
+        &connector,
+        add(
+            "group",
+            vec![
+                attribute("gid", vec![text("ops")]),
+                attribute("members", vec![Value::Reference("1".into())]),
+            ],
+        ),
+    )
+    .unwrap();
+    let state = || -> Vec<i64> {
+        let query = "SELECT (SELECT id FROM users WHERE login = 'ada'),
+                            (SELECT user_id FROM user_emails), (SELECT user_id FROM members),
+                            (SELECT manager FROM users WHERE login = 'bob')";
+        db.query_row(query, [], |row| {
+            (0..4).map(|index| row.get(index)).collect()
+        })
+        .unwrap()
+    };
+
+    let moved = move_and_mail(&connector, "1", 7);
+    assert_eq!(moved.anchor, "7");
+    assert_eq!(values(&moved, "mail"), Some(&[text("ada@x.org")][..]));
+    assert_eq!(values(&moved, "emails"), Some(&[text("a@x.org")][..]));
+    assert_eq!(state(), [7, 7, 7, 7]);
+
+    let renamed = run(
+        &connector,
+        Change::Rename(RenameChange {
+            target: target("user", "7"),
+            new_name: "8".into(),
+        }),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(renamed.anchor, "8");
+    assert_eq!(state(), [8, 8, 8, 8]);
+
+    let taken = run(
+        &connector,
+        Change::Rename(RenameChange {
+            target: target("user", "8"),
+            new_name: bob.anchor.clone(),
+        }),
+    )
+    .unwrap_err();
+    assert_eq!(taken.kind, ErrorKind::AlreadyExists, "{taken:?}");
+    assert_eq!(state(), [8, 8, 8, 8], "nothing moved");
+    let group = run(
+        &connector,
+        Change::Rename(RenameChange {
+            target: target("group", "ops"),
+            new_name: "[\"it's\", \"ops\"]".into(),
+        }),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        group.anchor, "[\"it's\", \"ops\"]",
+        "a one-column anchor is bare"
+    );
+    assert_eq!(
+        values(&group, "members"),
+        Some(&[Value::Reference("8".into())][..])
+    );
+}
+
+#[test]
+fn the_operators_update_runs_with_the_new_key_after_the_move() {
+    let db = database();
+    let config = r#"{
+        "name": "user", "table": "users", "anchor": "id", "exclude": ["internal_notes"],
+        "multi-valued": [{"attribute": "emails", "table": "user_emails", "key": "user_id", "value": "email"}],
+        "statements": {"update": "UPDATE users SET mail = upper(:mail) WHERE id = :id"}
+    }"#;
+    let connector = open(&db, &[config]).unwrap();
+    add_user(&connector, "ada", &["a@x.org"]);
+    let moved = move_and_mail(&connector, "1", 5);
+    assert_eq!(moved.anchor, "5");
+    assert_eq!(values(&moved, "mail"), Some(&[text("ADA@X.ORG")][..]));
+    assert_eq!(values(&moved, "emails"), Some(&[text("a@x.org")][..]));
+    let emptied = run(
+        &connector,
+        update("user", "5", vec![AttributeChange::Clear("id".into())]),
+    )
+    .unwrap_err();
+    assert_eq!(emptied.kind, ErrorKind::InvalidInput);
+    assert_eq!(emptied.attribute.as_deref(), Some("id"));
+}
+
+#[test]
+fn operator_statements_are_bound_with_every_part_of_a_composite_key() {
+    let db = database();
+    db.execute_batch(
+        "CREATE TABLE accounts (tenant TEXT NOT NULL, login TEXT NOT NULL, mail TEXT,
+                                PRIMARY KEY (tenant, login));",
+    )
+    .unwrap();
+    let config = r#"{
+        "name": "account", "table": "accounts", "anchor": ["tenant", "login"],
+        "statements": {
+            "insert": "INSERT INTO accounts (tenant, login, mail) VALUES (:tenant, :login, :mail)",
+            "delete": "DELETE FROM accounts WHERE login = :login AND tenant = :tenant"
+        }
+    }"#;
+    let connector = open(&db, &[config]).unwrap();
+    let schema = connector.schema().unwrap();
+    assert_eq!(
+        schema.object_types[0].anchor_attributes,
+        ["tenant", "login"]
+    );
+    for (tenant, login) in [("acme", "ann"), ("acme", "bob")] {
+        let added = run(
+            &connector,
+            add(
+                "account",
+                vec![
+                    attribute("login", vec![text(login)]),
+                    attribute("tenant", vec![text(tenant)]),
+                ],
+            ),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(added.anchor, format!(r#"["{tenant}","{login}"]"#));
+    }
+    assert_eq!(
+        run(
+            &connector,
+            Change::Delete(target("account", r#"["acme","ann"]"#))
+        ),
+        Ok(None)
+    );
+    let left: Vec<String> = db
+        .prepare("SELECT tenant || '/' || login FROM accounts")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(left, ["acme/bob"]);
+    let wrong = open(
+        &db,
+        &[
+            r#"{"name": "account", "table": "accounts", "anchor": ["tenant", "login"],
+              "statements": {"delete": "DELETE FROM accounts WHERE mail = :mail"}}"#,
+        ],
+    )
+    .err()
+    .unwrap();
+    assert!(
+        wrong
+            .message
+            .ends_with("unknown parameter ':mail' (it may use :tenant, :login)"),
+        "{}",
+        wrong.message
+    );
 }
 
 #[test]

@@ -78,6 +78,10 @@ impl Mapping {
                     m.cloned().unwrap_or_default()
                 }
             };
+            if wanted.is_empty() && self.anchor_attributes.contains(name) {
+                // An object cannot lose its key: a resource that leaves it out keeps it.
+                continue;
+            }
             let have = current
                 .iter()
                 .find(|a| &a.name == name)
@@ -87,10 +91,12 @@ impl Mapping {
         Ok(changes)
     }
 
+    /// The attributes a SCIM write may set. Anchor attributes are among them unless the
+    /// target generates them (read-only): a natural key such as a login name is written
+    /// on add, and a change to it moves the object (the connector reports the new anchor
+    /// and the SCIM id stays; see `store::anchors`).
     fn writable(&self) -> impl Iterator<Item = &AttributeSchema> {
-        self.attributes
-            .iter()
-            .filter(|a| !a.read_only && !self.anchor_attributes.contains(&a.name))
+        self.attributes.iter().filter(|a| !a.read_only)
     }
 
     fn stated(&self, resource: &Json) -> Result<Stated, ScimError> {
@@ -419,6 +425,49 @@ mod tests {
         let put = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "bob", "active": true});
         let changes = m.changes(&before, &put, &object.attributes).unwrap();
         assert_eq!(changes, vec![AttributeChange::Clear("email".into())]);
+    }
+
+    #[test]
+    fn a_natural_key_anchor_is_written_and_moved_but_never_cleared() {
+        // A table keyed by the login name, mapped to userName by the operator.
+        let mut table = super::super::tests::users_table();
+        table.anchor_attributes = vec!["user_name".into()];
+        let config = [("userName".to_string(), "user_name".to_string())].into();
+        let m = Mapping::build(
+            crate::scim::schema::user_resource(None),
+            &table,
+            &config,
+            true,
+        )
+        .unwrap();
+        let added = m
+            .attributes_for_add(&json!({"userName": "ann", "active": true}))
+            .unwrap();
+        assert!(
+            added.iter().any(|a| a.name == "user_name"),
+            "the key is written on add: {added:?}"
+        );
+        let mut object = bob();
+        object.anchor = "bob".into();
+        let before = rendered(&m, &object);
+        let mut renamed = before.clone();
+        renamed["userName"] = json!("robert");
+        assert_eq!(
+            m.changes(&before, &renamed, &object.attributes).unwrap(),
+            vec![AttributeChange::Replace(Attribute {
+                name: "user_name".into(),
+                values: vec![Value::String("robert".into())]
+            })]
+        );
+        let mut without = before.clone();
+        without.as_object_mut().unwrap().remove("userName");
+        assert!(
+            m.changes(&before, &without, &object.attributes)
+                .unwrap()
+                .iter()
+                .all(|c| c.name() != "user_name"),
+            "a PUT that leaves the key out does not clear it"
+        );
     }
 
     #[test]
