@@ -84,6 +84,18 @@ fn allow_both(slapd: &TempSlapd) -> Vec<String> {
     ]
 }
 
+/// The app `dir` below `ou` over StartTLS, allowed to reach both of `slapd`'s ports.
+fn dir_app(slapd: &TempSlapd, ou: &str) -> String {
+    app(
+        "dir",
+        slapd,
+        ou,
+        "starttls",
+        slapd.ca_pem_path(),
+        &allow_both(slapd),
+    )
+}
+
 fn first(entry: &BTreeMap<String, Vec<String>>, attribute: &str) -> Option<String> {
     entry
         .iter()
@@ -134,17 +146,7 @@ fn can_bind(slapd: &TempSlapd, dn: &str, password: &str) -> bool {
 #[tokio::test(flavor = "multi_thread")]
 async fn scim_to_ldap_over_starttls_with_deltas_renames_and_hostile_values() {
     let (slapd, ou, dir, plugins) = fixture();
-    let config = server_config(
-        &plugins,
-        &app(
-            "dir",
-            slapd,
-            &ou,
-            "starttls",
-            slapd.ca_pem_path(),
-            &allow_both(slapd),
-        ),
-    );
+    let config = server_config(&plugins, &dir_app(slapd, &ou));
     let mut ferry = Ferry::start(dir.path(), &config);
     let scim = ferry.ready("dir").await;
 
@@ -236,6 +238,35 @@ async fn scim_to_ldap_over_starttls_with_deltas_renames_and_hostile_values() {
         can_bind(slapd, &dn, "Initial-Pa55word!"),
         "an enabled user binds again"
     );
+
+    // A new password by PATCH, with a path and in Entra's form without one: the new
+    // password binds, the old one no longer does, and no response shows either.
+    let mut old = "Initial-Pa55word!";
+    for (new, operation) in [
+        (
+            "New-Pa55word!",
+            json!({"op": "replace", "path": "password", "value": "New-Pa55word!"}),
+        ),
+        (
+            "Newer-Pa55word!",
+            json!({"op": "Replace", "value": {"password": "Newer-Pa55word!"}}),
+        ),
+    ] {
+        let change = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [operation]
+        });
+        let (status, body) = scim.patch(&format!("/Users/{id}"), &change).await.unwrap();
+        assert_eq!(status, 200, "{body}\n{}", ferry.log());
+        assert!(body.get("password").is_none(), "{body}");
+        assert!(!body.to_string().contains(new), "{body}");
+        assert!(can_bind(slapd, &dn, new), "the new password binds");
+        assert!(
+            !can_bind(slapd, &dn, old),
+            "the old password no longer binds"
+        );
+        old = new;
+    }
 
     // Rename: a new userName moves the entry (modrdn); the SCIM id stays.
     let rename = json!({
@@ -378,10 +409,76 @@ async fn scim_to_ldap_over_starttls_with_deltas_renames_and_hostile_values() {
         !log.contains(slapd.admin_password()),
         "the bind password never reaches the log"
     );
-    assert!(
-        !log.contains("Initial-Pa55word!"),
-        "user passwords never reach the log"
+    for password in ["Initial-Pa55word!", "New-Pa55word!", "Newer-Pa55word!"] {
+        assert!(
+            !log.contains(password),
+            "user passwords never reach the log"
+        );
+    }
+}
+
+/// A DN template with the department in the parent: a new department moves the user
+/// (one modrdn with newSuperior), the SCIM id stays, and a department without its unit
+/// is refused with the DNs named and nothing changed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_department_moves_the_user_to_its_unit() {
+    let (slapd, ou, dir, plugins) = fixture();
+    for unit in ["Computing", "Operations"] {
+        slapd.ldapadd(&format!(
+            "dn: ou={unit},{ou}\nobjectClass: organizationalUnit\nou: {unit}\n"
+        ));
+    }
+    let app = dir_app(slapd, &ou).replace(
+        "user-dn-template = \"uid={uid},{base-dn}\"",
+        "user-dn-template = \"uid={uid},ou={departmentNumber},{base-dn}\"",
     );
+    let mut ferry = Ferry::start(dir.path(), &server_config(&plugins, &app));
+    let scim = ferry.ready("dir").await;
+    let (status, created) = scim.post("/Users", &entra_user("grace")).await.unwrap();
+    assert_eq!(status, 201, "{created}\n{}", ferry.log());
+    let id = created["id"].as_str().unwrap().to_string();
+    let computing = format!("uid=grace,ou=Computing,{ou}");
+    assert!(slapd.entry(&computing).is_some(), "{}", ferry.log());
+
+    let department = |value: &str| {
+        json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "Replace", "path": format!("{ENTERPRISE}:department"),
+                            "value": value}]
+        })
+    };
+    let (status, body) = scim
+        .patch(&format!("/Users/{id}"), &department("Operations"))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["id"], id.as_str());
+    let operations = format!("uid=grace,ou=Operations,{ou}");
+    assert!(slapd.entry(&computing).is_none(), "the old DN is gone");
+    let moved = slapd.entry(&operations).expect("the entry moved");
+    assert_eq!(first(&moved, "entryUUID").as_deref(), Some(id.as_str()));
+    assert_eq!(
+        first(&moved, "departmentNumber").as_deref(),
+        Some("Operations")
+    );
+
+    let (status, body) = scim
+        .patch(&format!("/Users/{id}"), &department("Nowhere"))
+        .await
+        .unwrap();
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.to_string().contains("does not exist") && body.to_string().contains("Nowhere"),
+        "{body}"
+    );
+    let kept = slapd.entry(&operations).expect("nothing moved");
+    assert_eq!(
+        first(&kept, "departmentNumber").as_deref(),
+        Some("Operations")
+    );
+    let (_, got) = scim.get(&format!("/Users/{id}")).await.unwrap();
+    assert_eq!(got[ENTERPRISE]["department"], "Operations", "{got}");
+    ferry.stop();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -495,14 +592,7 @@ async fn scim_groups_and_managers_land_in_the_directory() {
     let (slapd, ou, dir, plugins) = fixture();
     let placeholder = format!("cn=nobody,{ou}");
     let settings = format!("groups = true\ngroup-placeholder-member = \"{placeholder}\"\n");
-    let app = app(
-        "dir",
-        slapd,
-        &ou,
-        "starttls",
-        slapd.ca_pem_path(),
-        &allow_both(slapd),
-    ) + &settings;
+    let app = dir_app(slapd, &ou) + &settings;
     let mut ferry = Ferry::start(dir.path(), &server_config(&plugins, &app));
     let scim = ferry.ready("dir").await;
     let patch = |operations: Value| {

@@ -280,7 +280,18 @@ async fn existing_members(
         let anchor = id::decode(scim_id).ok_or_else(|| {
             ScimError::invalid_value(format!("member '{scim_id}' is not a valid id"))
         })?;
-        references::require(app, bound, &types, &anchor, "member").await?;
+        if let Err(missing) = references::require(app, bound, &types, &anchor, "member").await {
+            // A group where only users may be members is a mistake to fix, not to retry.
+            let group_type = &binding.mapping.object_type;
+            if !binding.nested
+                && matches!(app.lookup(bound, group_type, &anchor).await, Ok(Some(_)))
+            {
+                return Err(ScimError::invalid_value(format!(
+                    "member '{scim_id}' is a group; this app's groups cannot contain groups"
+                )));
+            }
+            return Err(missing);
+        }
         found.push(TargetValue::Reference(anchor));
     }
     Ok(found)

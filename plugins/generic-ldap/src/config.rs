@@ -62,8 +62,11 @@ pub fn parameters() -> Vec<Parameter> {
         .with_default("(objectClass=inetOrgPerson)"),
         Parameter::string(
             "user-dn-template",
-            "The DN of a new user: {attribute} is replaced by that attribute's value from the \
-             add (escaped per RFC 4514), {base-dn} by base-dn.",
+            "The DN of a user: {attribute} is replaced by that attribute's value (escaped per \
+             RFC 4514, one RDN value), {base-dn} by base-dn. Placeholders may stand in the \
+             RDN (uid={uid}, uid={uid}+employeeNumber={employeeNumber}, cn={givenName} {sn}) \
+             and in the parent (ou={departmentNumber}); an update changing one renames or \
+             moves the user.",
         )
         .with_default("uid={uid},ou=people,{base-dn}"),
         Parameter::string(
@@ -106,9 +109,10 @@ pub fn parameters() -> Vec<Parameter> {
         .with_default("cn"),
         Parameter::string(
             "group-dn-template",
-            "The DN of a new group: {attribute} is replaced by that attribute's value from the \
-             add (escaped per RFC 4514), {base-dn} by group-base-dn; it must use \
-             {<group-naming-attribute>}. Default \"<naming>={<naming>},{base-dn}\". Needs \
+            "The DN of a group: {attribute} is replaced by that attribute's value (escaped per \
+             RFC 4514, one RDN value), {base-dn} by group-base-dn; it must use \
+             {<group-naming-attribute>}, and as user-dn-template an update changing a \
+             placeholder's attribute renames or moves the group. Default \"<naming>={<naming>},{base-dn}\". Needs \
              groups = true.",
         ),
         Parameter::string(
@@ -118,6 +122,14 @@ pub fn parameters() -> Vec<Parameter> {
              Without it, an empty group and removing a group's last member are refused. Needs \
              groups = true.",
         ),
+        Parameter::boolean(
+            "nested-groups",
+            "Let groups be members of groups: the member attribute then refers to users and \
+             groups, a member DN that is a group's reads as that group's anchor, and a group \
+             is added to or removed from a group value by value as a user is. Needs groups = \
+             true.",
+        )
+        .with_default(false),
         Parameter::string(
             "delta",
             "How delta imports find changes: \"accesslog\" (OpenLDAP's slapo-accesslog: adds, \
@@ -197,6 +209,8 @@ pub struct Groups {
     pub member: String,
     /// The DN written as the only member of an otherwise empty group.
     pub placeholder: Option<String>,
+    /// Groups may be members of groups.
+    pub nested: bool,
 }
 
 /// The checked settings.
@@ -446,8 +460,13 @@ fn groups_setting(settings: &Settings, base_dn: &Dn) -> Result<Option<Groups>, E
     // The names are checked either way, so a mistake shows before groups are turned on.
     let class = name_setting(settings, "group-object-class")?;
     let naming = name_setting(settings, "group-naming-attribute")?;
+    let nested = settings.boolean("nested-groups")?;
     if !settings.boolean("groups")? {
-        return match GROUP_ONLY.iter().find(|name| settings.is_set(name)) {
+        let given = GROUP_ONLY
+            .iter()
+            .find(|name| settings.is_set(name))
+            .or(nested.then_some(&"nested-groups"));
+        return match given {
             Some(name) => Err(Error::invalid_input(format!(
                 "'{name}' is only used with groups = true"
             ))),
@@ -504,6 +523,7 @@ fn groups_setting(settings: &Settings, base_dn: &Dn) -> Result<Option<Groups>, E
         },
         member,
         placeholder,
+        nested,
     }))
 }
 
@@ -708,6 +728,14 @@ mod tests {
                 "'group-placeholder-member' is only used with groups = true",
             ),
             (
+                vec![setting("nested-groups", SettingValue::Boolean(true))],
+                "'nested-groups' is only used with groups = true",
+            ),
+            (
+                vec![text("user-dn-template", "{uid}=x,{base-dn}")],
+                "must stand in an attribute value",
+            ),
+            (
                 vec![groups_on(), text("group-member-attribute", "")],
                 "'group-member-attribute'",
             ),
@@ -809,6 +837,7 @@ mod tests {
         );
         assert_eq!(groups.member, "member");
         assert_eq!(groups.placeholder, None);
+        assert!(!groups.nested, "groups hold users only unless asked");
         assert_eq!(
             groups
                 .scope
@@ -832,6 +861,7 @@ mod tests {
                     text("group-naming-attribute", "ou"),
                     text("group-dn-template", "ou={ou},{base-dn}"),
                     text("group-placeholder-member", "cn=nobody, dc=example,dc=org"),
+                    setting("nested-groups", SettingValue::Boolean(true)),
                 ],
             ]
             .concat(),
@@ -840,6 +870,7 @@ mod tests {
         .groups
         .unwrap();
         assert_eq!(unique.member, "uniqueMember");
+        assert!(unique.nested);
         assert_eq!(
             unique.scope.base_dn.to_string(),
             "ou=groups,dc=example,dc=org"

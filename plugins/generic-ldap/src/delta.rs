@@ -8,7 +8,7 @@
 //!   not change). A changed entry is a user when it is one (under the base DN, matching
 //!   the user filter), else a group when groups are configured and it is one: a change
 //!   of a group's members made in the directory comes back as the group read again, with
-//!   all its members. Writes to entries that are neither are skipped; an entry that was
+//!   all its members (groups among them when groups nest). Writes to entries that are neither are skipped; an entry that was
 //!   under a type's base and is no longer of any type (moved out, filter no longer true)
 //!   is reported deleted, as is a deleted entry, for each type whose base held it (the
 //!   log does not say which type it was; a delete of an anchor the host does not hold
@@ -46,7 +46,6 @@ use crate::directory::{present, search_request};
 use crate::dn::Dn;
 use crate::entries::{canonical_dn, find, find_at};
 use crate::filter;
-use crate::schema::USER;
 use crate::session::{Context, Kind};
 use ferry_connector::types::{Datetime, DeltaEntry, DeltaPage, Error, Object, ObjectRef};
 
@@ -359,7 +358,7 @@ impl Reader<'_> {
             Anchor::Dn => canonical_dn(&change.dn).ok(),
         };
         if matches!(change.kind, ChangeKind::Delete | ChangeKind::Rename) {
-            context.users.forget(&change.dn);
+            context.references.forget(&change.dn);
         }
         if change.kind == ChangeKind::Delete {
             match old_anchor {
@@ -381,12 +380,13 @@ impl Reader<'_> {
         }
         match self.current(change)? {
             Some(object) => {
-                if object.object_type == USER
-                    && let Some(dn) = object
+                if let (Ok(kind), Some(dn)) = (
+                    context.kind(&object.object_type),
+                    object
                         .attribute(crate::schema::DN)
-                        .and_then(|dn| dn.first_string())
-                {
-                    context.users.note(dn, &object.anchor);
+                        .and_then(|dn| dn.first_string()),
+                ) {
+                    context.references.note(context, kind, dn, &object.anchor);
                 }
                 outcome.push(DeltaEntry::Upsert(object));
             }

@@ -15,8 +15,8 @@ pub fn connector_info() -> ConnectorInfo {
                       imports, delta imports from OpenLDAP's accesslog or modifyTimestamp, \
                       adds, modifies, renames and deletes, and disabling users through \
                       OpenLDAP's password policy lock or an attribute of your choice; groups \
-                      (groupOfNames, groupOfUniqueNames) changed member by member, and \
-                      managers, as references to users."
+                      (groupOfNames, groupOfUniqueNames, nested when configured) changed \
+                      member by member, and managers, as references."
             .to_owned(),
         parameters: parameters(),
         features: Features {
@@ -60,6 +60,7 @@ mod tests {
                 "group-naming-attribute",
                 "group-dn-template",
                 "group-placeholder-member",
+                "nested-groups",
                 "delta",
                 "accesslog-base",
                 "disable",

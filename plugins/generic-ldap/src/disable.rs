@@ -96,6 +96,7 @@ impl Disabling {
             required: false,
             read_only: false,
             secret: false,
+            reference_types: Vec::new(),
             description: Some(format!(
                 "Whether the user is enabled: false while '{}' holds '{}'. Computed by the \
                  connector from that attribute and written as it; not an LDAP attribute.",

@@ -1,7 +1,7 @@
 //! Directory entries as the connector reads them: attribute lookup by any spelling, the
 //! conversion of a user or group entry into the contract's object (typed by its schema,
 //! the anchor taken from `entryUUID` or the DN, `active` computed from the lock, DNs of
-//! users as their anchors), and finding an object by its anchor within its type's base
+//! the objects references point to as their anchors), and finding an object by its anchor within its type's base
 //! and filter.
 
 use ldap3_proto::proto::{LdapFilter, LdapSearchRequest, LdapSearchResultEntry, LdapSearchScope};
@@ -77,8 +77,8 @@ impl Entry {
 
     /// The entry as an object of `kind`: the anchor, `dn`, `active` when users can be
     /// disabled, and every attribute the type's schema knows, typed by it; reference
-    /// values are the anchors of the users whose DNs the entry holds (DNs of no user are
-    /// left out). A value that does not fit its type is left out and logged, so that one
+    /// values are the anchors of the objects whose DNs the entry holds (DNs of no object
+    /// of the attribute's reference types are left out). A value that does not fit its type is left out and logged, so that one
     /// odd value does not stop an import.
     pub fn to_object(&self, context: &Context, kind: Kind) -> Result<Object, Error> {
         let schema = kind.schema;
@@ -129,7 +129,7 @@ impl Entry {
         values
     }
 
-    /// The anchors of the users whose DNs `info` holds; at most one when it is
+    /// The anchors of the objects whose DNs `info` holds; at most one when it is
     /// single-valued.
     fn references(
         &self,
@@ -142,11 +142,16 @@ impl Entry {
             let Ok(dn) = std::str::from_utf8(bytes) else {
                 continue;
             };
-            match context.users.anchor_of(context, dn)? {
+            match context
+                .references
+                .anchor_of(context, dn, &info.reference_types)?
+            {
                 Some(anchor) => values.push(Value::Reference(anchor)),
                 None => context.directory.log().debug(&format!(
-                    "'{}': '{}' holds '{dn}', which is no user; left out",
-                    self.dn, info.name
+                    "'{}': '{}' holds '{dn}', which is no {}; left out",
+                    self.dn,
+                    info.name,
+                    info.reference_types.join(" or ")
                 )),
             }
             if !info.multi_valued && !values.is_empty() {

@@ -1,21 +1,33 @@
 //! Exports: each change on its own, in order, one result per change; a failed change does
 //! not stop the others. Every write is checked against its object type's schema first
 //! (unknown and read-only attributes are the IdP's mistake, not the server's), reference
-//! values (a group's members, a user's manager) are written as the users' DNs, and every
+//! values (a group's members, a user's manager) are written as the DNs of the objects
+//! they name (users, and groups when groups nest), and every
 //! change that leaves an object returns it as read back from the server by its anchor —
 //! except a change of a group's members alone, which returns nothing so the host applies
 //! it to its copy: a group of 50,000 is neither read nor rewritten.
 //!
 //! * add: the DN from the type's template, `objectClass` from the configuration, the
-//!   given attributes (`userPassword` as given: the initial password), the lock when
-//!   `active` is false, and for a group without members the placeholder member when the
-//!   group class needs one;
+//!   given attributes (`userPassword` as given: the initial password), the values of the
+//!   DN's RDN when the add does not carry them (LDAP requires an entry to hold them: with
+//!   `cn={givenName} {sn}` the entry gets that `cn` too), the lock when `active` is
+//!   false, and for a group without members the placeholder member when the group class
+//!   needs one;
 //! * update: one modify (replace / add values / delete values; clear is a replace with no
 //!   values, which removes the attribute whether or not it is there). Changes of `active`
 //!   become the one modification of the lock attribute that leaves the user in the state
-//!   they end in (clear: enabled), none when the user is in it already. When the update
-//!   takes away the value an RDN is made of, the entry is first renamed (modrdn) to the
-//!   new value, then modified. A group's members change by modifies that add or delete
+//!   they end in (clear: enabled), none when the user is in it already. A new password
+//!   (`userPassword`, secret) is a replace like any other and never appears in a message.
+//!   When the update changes an attribute the type's DN template is built from, and the
+//!   entry has the template's shape, the template is expanded again with the values the
+//!   update leaves (keeping the current DN when some choice of several values still makes
+//!   it): a new leaf RDN, recomputed whole (`cn={givenName} {sn}` from the new names, every
+//!   AVA of `uid={uid}+employeeNumber={employeeNumber}`), and a new parent
+//!   (`ou={departmentNumber}`) become one modrdn with newSuperior, before the modify; a
+//!   new parent that does not exist is refused before anything is written. An entry named
+//!   otherwise keeps its parent and is renamed only when the update takes away the value
+//!   its RDN holds. Either way the entry keeps its RDN's values: a replace that leaves
+//!   them out keeps them. A group's members change by modifies that add or delete
 //!   exactly the values given, idempotently: adding a member already there or removing
 //!   one that is not is no error;
 //! * rename: modrdn to the new name, a full DN (or a lone RDN, kept under the same parent);
@@ -27,8 +39,8 @@ use ldap3_proto::proto::{
 };
 
 use ferry_connector::types::{
-    AddChange, Attribute, AttributeChange, Error, Object, ObjectRef, RenameChange, UpdateChange,
-    Value, ValueType,
+    AddChange, Attribute, AttributeChange, Error, ErrorKind, Object, ObjectRef, RenameChange,
+    UpdateChange, Value, ValueType,
 };
 
 use crate::client::LdapError;
@@ -37,7 +49,7 @@ use crate::directory::{present, search_request};
 use crate::disable;
 use crate::dn::{Ava, Dn, Rdn};
 use crate::entries::{Entry, find};
-use crate::schema::{AttributeInfo, Members, NO_ATTRIBUTES, OBJECT_CLASS, USER};
+use crate::schema::{AttributeInfo, Members, NO_ATTRIBUTES, OBJECT_CLASS};
 use crate::session::{Context, Kind};
 use crate::values::{as_text, to_ldap};
 
@@ -92,9 +104,7 @@ pub fn delete(context: &Context, target_ref: &ObjectRef) -> Result<(), Error> {
         .write(&format!("deleting '{}'", entry.dn), |client| {
             client.delete(entry.dn.clone())
         })?;
-    if kind.scope.object_type == USER {
-        context.users.forget(&entry.dn);
-    }
+    context.references.forget(&entry.dn);
     Ok(())
 }
 
@@ -140,7 +150,7 @@ enum Unknown {
 }
 
 /// The bytes the directory stores for `values` of `info`: a reference's anchor becomes
-/// the DN of the user it names.
+/// the DN of the object it names.
 fn ldap_values(
     context: &Context,
     info: &AttributeInfo,
@@ -155,13 +165,16 @@ fn ldap_values(
         .map(|value| match value {
             Value::Reference(anchor) | Value::String(anchor) => Ok(anchor.as_str()),
             _ => Err(Error::invalid_input(format!(
-                "'{}' holds references to users: their anchors",
-                info.name
+                "'{}' holds references to {}s: their anchors",
+                info.name,
+                info.reference_types.join(" or ")
             ))
             .attribute(&info.name)),
         })
         .collect::<Result<Vec<&str>, Error>>()?;
-    let dns = context.users.dns_of(context, &anchors)?;
+    let dns = context
+        .references
+        .dns_of(context, &anchors, &info.reference_types)?;
     let mut written = Vec::with_capacity(anchors.len());
     for anchor in anchors {
         match dns.get(anchor) {
@@ -169,9 +182,9 @@ fn ldap_values(
             None if unknown == Unknown::Skipped => {}
             None => {
                 return Err(Error::invalid_input(format!(
-                    "'{}': there is no user '{anchor}' under '{}' matching the user filter",
+                    "'{}': there is no {} '{anchor}' (under its base DN, matching its filter)",
                     info.name,
-                    context.user_kind().scope.base_dn
+                    info.reference_types.join(" or ")
                 ))
                 .attribute(&info.name));
             }
@@ -231,21 +244,18 @@ fn add_entry(context: &Context, kind: Kind, attributes: &[Attribute]) -> Result<
     if let Some(disabling) = kind.schema.disabling().filter(|_| !active) {
         disabling.disable_new(&mut written);
     }
-    let dn = scope
+    let named = scope
         .dn_template
-        .expand(&scope.base_dn.to_string(), |name| {
+        .name(&scope.base_dn.to_string(), None, |name| {
             attributes
                 .iter()
-                .find(|attribute| {
-                    kind.schema
-                        .attribute(&attribute.name)
-                        .zip(kind.schema.attribute(name))
-                        .is_some_and(|(given, wanted)| given.name == wanted.name)
-                })
-                .and_then(|attribute| attribute.values.first())
-                .and_then(as_text)
+                .find(|attribute| canonical(kind, &attribute.name) == canonical(kind, name))
+                .map(|attribute| attribute.values.iter().filter_map(as_text).collect())
+                .unwrap_or_default()
         })
-        .map_err(Error::invalid_input)?;
+        .map_err(|why| Error::invalid_input(format!("{why}, and the add has none")))?;
+    with_rdn_values(kind, &mut written, &named.rdns[0])?;
+    let dn = named.to_string();
     if let Some(members) = kind.schema.members().filter(|members| members.required)
         && !written
             .iter()
@@ -295,13 +305,51 @@ fn read_back(context: &Context, kind: Kind, anchor: &str) -> Result<Object, Erro
     remembered(context, kind, &entry)
 }
 
-/// `entry` as an object; a user's DN is noted in the session's index of users.
+/// `entry` as an object; its DN is noted in the session's index of references.
 fn remembered(context: &Context, kind: Kind, entry: &Entry) -> Result<Object, Error> {
     let object = entry.to_object(context, kind)?;
-    if kind.scope.object_type == USER {
-        context.users.note(&entry.dn, &object.anchor);
-    }
+    context
+        .references
+        .note(context, kind, &entry.dn, &object.anchor);
     Ok(object)
+}
+
+/// The name the schema of `kind` gives the attribute `name` (any alias or OID); `name`
+/// itself for an attribute it does not know.
+fn canonical(kind: Kind, name: &str) -> String {
+    kind.schema
+        .attribute(name)
+        .map_or_else(|| name.to_owned(), |info| info.name.clone())
+}
+
+/// Adds the values of `rdn` to the attributes of a new entry that lack them: LDAP
+/// requires an entry to hold its RDN's values. A single-valued attribute given another
+/// value is refused.
+fn with_rdn_values(kind: Kind, written: &mut Vec<LdapAttribute>, rdn: &Rdn) -> Result<(), Error> {
+    for ava in &rdn.avas {
+        let name = canonical(kind, &ava.attribute);
+        let value = ava.value.as_bytes().to_vec();
+        let multi_valued = kind
+            .schema
+            .attribute(&name)
+            .is_none_or(|info| info.multi_valued);
+        match written.iter_mut().find(|given| given.atype == name) {
+            Some(given) if given.vals.iter().any(|held| same_text(held, &ava.value)) => {}
+            Some(given) if multi_valued => given.vals.push(value),
+            Some(_) => {
+                return Err(Error::invalid_input(format!(
+                    "'{name}' is single-valued and the DN template names the entry by another \
+                     value of it"
+                ))
+                .attribute(&name));
+            }
+            None => written.push(LdapAttribute {
+                atype: name,
+                vals: vec![value],
+            }),
+        }
+    }
+    Ok(())
 }
 
 /// The object a change targets, with `attributes`.
@@ -368,47 +416,22 @@ fn modify_entry(
         modifications.extend(disabling.modification(entry, active));
     }
     let current = parse_dn(&entry.dn)?;
-    let mut dn = entry.dn.clone();
-    if let Some(new_rdn) = renamed_rdn(kind, entry, &current, &modifications)? {
-        if context.config.anchor == Anchor::Dn {
-            return Err(Error::unsupported(format!(
-                "the update changes the RDN of '{dn}', which would change its anchor \
-                 (anchor = \"dn\")"
-            )));
-        }
-        let new_dn = current.parent().child(new_rdn.clone()).to_string();
-        let request = LdapModifyDNRequest {
-            dn: dn.clone(),
-            newrdn: new_rdn.to_string(),
-            deleteoldrdn: true,
-            new_superior: None,
-        };
-        context
-            .directory
-            .write(&format!("renaming '{dn}' to '{new_rdn}'"), |client| {
-                client.modify_dn(request.clone())
-            })?;
-        if kind.scope.object_type == USER {
-            context.users.forget(&dn);
-        }
-        // The modrdn removed the old RDN values: removing them again would fail.
-        for modification in &mut modifications {
-            if modification.operation == LdapModifyType::Delete {
-                modification.modification.vals.retain(|value| {
-                    !current.rdns[0].avas.iter().any(|ava| {
-                        ava.attribute
-                            .eq_ignore_ascii_case(&modification.modification.atype)
-                            && same_text(value, &ava.value)
-                    })
-                });
+    let named = match new_name(kind, entry, &current, &modifications)? {
+        Some(new_dn) => {
+            if context.config.anchor == Anchor::Dn {
+                return Err(Error::unsupported(format!(
+                    "the update changes the DN of '{}', which would change its anchor \
+                     (anchor = \"dn\")",
+                    entry.dn
+                )));
             }
+            move_entry(context, &entry.dn, &current, &new_dn)?;
+            new_dn
         }
-        modifications.retain(|modification| {
-            modification.operation != LdapModifyType::Delete
-                || !modification.modification.vals.is_empty()
-        });
-        dn = new_dn;
-    }
+        None => current.clone(),
+    };
+    fit_to_rdn(kind, &mut modifications, &current.rdns[0], &named.rdns[0]);
+    let dn = named.to_string();
     if !modifications.is_empty() {
         let request = LdapModifyRequest {
             dn: dn.clone(),
@@ -564,8 +587,116 @@ fn modify(
         })
 }
 
-/// The RDN the entry must take when the modifications remove a value its RDN is made of;
-/// none when the RDN survives them.
+/// Renames the entry at `dn` (now `current`) to `new_dn` with one modrdn, which moves
+/// it too (newSuperior) when the parent changes. A new parent that does not exist is
+/// refused before anything is written.
+fn move_entry(context: &Context, dn: &str, current: &Dn, new_dn: &Dn) -> Result<(), Error> {
+    let parent = new_dn.parent();
+    let moved = !parent.matches(&current.parent());
+    if moved && !exists(context, &parent)? {
+        return Err(Error::invalid_input(format!(
+            "cannot move '{dn}' to '{new_dn}': its new parent '{parent}' does not exist"
+        )));
+    }
+    let request = LdapModifyDNRequest {
+        dn: dn.to_owned(),
+        newrdn: new_dn.rdns[0].to_string(),
+        deleteoldrdn: true,
+        new_superior: moved.then(|| parent.to_string()),
+    };
+    context
+        .directory
+        .write(&format!("renaming '{dn}' to '{new_dn}'"), |client| {
+            client.modify_dn(request.clone())
+        })?;
+    context.references.forget(dn);
+    Ok(())
+}
+
+/// Whether the entry `dn` exists.
+fn exists(context: &Context, dn: &Dn) -> Result<bool, Error> {
+    let request = search_request(
+        &dn.to_string(),
+        LdapSearchScope::Base,
+        present(OBJECT_CLASS),
+        &[NO_ATTRIBUTES],
+    );
+    match context
+        .directory
+        .search(&format!("reading '{dn}'"), &request)
+    {
+        Ok(found) => Ok(!found.is_empty()),
+        Err(error) if error.kind == ErrorKind::NotFound => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
+/// The DN the entry must take after `modifications`; none when its name stays. An
+/// entry of the template's shape is named by the template from the values the
+/// modifications leave, when they change an attribute it is built from; an entry named
+/// otherwise keeps its parent and takes a new RDN when they remove a value it holds.
+fn new_name(
+    kind: Kind,
+    entry: &Entry,
+    current: &Dn,
+    modifications: &[LdapModify],
+) -> Result<Option<Dn>, Error> {
+    let template = &kind.scope.dn_template;
+    let base = kind.scope.base_dn.to_string();
+    if !template.fits(&base, current) {
+        return Ok(renamed_rdn(kind, entry, current, modifications)?
+            .map(|rdn| current.parent().child(rdn)));
+    }
+    let touched = template.attributes().any(|name| {
+        let name = canonical(kind, name);
+        modifications
+            .iter()
+            .any(|modification| modification.modification.atype == name)
+    });
+    if !touched {
+        return Ok(None);
+    }
+    let wanted = template
+        .name(&base, Some(current), |name| {
+            after(kind, entry, name, modifications)
+                .into_iter()
+                .filter_map(|value| String::from_utf8(value).ok())
+                .collect()
+        })
+        .map_err(|why| {
+            Error::invalid_input(format!(
+                "the update leaves '{}' without a name: {why}",
+                entry.dn
+            ))
+        })?;
+    Ok((!wanted.matches(current)).then_some(wanted))
+}
+
+/// The values of the attribute `name` of `entry` once `modifications` are applied.
+fn after(kind: Kind, entry: &Entry, name: &str, modifications: &[LdapModify]) -> Vec<Vec<u8>> {
+    let name = canonical(kind, name);
+    let mut values: Vec<Vec<u8>> = entry.values(&name).to_vec();
+    for modification in modifications
+        .iter()
+        .filter(|modification| modification.modification.atype == name)
+    {
+        let given = &modification.modification.vals;
+        match modification.operation {
+            LdapModifyType::Replace => values = given.clone(),
+            LdapModifyType::Add => values.extend(given.iter().cloned()),
+            LdapModifyType::Delete => values.retain(|value| {
+                !given.iter().any(|removed| {
+                    std::str::from_utf8(removed).is_ok_and(|text| same_text(value, text))
+                })
+            }),
+            LdapModifyType::Increment => {}
+        }
+    }
+    values
+}
+
+/// The RDN an entry named otherwise than by its template must take when the
+/// modifications remove a value its RDN is made of; none when the RDN survives them.
 fn renamed_rdn(
     kind: Kind,
     entry: &Entry,
@@ -578,48 +709,22 @@ fn renamed_rdn(
     let mut renamed = false;
     let mut avas = Vec::with_capacity(rdn.avas.len());
     for ava in &rdn.avas {
-        let canonical = kind
-            .schema
-            .attribute(&ava.attribute)
-            .map_or(ava.attribute.as_str(), |info| info.name.as_str());
-        let touching: Vec<&LdapModify> = modifications
-            .iter()
-            .filter(|modification| modification.modification.atype == canonical)
-            .collect();
-        if touching.is_empty() {
-            avas.push(ava.clone());
-            continue;
-        }
-        let mut values: Vec<Vec<u8>> = entry.values(canonical).to_vec();
-        for modification in touching {
-            let given = &modification.modification.vals;
-            match modification.operation {
-                LdapModifyType::Replace => values = given.clone(),
-                LdapModifyType::Add => values.extend(given.iter().cloned()),
-                LdapModifyType::Delete => values.retain(|value| {
-                    !given.iter().any(|removed| {
-                        std::str::from_utf8(removed).is_ok_and(|text| same_text(value, text))
-                    })
-                }),
-                LdapModifyType::Increment => {}
-            }
-        }
+        let values = after(kind, entry, &ava.attribute, modifications);
         if values.iter().any(|value| same_text(value, &ava.value)) {
             avas.push(ava.clone());
             continue;
         }
+        let name = canonical(kind, &ava.attribute);
         let Some(first) = values.first() else {
             return Err(Error::invalid_input(format!(
-                "'{canonical}' names the entry '{}'; it cannot be removed",
+                "'{name}' names the entry '{}'; it cannot be removed",
                 entry.dn
             ))
-            .attribute(canonical));
+            .attribute(&name));
         };
         let value = String::from_utf8(first.clone()).map_err(|_| {
-            Error::invalid_input(format!(
-                "a new '{canonical}' that names an entry must be text"
-            ))
-            .attribute(canonical)
+            Error::invalid_input(format!("a new '{name}' that names an entry must be text"))
+                .attribute(&name)
         })?;
         renamed = true;
         avas.push(Ava {
@@ -628,6 +733,48 @@ fn renamed_rdn(
         });
     }
     Ok(renamed.then_some(Rdn { avas }))
+}
+
+/// Fits `modifications` to the entry's name after its rename from `old` to `new` (the
+/// same RDN when it was not renamed): the modrdn removed the old RDN's values, so removing
+/// them again would fail, and the entry must keep the new RDN's values, so a removal of
+/// one is dropped and a replace leaving one out keeps it.
+fn fit_to_rdn(kind: Kind, modifications: &mut Vec<LdapModify>, old: &Rdn, new: &Rdn) {
+    for modification in modifications.iter_mut() {
+        let name = &modification.modification.atype;
+        let names_it = |ava: &&Ava| canonical(kind, &ava.attribute) == *name;
+        match modification.operation {
+            LdapModifyType::Delete => {
+                let kept: Vec<&Ava> = old.avas.iter().chain(&new.avas).filter(names_it).collect();
+                modification
+                    .modification
+                    .vals
+                    .retain(|value| !kept.iter().any(|ava| same_text(value, &ava.value)));
+            }
+            LdapModifyType::Replace => {
+                let missing: Vec<Vec<u8>> = new
+                    .avas
+                    .iter()
+                    .filter(names_it)
+                    .filter(|ava| {
+                        !modification
+                            .modification
+                            .vals
+                            .iter()
+                            .any(|value| same_text(value, &ava.value))
+                    })
+                    .map(|ava| ava.value.as_bytes().to_vec())
+                    .collect();
+                modification.modification.vals.extend(missing);
+            }
+            LdapModifyType::Add | LdapModifyType::Increment => {}
+        }
+    }
+    // A delete left with no values would remove every value.
+    modifications.retain(|modification| {
+        modification.operation != LdapModifyType::Delete
+            || !modification.modification.vals.is_empty()
+    });
 }
 
 /// Whether a stored value is the text `text`, compared without regard to case as the
@@ -655,25 +802,13 @@ fn rename_entry(context: &Context, kind: Kind, rename: &RenameChange) -> Result<
         1 => (wanted.rdns[0].clone(), current.parent()),
         _ => (wanted.rdns[0].clone(), wanted.parent()),
     };
-    let new_dn = new_parent.child(new_rdn.clone());
+    let new_dn = new_parent.child(new_rdn);
     if !new_dn.is_within(&kind.scope.base_dn) {
         return Err(Error::invalid_input(format!(
             "'{new_dn}' is not under the base DN '{}'",
             kind.scope.base_dn
         )));
     }
-    let request = LdapModifyDNRequest {
-        dn: entry.dn.clone(),
-        newrdn: new_rdn.to_string(),
-        deleteoldrdn: true,
-        new_superior: (!new_parent.matches(&current.parent())).then(|| new_parent.to_string()),
-    };
-    context.directory.write(
-        &format!("renaming '{}' to '{new_dn}'", entry.dn),
-        |client| client.modify_dn(request.clone()),
-    )?;
-    if kind.scope.object_type == USER {
-        context.users.forget(&entry.dn);
-    }
+    move_entry(context, &entry.dn, &current, &new_dn)?;
     read_back(context, kind, &rename.target.anchor)
 }

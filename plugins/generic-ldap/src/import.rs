@@ -2,9 +2,9 @@
 //! with its filter, one page of the paged-results control (RFC 2696) per call, the
 //! server's cookie and the object type being read carried in the cursor. The delta
 //! watermark is taken before the first entry is read, so changes made while the import
-//! runs are seen by the next delta import. The session's index of user DNs is dropped as
-//! the import begins, so the import translates references (members, managers) against
-//! the directory as it is.
+//! runs are seen by the next delta import. The session's index of DNs is dropped as the
+//! import begins, so the import translates references (members, managers) against the
+//! directory as it is.
 //!
 //! A cookie is only valid on the connection that received it. When the next page lands
 //! on another connection (the old one broke, or the host handed the call to another
@@ -33,7 +33,7 @@ pub fn full_import(
     let cursor = match cursor {
         Some(text) => ImportCursor::decode(text)?,
         None => {
-            context.users.reset();
+            context.references.reset();
             ImportCursor::new(Phase::Users, &[], 0, 0, watermark_now(context)?)
         }
     };

@@ -2,8 +2,9 @@
 //! the MUST and MAY attributes of the configured object classes and their superclasses,
 //! each typed from its LDAP syntax, plus the read-only `entryUUID` and `dn`, and the
 //! synthetic `active` when users can be disabled (see `disable.rs`). Attributes holding
-//! users' DNs (a group's members, a user's `manager`) are `reference`s to `user`: their
-//! values are user anchors, translated to and from DNs by `references.rs`. The same table
+//! DNs of other objects (a group's members, a user's `manager`) are `reference`s, to
+//! `user` (and to `group` too for the members of nested groups): their values are
+//! anchors, translated to and from DNs by `references.rs`. The same table
 //! types every value read and written, so imports and exports agree with what `schema`
 //! tells the host.
 
@@ -68,6 +69,8 @@ pub struct AttributeInfo {
     pub read_only: bool,
     /// A password: never cached or logged by the host.
     pub secret: bool,
+    /// For references: the object types a value may point to.
+    pub reference_types: Vec<&'static str>,
     /// The type's DESC.
     pub description: Option<String>,
 }
@@ -126,6 +129,7 @@ impl TypeSchema {
                 required: false,
                 read_only: true,
                 secret: false,
+                reference_types: Vec::new(),
                 description: Some("The entry's distinguished name.".to_owned()),
             },
             &[],
@@ -149,6 +153,7 @@ impl TypeSchema {
                     required,
                     read_only: false,
                     secret: false,
+                    reference_types: Vec::new(),
                     description: None,
                 },
                 &[],
@@ -174,35 +179,46 @@ impl TypeSchema {
             AttributeInfo {
                 name: canonical,
                 value_type,
-                multi_valued: !definition.single_value,
+                // A password is one value the IdP sets: the host never holds the secret's
+                // current values, so for a multi-valued attribute it would add the new
+                // password beside the old one instead of replacing it.
+                multi_valued: !definition.single_value && !secret,
                 // objectClass is written by the connector from the configuration.
                 required: required && !managed,
                 read_only: definition.no_user_modification || definition.operational || managed,
                 secret,
+                reference_types: Vec::new(),
                 description: definition.description.clone(),
             },
             &aliases,
         );
     }
 
-    /// Makes the attribute `name`, when the type has it, a reference to users (its values
-    /// are user DNs in the directory, anchors in the contract), single-valued unless
-    /// `multi_valued`. Returns it as it was before; none when the type has no such
-    /// attribute.
-    pub fn make_reference(&mut self, name: &str, multi_valued: bool) -> Option<AttributeInfo> {
+    /// Makes the attribute `name`, when the type has it, a reference to objects of
+    /// `types` (its values are their DNs in the directory, their anchors in the contract),
+    /// single-valued unless `multi_valued`. Returns it as it was before; none when the
+    /// type has no such attribute.
+    pub fn make_reference(
+        &mut self,
+        name: &str,
+        multi_valued: bool,
+        types: &[&'static str],
+    ) -> Option<AttributeInfo> {
         let index = *self.index.get(&name.to_lowercase())?;
         let info = &mut self.attributes[index];
         let before = info.clone();
         info.value_type = ValueType::Reference;
         info.multi_valued = multi_valued;
+        info.reference_types = types.to_vec();
         Some(before)
     }
 
-    /// Makes `name` the group's member attribute: a multi-valued reference to users, not
-    /// required of an add (an empty group gets the placeholder member or is refused).
-    pub fn set_members(&mut self, name: &str) -> Result<(), String> {
+    /// Makes `name` the group's member attribute: a multi-valued reference to objects of
+    /// `types` (users; groups too when groups nest), not required of an add (an empty
+    /// group gets the placeholder member or is refused).
+    pub fn set_members(&mut self, name: &str, types: &[&'static str]) -> Result<(), String> {
         let before = self
-            .make_reference(name, true)
+            .make_reference(name, true, types)
             .ok_or_else(|| format!("'{name}' is not an attribute of the group object class"))?;
         let index = self.index[&name.to_lowercase()];
         self.attributes[index].required = false;
@@ -319,11 +335,11 @@ impl TypeSchema {
                     required: info.required,
                     read_only: info.read_only,
                     secret: info.secret,
-                    reference_types: if info.value_type == ValueType::Reference {
-                        vec![USER.to_owned()]
-                    } else {
-                        Vec::new()
-                    },
+                    reference_types: info
+                        .reference_types
+                        .iter()
+                        .map(|name| (*name).to_owned())
+                        .collect(),
                     description: info.description.clone(),
                 })
                 .collect(),
@@ -398,7 +414,7 @@ mod tests {
             ValueType::Binary
         );
         let password = schema.attribute("userPassword").unwrap();
-        assert!(password.secret && !password.read_only);
+        assert!(password.secret && !password.read_only && !password.multi_valued);
         assert_eq!(password.value_type, ValueType::String);
         let classes = schema.attribute("objectClass").unwrap();
         assert!(classes.read_only && !classes.required);

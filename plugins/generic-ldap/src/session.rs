@@ -1,6 +1,6 @@
 //! A session: the checked configuration, the one connection to the directory, the
-//! object types read from the server's schema on first need, and the index of user DNs
-//! that reference values are translated through, with one method per call of the
+//! object types read from the server's schema on first need, and the index of DNs that
+//! reference values are translated through, with one method per call of the
 //! contract's `session` resource.
 
 use std::cell::RefCell;
@@ -22,7 +22,7 @@ use crate::disable::Disabling;
 use crate::entries::Entry;
 use crate::export;
 use crate::import::full_import;
-use crate::references::UserIndex;
+use crate::references::ReferenceIndex;
 use crate::schema::{
     DN_SYNTAX, GROUP, MANAGER, NAME_AND_OPTIONAL_UID_SYNTAX, NO_ATTRIBUTES, Schemas, TypeSchema,
     USER,
@@ -38,8 +38,8 @@ pub struct Context<'a> {
     pub config: &'a Config,
     /// The object types.
     pub schemas: &'a Schemas,
-    /// User DNs and anchors, for reference values.
-    pub users: &'a UserIndex,
+    /// The DNs and anchors of the objects references point to.
+    pub references: &'a ReferenceIndex,
 }
 
 /// One object type: where its entries live and what they hold.
@@ -67,6 +67,18 @@ impl<'a> Context<'a> {
             scope: &groups.scope,
             schema: self.schemas.group.as_ref()?,
         })
+    }
+
+    /// The object types references may point to: users, and groups when groups nest.
+    pub fn reference_kinds(&self) -> Vec<Kind<'a>> {
+        let mut kinds = vec![self.user_kind()];
+        kinds.extend(self.group_kind().filter(|_| {
+            self.config
+                .groups
+                .as_ref()
+                .is_some_and(|groups| groups.nested)
+        }));
+        kinds
     }
 
     /// Every object type, users first.
@@ -100,7 +112,7 @@ pub struct LdapSession {
     config: Config,
     directory: Directory,
     schemas: RefCell<Option<Rc<Schemas>>>,
-    users: UserIndex,
+    references: ReferenceIndex,
 }
 
 impl LdapSession {
@@ -116,7 +128,7 @@ impl LdapSession {
             config,
             directory,
             schemas: RefCell::new(None),
-            users: UserIndex::default(),
+            references: ReferenceIndex::default(),
         })
     }
 
@@ -125,7 +137,7 @@ impl LdapSession {
             directory: &self.directory,
             config: &self.config,
             schemas,
-            users: &self.users,
+            references: &self.references,
         }
     }
 
@@ -172,14 +184,19 @@ impl LdapSession {
             .attribute(MANAGER)
             .is_some_and(|definition| subschema.syntax_of(definition) == Some(DN_SYNTAX));
         if manager_is_dn {
-            user.make_reference(MANAGER, false);
+            user.make_reference(MANAGER, false, &[USER]);
         }
         let group = match &self.config.groups {
             None => None,
             Some(groups) => {
                 let mut group = TypeSchema::build(GROUP, &subschema, &groups.scope.object_classes)
                     .map_err(|why| Error::invalid_input(format!("'group-object-class': {why}")))?;
-                group.set_members(&groups.member).map_err(|why| {
+                let members: &[&'static str] = if groups.nested {
+                    &[USER, GROUP]
+                } else {
+                    &[USER]
+                };
+                group.set_members(&groups.member, members).map_err(|why| {
                     Error::invalid_input(format!("'group-member-attribute': {why}"))
                 })?;
                 let holds_dns = subschema

@@ -233,7 +233,9 @@ fn change_for(
     wanted: Vec<Value>,
 ) -> Option<AttributeChange> {
     let name = schema.name.clone();
-    if !schema.multi_valued {
+    // A secret's current values are never known (never cached), so a value-level diff
+    // against them would add a new password beside the old one: a secret is replaced.
+    if !schema.multi_valued || schema.secret {
         return match wanted.is_empty() {
             true if have.is_empty() => None,
             true => Some(AttributeChange::Clear(name)),
@@ -283,7 +285,7 @@ mod tests {
     use super::super::render::Meta;
     use super::super::tests::mapping;
     use super::*;
-    use crate::runtime::bindings::types::Object;
+    use crate::runtime::bindings::types::{Object, ValueType};
     use crate::scim::patch::{apply_patch, parse_patch};
     use crate::scim::schema::ENTERPRISE_USER_SCHEMA;
 
@@ -467,6 +469,21 @@ mod tests {
                 .iter()
                 .all(|c| c.name() != "user_name"),
             "a PUT that leaves the key out does not clear it"
+        );
+    }
+
+    #[test]
+    fn a_multi_valued_secret_is_replaced_not_added_to() {
+        let mut schema = super::super::tests::attr("userPassword", ValueType::String);
+        schema.multi_valued = true;
+        schema.secret = true;
+        let wanted = vec![Value::String("New-Pa55!".into())];
+        assert_eq!(
+            change_for(&schema, &[], wanted.clone()),
+            Some(AttributeChange::Replace(Attribute {
+                name: "userPassword".into(),
+                values: wanted
+            }))
         );
     }
 

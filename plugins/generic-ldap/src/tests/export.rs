@@ -399,3 +399,43 @@ fn reads_one_user_by_its_anchor() {
     });
     assert_eq!(wrong_type.unwrap_err().kind, ErrorKind::InvalidInput);
 }
+
+#[test]
+fn a_new_password_replaces_the_old_one_and_is_never_logged() {
+    let fixture = Fixture::new();
+    let connector = fixture.connector();
+    let alice = add_alice(&connector);
+    let dn = format!("uid=alice,{}", fixture.ou);
+    assert_eq!(fixture.bind(&dn, "initial-Secret1"), Some(0));
+    let schema = connector.schema().unwrap();
+    let password = schema.object_types[0]
+        .attributes
+        .iter()
+        .find(|attribute| attribute.name == "userPassword")
+        .unwrap();
+    assert!(
+        password.secret && !password.multi_valued,
+        "one password, so a host sets it by replace: {password:?}"
+    );
+
+    let changed = export_one(
+        &connector,
+        update(
+            &alice.anchor,
+            vec![AttributeChange::Replace(attribute(
+                "userPassword",
+                &["changed-Secret2"],
+            ))],
+        ),
+    )
+    .unwrap()
+    .unwrap();
+    assert!(
+        texts(&changed, "userPassword").is_empty(),
+        "never read back"
+    );
+    assert_eq!(fixture.bind(&dn, "changed-Secret2"), Some(0));
+    assert_eq!(fixture.bind(&dn, "initial-Secret1"), Some(49));
+    assert!(!fixture.log.contains("changed-Secret2"));
+    assert!(!fixture.log.contains("initial-Secret1"));
+}

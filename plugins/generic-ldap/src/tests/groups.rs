@@ -17,7 +17,7 @@ use super::{Fixture, add, attribute, export_one, full_import_watermark, texts, u
 use crate::cursor::{ImportCursor, Phase};
 use crate::session::LdapSession;
 
-fn groups_on() -> (&'static str, SettingValue) {
+pub(super) fn groups_on() -> (&'static str, SettingValue) {
     ("groups", SettingValue::Boolean(true))
 }
 
@@ -29,7 +29,7 @@ fn placeholder(fixture: &Fixture) -> (&'static str, SettingValue) {
 }
 
 /// References to these anchors.
-fn references(name: &str, anchors: &[&str]) -> Attribute {
+pub(super) fn references(name: &str, anchors: &[&str]) -> Attribute {
     Attribute {
         name: name.to_owned(),
         values: anchors
@@ -40,7 +40,7 @@ fn references(name: &str, anchors: &[&str]) -> Attribute {
 }
 
 /// The anchors an object's reference attribute holds, sorted.
-fn anchors(object: &Object, name: &str) -> Vec<String> {
+pub(super) fn anchors(object: &Object, name: &str) -> Vec<String> {
     let mut found: Vec<String> = object
         .attribute(name)
         .map(|attribute| {
@@ -58,27 +58,27 @@ fn anchors(object: &Object, name: &str) -> Vec<String> {
     found
 }
 
-fn sorted(values: &[&str]) -> Vec<String> {
+pub(super) fn sorted(values: &[&str]) -> Vec<String> {
     let mut values: Vec<String> = values.iter().map(|value| value.to_string()).collect();
     values.sort();
     values
 }
 
 /// DNs lower-cased and sorted, as `member_dns` gives them.
-fn lower(dns: &[&str]) -> Vec<String> {
+pub(super) fn lower(dns: &[&str]) -> Vec<String> {
     let mut dns: Vec<String> = dns.iter().map(|dn| dn.to_lowercase()).collect();
     dns.sort();
     dns
 }
 
-fn group(anchor: &str) -> ObjectRef {
+pub(super) fn group(anchor: &str) -> ObjectRef {
     ObjectRef {
         object_type: "group".into(),
         anchor: anchor.into(),
     }
 }
 
-fn add_group(cn: &str, members: &[&str]) -> Change {
+pub(super) fn add_group(cn: &str, members: &[&str]) -> Change {
     let mut attributes = vec![attribute("cn", &[cn])];
     if !members.is_empty() {
         attributes.push(references("member", members));
@@ -89,21 +89,21 @@ fn add_group(cn: &str, members: &[&str]) -> Change {
     })
 }
 
-fn update_group(anchor: &str, changes: Vec<AttributeChange>) -> Change {
+pub(super) fn update_group(anchor: &str, changes: Vec<AttributeChange>) -> Change {
     Change::Update(UpdateChange {
         target: group(anchor),
         changes,
     })
 }
 
-fn add_members(anchor: &str, members: &[&str]) -> Change {
+pub(super) fn add_members(anchor: &str, members: &[&str]) -> Change {
     update_group(
         anchor,
         vec![AttributeChange::AddValues(references("member", members))],
     )
 }
 
-fn remove_members(anchor: &str, members: &[&str]) -> Change {
+pub(super) fn remove_members(anchor: &str, members: &[&str]) -> Change {
     update_group(
         anchor,
         vec![AttributeChange::RemoveValues(references("member", members))],
@@ -111,7 +111,7 @@ fn remove_members(anchor: &str, members: &[&str]) -> Change {
 }
 
 /// Adds a user through the connector; its anchor and DN.
-fn add_user(connector: &LdapSession, fixture: &Fixture, uid: &str) -> (String, String) {
+pub(super) fn add_user(connector: &LdapSession, fixture: &Fixture, uid: &str) -> (String, String) {
     let user = export_one(
         connector,
         add(&[("uid", &[uid]), ("cn", &[uid]), ("sn", &[uid])]),
@@ -122,7 +122,7 @@ fn add_user(connector: &LdapSession, fixture: &Fixture, uid: &str) -> (String, S
 }
 
 /// The member DNs of the entry at `dn`, lower-cased and sorted.
-fn member_dns(fixture: &Fixture, dn: &str) -> Vec<String> {
+pub(super) fn member_dns(fixture: &Fixture, dn: &str) -> Vec<String> {
     let mut members: Vec<String> = fixture
         .read(dn, "member")
         .expect("the group exists")
@@ -135,7 +135,7 @@ fn member_dns(fixture: &Fixture, dn: &str) -> Vec<String> {
 
 /// The `member` modifications of the last modify of `dn` the accesslog recorded, e.g.
 /// `["member:+ uid=a,…"]`.
-fn last_member_modification(fixture: &Fixture, dn: &str) -> Vec<String> {
+pub(super) fn last_member_modification(fixture: &Fixture, dn: &str) -> Vec<String> {
     let ldif = fixture.slapd.ldapsearch(
         "cn=accesslog",
         &format!("(&(reqType=modify)(reqDN={dn}))"),

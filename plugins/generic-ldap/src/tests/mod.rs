@@ -10,6 +10,8 @@ mod disable;
 mod export;
 mod groups;
 mod import;
+mod naming;
+mod nested;
 
 use ferry_connector::testing::{self, MemoryLog, TcpNetwork};
 use ferry_connector::types::{
