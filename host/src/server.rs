@@ -145,7 +145,7 @@ fn build_app(config: &LoadedConfig, catalog: &Catalog, name: &str) -> Result<App
         pool,
         app.import.clone(),
         UsersConfig {
-            object_type: users.map(|u| u.object_type.clone()),
+            object_type: users.and_then(|u| u.object_type.clone()),
             default_mapping: users.is_none_or(|u| u.default_mapping),
             attributes: users.map(|u| u.attributes.clone()).unwrap_or_default(),
         },

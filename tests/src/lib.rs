@@ -5,6 +5,7 @@
 //! The binary and the components come from `cargo xtask test` (`FERRY_BIN`,
 //! `FERRY_PLUGIN_DIR`); without them the tests fail with a message saying so.
 
+pub mod lifecycle;
 pub mod scim;
 pub mod targets;
 

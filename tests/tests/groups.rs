@@ -2,10 +2,12 @@
 //! and a real PostgreSQL database: a group table plus a membership table whose rows link
 //! groups to users, every shape of membership change Entra ID and Okta send checked in
 //! the target's own rows; a group of 50,000 members gaining and losing members one
-//! request at a time; and a manager foreign key and an operator's password statement.
+//! request at a time; a manager foreign key and an operator's password statement; and
+//! the Entra-like lifecycle of [`ferry_e2e::lifecycle`] on people keyed by login name.
 
 use std::time::Instant;
 
+use ferry_e2e::lifecycle::{Inspect, entra_lifecycle};
 use ferry_e2e::scim::{encode, entra_user, find, patch_op};
 use ferry_e2e::targets::{Target, config};
 use ferry_e2e::{Ferry, ScimClient, eventually, ferry_command, sql_plugin_folder};
@@ -627,4 +629,165 @@ async fn direct_membership_changes_arrive_on_sqlite() {
 async fn direct_membership_changes_arrive_on_postgres() {
     let dir = tempfile::tempdir().unwrap();
     direct_membership_sequence(Target::postgres().await, dir.path()).await;
+}
+
+/// People keyed by their login name (a natural key: a rename moves the row), their
+/// e-mail addresses in a child table, a manager foreign key, teams and a membership
+/// table; the foreign keys follow a moved key (`ON UPDATE CASCADE`).
+fn people_ddl(target: &Target) -> String {
+    let (active, serial, big) = if target.is_sqlite() {
+        (
+            "INTEGER NOT NULL DEFAULT 1",
+            "INTEGER PRIMARY KEY AUTOINCREMENT",
+            "INTEGER",
+        )
+    } else {
+        (
+            "BOOLEAN NOT NULL DEFAULT TRUE",
+            "BIGSERIAL PRIMARY KEY",
+            "BIGINT",
+        )
+    };
+    format!(
+        "CREATE TABLE people (login TEXT PRIMARY KEY, external_id TEXT, active {active}, \
+             display_name TEXT, given_name TEXT, family_name TEXT, \
+             manager_login TEXT REFERENCES people (login) ON UPDATE CASCADE ON DELETE SET NULL, \
+             password_hash TEXT);
+         CREATE TABLE person_emails (login TEXT NOT NULL REFERENCES people (login) \
+             ON UPDATE CASCADE ON DELETE CASCADE, email TEXT NOT NULL);
+         CREATE TABLE teams (id {serial}, display_name TEXT NOT NULL);
+         CREATE TABLE team_members (team_id {big} NOT NULL REFERENCES teams (id) ON DELETE CASCADE, \
+             login TEXT NOT NULL REFERENCES people (login) ON UPDATE CASCADE ON DELETE CASCADE, \
+             PRIMARY KEY (team_id, login));"
+    )
+}
+
+/// The people app: userName is the key column; passwords through a statement that
+/// stores their hex (as [`manager_and_password`]'s do).
+fn people_config(plugins: &std::path::Path, target: &Target) -> String {
+    let hex = if target.is_sqlite() {
+        "hex(:password)"
+    } else {
+        "upper(encode(convert_to(:password, 'UTF8'), 'hex'))"
+    };
+    format!(
+        r#"{server}
+[apps.hr]
+plugin = "generic-sql"
+token = {{ file = "token" }}
+
+[apps.hr.database]
+url = "{url}"
+
+[apps.hr.users.attributes]
+userName = "login"
+emails = "emails"
+"{ENTERPRISE}:manager" = "manager_login"
+
+[[apps.hr.settings.object-types]]
+name = "user"
+table = "people"
+anchor = "login"
+exclude = ["password_hash"]
+references = {{ manager_login = "user" }}
+[[apps.hr.settings.object-types.multi-valued]]
+attribute = "emails"
+table = "person_emails"
+key = "login"
+value = "email"
+[apps.hr.settings.object-types.statements]
+password = "UPDATE people SET password_hash = {hex} WHERE login = :login"
+
+[[apps.hr.settings.object-types]]
+name = "group"
+table = "teams"
+anchor = "id"
+[[apps.hr.settings.object-types.multi-valued]]
+attribute = "members"
+table = "team_members"
+key = "team_id"
+value = "login"
+reference = "user"
+"#,
+        server = ferry_e2e::server_section(plugins),
+        url = target.url(),
+    )
+}
+
+/// The people tables, read as the lifecycle checks them.
+struct People<'t>(&'t Target);
+
+/// `text` as an SQL string literal (test names only; quotes doubled all the same).
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+impl Inspect for People<'_> {
+    async fn has_user(&self, user_name: &str) -> bool {
+        let sql = format!(
+            "SELECT login FROM people WHERE login = {}",
+            literal(user_name)
+        );
+        !self.0.texts(&sql).await.is_empty()
+    }
+
+    async fn emails(&self, user_name: &str) -> Vec<String> {
+        let sql = format!(
+            "SELECT lower(email) FROM person_emails WHERE login = {} ORDER BY 1",
+            literal(user_name)
+        );
+        self.0.texts(&sql).await
+    }
+
+    async fn manager(&self, user_name: &str) -> Option<String> {
+        let sql = format!(
+            "SELECT manager_login FROM people WHERE login = {}",
+            literal(user_name)
+        );
+        self.0.texts(&sql).await.pop().filter(|m| !m.is_empty())
+    }
+
+    async fn password_is(&self, user_name: &str, password: &str) -> bool {
+        let sql = format!(
+            "SELECT password_hash FROM people WHERE login = {}",
+            literal(user_name)
+        );
+        self.0.texts(&sql).await.pop() == Some(hex(password))
+    }
+
+    async fn members(&self, group: &str) -> Vec<String> {
+        let sql = format!(
+            "SELECT lower(m.login) FROM team_members m JOIN teams t ON t.id = m.team_id \
+             WHERE t.display_name = {} ORDER BY 1",
+            literal(group)
+        );
+        self.0.texts(&sql).await
+    }
+
+    fn nests_groups(&self) -> bool {
+        false
+    }
+}
+
+async fn people_lifecycle(target: Target, dir: &std::path::Path) {
+    target.execute(&people_ddl(&target)).await;
+    let plugins = sql_plugin_folder(dir);
+    let mut ferry = Ferry::start(dir, &people_config(&plugins, &target));
+    let scim = ferry.ready("hr").await;
+    entra_lifecycle(&scim, &People(&target)).await;
+    let log = ferry.log();
+    assert!(!log.contains("Pa55"), "passwords never reach the log");
+    ferry.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn entra_lifecycle_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    people_lifecycle(Target::sqlite(dir.path()), dir.path()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn entra_lifecycle_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    people_lifecycle(Target::postgres().await, dir.path()).await;
 }

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use ferry_e2e::lifecycle::{Inspect, entra_lifecycle};
 use ferry_e2e::scim::{ENTERPRISE, encode, find};
 use ferry_e2e::{Ferry, eventually, ferry_command, plugin_folder_with, server_section};
 use ferry_test_support::{TempSlapd, shared_slapd};
@@ -755,5 +756,81 @@ async fn scim_groups_and_managers_land_in_the_directory() {
     assert_eq!(scim.get(&format!("/Groups/{gid}")).await.unwrap().0, 404);
     let (_, user) = scim.get(&format!("/Users/{cat}")).await.unwrap();
     assert!(user.get("groups").is_none(), "{user}");
+    ferry.stop();
+}
+
+/// The directory below one OU, read as the lifecycle checks it: users are
+/// `uid=NAME,OU`, groups `cn=NAME,OU`.
+struct Directory<'d> {
+    slapd: &'d TempSlapd,
+    ou: &'d str,
+}
+
+impl Directory<'_> {
+    fn user_dn(&self, user_name: &str) -> String {
+        format!("uid={user_name},{}", self.ou)
+    }
+
+    /// The value of a DN's first RDN (`ann` of `uid=ann,ou=…`), lower-cased.
+    fn name_of(dn: &str) -> String {
+        let rdn = dn.split(',').next().unwrap_or_default();
+        rdn.split_once('=').map_or(rdn, |(_, v)| v).to_lowercase()
+    }
+}
+
+impl Inspect for Directory<'_> {
+    async fn has_user(&self, user_name: &str) -> bool {
+        self.slapd.entry(&self.user_dn(user_name)).is_some()
+    }
+
+    async fn emails(&self, user_name: &str) -> Vec<String> {
+        values_at(self.slapd, &self.user_dn(user_name), "mail")
+    }
+
+    async fn manager(&self, user_name: &str) -> Option<String> {
+        values_at(self.slapd, &self.user_dn(user_name), "manager")
+            .first()
+            .map(|dn| Self::name_of(dn))
+    }
+
+    async fn password_is(&self, user_name: &str, password: &str) -> bool {
+        can_bind(self.slapd, &self.user_dn(user_name), password)
+    }
+
+    /// Members that are entries (not the placeholder an empty groupOfNames holds).
+    async fn members(&self, group: &str) -> Vec<String> {
+        let dn = format!("cn={group},{}", self.ou);
+        let mut names: Vec<String> = values_at(self.slapd, &dn, "member")
+            .iter()
+            .filter(|member| self.slapd.entry(member).is_some())
+            .map(|member| Self::name_of(member))
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn nests_groups(&self) -> bool {
+        true
+    }
+}
+
+/// The lifecycle of [`ferry_e2e::lifecycle`] on OpenLDAP with nested groups: every
+/// step checked in the entries (and by binds); renames and deletes carried into groups
+/// and managers by the directory's referential integrity.
+#[tokio::test(flavor = "multi_thread")]
+async fn entra_lifecycle_on_ldap() {
+    let (slapd, ou, dir, plugins) = fixture();
+    let app = dir_app(slapd, &ou)
+        + &format!(
+            "groups = true\nnested-groups = true\ngroup-placeholder-member = \"cn=nobody,{ou}\"\n\
+             [apps.dir.users.attributes]\nemails = \"mail\"\n"
+        );
+    let mut ferry = Ferry::start(dir.path(), &server_config(&plugins, &app));
+    let scim = ferry.ready("dir").await;
+    entra_lifecycle(&scim, &Directory { slapd, ou: &ou }).await;
+    assert!(
+        !ferry.log().contains("Pa55"),
+        "passwords never reach the log"
+    );
     ferry.stop();
 }

@@ -219,8 +219,8 @@ impl Default for ImportConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ResourceMappingConfig {
-    /// The connector's object type.
-    pub object_type: String,
+    /// The connector's object type. Default: the one named `user`, else the first.
+    pub object_type: Option<String>,
     /// Map SCIM attributes to connector attributes with matching names (userName to
     /// user_name, emails[type eq "work"].value to email, ...). Default true.
     #[serde(default = "yes")]

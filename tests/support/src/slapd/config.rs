@@ -17,6 +17,10 @@ pub(super) const ADMIN_PASSWORD: &str = "ferry-test-admin";
 /// entry itself is among the base entries added at start.
 pub(super) const POLICY_DN: &str = "cn=password-policy,dc=example,dc=org";
 
+/// What the refint overlay leaves in a group whose last member it removed (`member` is a
+/// MUST of groupOfNames); no entry has this DN, so readers drop it as a dangling member.
+const REFINT_NOTHING: &str = "cn=refint-nobody,dc=example,dc=org";
+
 /// The map size of each LMDB database: the default 10 MiB fills up after a few thousand
 /// entries, and the map is sparse, so 4 GiB costs nothing up front.
 const MAX_SIZE: u64 = 4 << 30;
@@ -24,8 +28,8 @@ const MAX_SIZE: u64 = 4 << 30;
 /// The configuration for a server whose folder is `folder` (databases in `data/` and
 /// `accesslog/`) with TLS from `certs`.
 ///
-/// * Schemas core, cosine, nis and inetorgperson; modules back_mdb, accesslog, syncprov and
-///   ppolicy (which brings the password policy schema with it in 2.5).
+/// * Schemas core, cosine, nis and inetorgperson; modules back_mdb, accesslog, syncprov,
+///   ppolicy (which brings the password policy schema with it in 2.5) and refint.
 /// * `cn=accesslog`, a database of its own defined *before* the main one (the overlay of the
 ///   main database names it), readable by the admin only, so that tests can see the writes
 ///   the server received.
@@ -37,6 +41,10 @@ const MAX_SIZE: u64 = 4 << 30;
 ///   [`POLICY_DN`] as the default policy (an entry the server adds at start), so that
 ///   `pwdAccountLockedTime` locks accounts. The admin is the root DN, which ppolicy never
 ///   locks and which may write that (operational) attribute.
+/// * The refint overlay, as production directories run it: a renamed or deleted entry's
+///   DN is changed or removed in every `member`, `uniqueMember` and `manager` value that
+///   names it (in a background thread of the server, just after the operation; those
+///   attributes are indexed for its searches).
 /// * No fsync (`olcDbNoSync`): nothing here must survive a crash.
 /// * TLS on the plain port (StartTLS) and the LDAPS port; a client certificate is asked
 ///   for and checked against the test CA but not required (`olcTLSVerifyClient: allow`).
@@ -63,6 +71,7 @@ olcModuleLoad: {{0}}back_mdb
 olcModuleLoad: {{1}}accesslog
 olcModuleLoad: {{2}}syncprov
 olcModuleLoad: {{3}}ppolicy
+olcModuleLoad: {{4}}refint
 
 dn: cn=schema,cn=config
 objectClass: olcSchemaConfig
@@ -111,6 +120,7 @@ olcDbMaxSize: {MAX_SIZE}
 olcDbNoSync: TRUE
 olcDbIndex: objectClass,entryUUID eq
 olcDbIndex: uid,cn,mail eq,sub
+olcDbIndex: member,uniqueMember,manager eq
 olcAccess: {{0}}to attrs=userPassword by dn.exact=\"{ADMIN_DN}\" manage by anonymous auth by * none
 olcAccess: {{1}}to * by dn.exact=\"{ADMIN_DN}\" manage by self read by * none
 
@@ -127,6 +137,13 @@ objectClass: olcOverlayConfig
 objectClass: olcPPolicyConfig
 olcOverlay: {{1}}ppolicy
 olcPPolicyDefault: {POLICY_DN}
+
+dn: olcOverlay={{2}}refint,olcDatabase={{2}}mdb,cn=config
+objectClass: olcOverlayConfig
+objectClass: olcRefintConfig
+olcOverlay: {{2}}refint
+olcRefintAttribute: member uniqueMember manager
+olcRefintNothing: {REFINT_NOTHING}
 "
     )
 }
