@@ -3,7 +3,8 @@
 //! groups to users, every shape of membership change Entra ID and Okta send checked in
 //! the target's own rows; a group of 50,000 members gaining and losing members one
 //! request at a time; a manager foreign key and an operator's password statement; and
-//! the Entra-like lifecycle of [`ferry_e2e::lifecycle`] on people keyed by login name.
+//! the Entra-like lifecycle of [`ferry_e2e::lifecycle`] on people keyed by login name;
+//! and users whose key is two columns (tenant, login).
 
 use std::time::Instant;
 
@@ -790,4 +791,124 @@ async fn entra_lifecycle_on_sqlite() {
 async fn entra_lifecycle_on_postgres() {
     let dir = tempfile::tempdir().unwrap();
     people_lifecycle(Target::postgres().await, dir.path()).await;
+}
+
+/// Accounts whose identity is two columns: the tenant and the login name.
+const ACCOUNTS_DDL: &str = "CREATE TABLE accounts (tenant TEXT NOT NULL, login TEXT NOT NULL, \
+     display_name TEXT, PRIMARY KEY (tenant, login));";
+
+/// SCIM Users on a composite key: the enterprise `organization` is the tenant, the
+/// userName the login. The SCIM id encodes both, URL-safely, and stays through a rename.
+async fn composite_sequence(target: Target, dir: &std::path::Path) {
+    target.execute(ACCOUNTS_DDL).await;
+    let config = format!(
+        r#"{server}
+[apps.hr]
+plugin = "generic-sql"
+token = {{ file = "token" }}
+
+[apps.hr.database]
+url = "{url}"
+
+[apps.hr.users.attributes]
+userName = "login"
+"{ENTERPRISE}:organization" = "tenant"
+
+[[apps.hr.settings.object-types]]
+name = "user"
+table = "accounts"
+anchor = ["tenant", "login"]
+"#,
+        server = ferry_e2e::server_section(&sql_plugin_folder(dir)),
+        url = target.url(),
+    );
+    let mut ferry = Ferry::start(dir, &config);
+    let scim = ferry.ready("hr").await;
+    let account = |tenant: &str, login: &str| {
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
+               "userName": login, "displayName": login, ENTERPRISE: {"organization": tenant}})
+    };
+    let rows = || {
+        target
+            .texts("SELECT tenant || '/' || login || '/' || display_name FROM accounts ORDER BY 1")
+    };
+    let mut ids = Vec::new();
+    for (tenant, login) in [
+        ("acme", "ann"),
+        ("globex", "ann.g"),
+        ("acme, \"inc\"", "bo/b"),
+    ] {
+        let (status, body) = scim.post("/Users", &account(tenant, login)).await.unwrap();
+        assert_eq!(status, 201, "{body}");
+        let id = body["id"].as_str().unwrap().to_string();
+        assert!(
+            id.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_~.".contains(&b)),
+            "URL-safe: {id}"
+        );
+        let (status, got) = scim.get(&format!("/Users/{id}")).await.unwrap();
+        assert_eq!(status, 200, "{got}");
+        assert_eq!(got[ENTERPRISE]["organization"], tenant);
+        assert_eq!(got["userName"], login);
+        ids.push(id);
+    }
+    assert_eq!(
+        rows().await,
+        [
+            "acme, \"inc\"/bo/b/bo/b",
+            "acme/ann/ann",
+            "globex/ann.g/ann.g"
+        ]
+    );
+    // A change, then a rename within the tenant: the same id throughout.
+    let path = format!("/Users/{}", ids[0]);
+    let body = scim
+        .patch(
+            &path,
+            &patch_op(json!([{"op": "Replace", "path": "displayName", "value": "Ann A."}])),
+        )
+        .await
+        .unwrap();
+    assert_eq!(body.0, 200, "{}", body.1);
+    let (status, body) = scim
+        .patch(
+            &path,
+            &patch_op(json!([{"op": "Replace", "path": "userName", "value": "anna"}])),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (status, body["id"].as_str()),
+        (200, Some(ids[0].as_str())),
+        "{body}"
+    );
+    assert_eq!(
+        rows().await,
+        [
+            "acme, \"inc\"/bo/b/bo/b",
+            "acme/anna/Ann A.",
+            "globex/ann.g/ann.g"
+        ]
+    );
+    let (_, got) = scim.get(&path).await.unwrap();
+    assert_eq!(got["userName"], "anna", "{got}");
+    // Deletes by id.
+    for id in &ids {
+        let (status, _) = scim.delete(&format!("/Users/{id}")).await.unwrap();
+        assert_eq!(status, 204);
+    }
+    assert!(rows().await.is_empty());
+    ferry.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn composite_anchors_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    composite_sequence(Target::sqlite(dir.path()), dir.path()).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn composite_anchors_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    composite_sequence(Target::postgres().await, dir.path()).await;
 }
