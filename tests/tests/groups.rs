@@ -3,8 +3,8 @@
 //! groups to users, every shape of membership change Entra ID and Okta send checked in
 //! the target's own rows; a group of 50,000 members gaining and losing members one
 //! request at a time; a manager foreign key and an operator's password statement; and
-//! the Entra-like lifecycle of [`ferry_e2e::lifecycle`] on people keyed by login name;
-//! and users whose key is two columns (tenant, login).
+//! the Entra-like lifecycle of [`ferry_e2e::lifecycle`] on people keyed by login name,
+//! with groups nested in groups; and users whose key is two columns (tenant, login).
 
 use std::time::Instant;
 
@@ -634,7 +634,10 @@ async fn direct_membership_changes_arrive_on_postgres() {
 
 /// People keyed by their login name (a natural key: a rename moves the row), their
 /// e-mail addresses in a child table, a manager foreign key, teams and a membership
-/// table; the foreign keys follow a moved key (`ON UPDATE CASCADE`).
+/// table whose members are people or teams (nested groups): `member_type` names which,
+/// so `member` has no foreign key and the connector moves and deletes its rows; the
+/// other foreign keys follow a moved key (`ON UPDATE CASCADE`). Logins are letters and
+/// team ids numbers, so no anchor is both.
 fn people_ddl(target: &Target) -> String {
     let (active, serial, big) = if target.is_sqlite() {
         (
@@ -658,8 +661,8 @@ fn people_ddl(target: &Target) -> String {
              ON UPDATE CASCADE ON DELETE CASCADE, email TEXT NOT NULL);
          CREATE TABLE teams (id {serial}, display_name TEXT NOT NULL);
          CREATE TABLE team_members (team_id {big} NOT NULL REFERENCES teams (id) ON DELETE CASCADE, \
-             login TEXT NOT NULL REFERENCES people (login) ON UPDATE CASCADE ON DELETE CASCADE, \
-             PRIMARY KEY (team_id, login));"
+             member_type TEXT NOT NULL, member TEXT NOT NULL, \
+             PRIMARY KEY (team_id, member_type, member));"
     )
 }
 
@@ -707,8 +710,9 @@ anchor = "id"
 attribute = "members"
 table = "team_members"
 key = "team_id"
-value = "login"
-reference = "user"
+value = "member"
+reference = ["user", "group"]
+reference-type-column = "member_type"
 "#,
         server = ferry_e2e::server_section(plugins),
         url = target.url(),
@@ -756,9 +760,12 @@ impl Inspect for People<'_> {
         self.0.texts(&sql).await.pop() == Some(hex(password))
     }
 
+    /// Users by login; a team by its display name.
     async fn members(&self, group: &str) -> Vec<String> {
         let sql = format!(
-            "SELECT lower(m.login) FROM team_members m JOIN teams t ON t.id = m.team_id \
+            "SELECT lower(CASE WHEN m.member_type = 'group' THEN g.display_name ELSE m.member END) \
+             FROM team_members m JOIN teams t ON t.id = m.team_id \
+             LEFT JOIN teams g ON m.member_type = 'group' AND CAST(g.id AS TEXT) = m.member \
              WHERE t.display_name = {} ORDER BY 1",
             literal(group)
         );
@@ -766,7 +773,7 @@ impl Inspect for People<'_> {
     }
 
     fn nests_groups(&self) -> bool {
-        false
+        true
     }
 }
 

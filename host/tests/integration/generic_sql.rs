@@ -21,7 +21,11 @@
 //!    changed in the database: the old anchor deleted, the new one upserted);
 //! 8. a new key, by an update of a key column or by a rename, moves the row, its child
 //!    rows, the link tables and foreign key columns pointing at it, in one transaction;
-//!    a key another object has is `already-exists` and changes nothing.
+//!    a key another object has is `already-exists` and changes nothing;
+//! 9. nested groups: a link table whose `reference` lists several object types stores
+//!    each member's type in its type column, found by looking the anchor up (an unknown
+//!    member is `not-found`, one of two types `invalid-input`, neither writes anything);
+//!    a member's key move and delete touch only the rows naming its type.
 //!
 //! The component is built by `cargo xtask plugins` into `target/plugins` (or the folder
 //! in `FERRY_PLUGIN_DIR`). PostgreSQL is started by `ferry-test-support`; a machine
@@ -91,6 +95,7 @@ on_both_databases!(
     composite_anchors_read_write_page_and_delta,
     a_new_key_moves_the_object_and_what_points_at_it,
     a_composite_key_moves_with_its_child_rows,
+    nested_groups_keep_each_members_type,
 );
 
 /// A fresh, empty database of one kind, with a connection of the test's own for setting
@@ -2063,4 +2068,179 @@ async fn a_composite_key_moves_with_its_child_rows(kind: Kind) {
         ]
     );
     assert_eq!(roles_in_database(&target).await, expected_roles);
+}
+
+// ---------------------------------------------------------------------------------------
+// 9. nested groups: a link table to several object types
+// ---------------------------------------------------------------------------------------
+
+/// Staff and teams keyed by name; a team's members are staff or teams, `member_type`
+/// naming which (the member column has no foreign key: it holds keys of two tables).
+const CREWS: &str = "
+    CREATE TABLE staff (login TEXT PRIMARY KEY);
+    CREATE TABLE teams (name TEXT PRIMARY KEY);
+    CREATE TABLE team_members (
+        team TEXT NOT NULL REFERENCES teams (name) ON UPDATE CASCADE,
+        member TEXT NOT NULL,
+        member_type TEXT NOT NULL,
+        PRIMARY KEY (team, member, member_type)
+    );
+";
+
+fn crews_config() -> serde_json::Value {
+    json!([{"name": "staff", "table": "staff", "anchor": "login"}, {
+        "name": "team",
+        "table": "teams",
+        "anchor": "name",
+        "multi-valued": [{
+            "attribute": "members", "table": "team_members", "key": "team", "value": "member",
+            "reference": ["staff", "team"], "reference-type-column": "member_type"
+        }]
+    }])
+}
+
+/// The membership rows: team, member, member type; sorted.
+async fn crew_rows(target: &Target) -> Vec<Vec<Option<String>>> {
+    target
+        .rows(
+            "SELECT team, member, member_type FROM team_members ORDER BY team, member, member_type",
+        )
+        .await
+}
+
+fn crew(rows: &[[&str; 3]]) -> Vec<Vec<Option<String>>> {
+    rows.iter().map(|row| cells(row.map(Some))).collect()
+}
+
+fn references(anchors: &[&str]) -> Vec<Value> {
+    anchors
+        .iter()
+        .map(|anchor| Value::Reference((*anchor).into()))
+        .collect()
+}
+
+/// Adds (`add`) or removes members of team `team`, which must succeed.
+async fn change_members(pool: &SessionPool, team: &str, add: bool, members: &[&str]) {
+    let values = attribute("members", references(members));
+    let change = if add {
+        AttributeChange::AddValues(values)
+    } else {
+        AttributeChange::RemoveValues(values)
+    };
+    let result = export_one(pool, update("team", team, vec![change])).await;
+    assert!(result.is_ok(), "{team} {add} {members:?}: {result:?}");
+}
+
+async fn nested_groups_keep_each_members_type(kind: Kind) {
+    let target = Target::new(kind, CREWS).await;
+    let pool = target.pool(crews_config()).await;
+    pool.test_connection().await.expect("test-connection");
+    let schema = pool.schema().await.expect("schema");
+    let members = schema.object_types[1]
+        .attributes
+        .iter()
+        .find(|a| a.name == "members")
+        .unwrap();
+    assert_eq!(members.reference_types, ["staff", "team"]);
+    assert_eq!(members.value_type, ValueType::Reference);
+
+    let staff = |login: &str| add("staff", vec![attribute("login", texts(&[login]))]);
+    let team = |name: &str, members: &[&str]| {
+        add(
+            "team",
+            vec![
+                attribute("name", texts(&[name])),
+                attribute("members", references(members)),
+            ],
+        )
+    };
+    for login in ["ann", "bob"] {
+        written(&pool, staff(login)).await;
+    }
+    written(&pool, team("ops", &[])).await;
+    let eng = written(&pool, team("eng", &["ann", "ops"])).await;
+    assert_eq!(values_of(&eng, "members"), references(&["ann", "ops"]));
+    assert_eq!(
+        crew_rows(&target).await,
+        crew(&[["eng", "ann", "staff"], ["eng", "ops", "team"]])
+    );
+
+    // Add and remove a member of each type.
+    change_members(&pool, "eng", true, &["bob"]).await;
+    change_members(&pool, "eng", false, &["ops"]).await;
+    assert_eq!(
+        crew_rows(&target).await,
+        crew(&[["eng", "ann", "staff"], ["eng", "bob", "staff"]])
+    );
+    change_members(&pool, "eng", true, &["ops"]).await;
+    change_members(&pool, "eng", false, &["ann"]).await;
+    let expected = crew(&[["eng", "bob", "staff"], ["eng", "ops", "team"]]);
+    assert_eq!(crew_rows(&target).await, expected);
+    let read = pool.read(&reference("team", "eng")).await.unwrap().unwrap();
+    assert_eq!(values_of(&read, "members"), references(&["bob", "ops"]));
+    let pages = full_import(&pool, 100).await;
+    let imported = pages
+        .iter()
+        .flat_map(|page| &page.objects)
+        .find(|object| object.anchor == "eng")
+        .unwrap();
+    assert_eq!(values_of(imported, "members"), references(&["bob", "ops"]));
+
+    // A member no type has, and one both types have: refused, nothing written.
+    let add_members = |members: &[&str]| {
+        update(
+            "team",
+            "eng",
+            vec![AttributeChange::AddValues(attribute(
+                "members",
+                references(members),
+            ))],
+        )
+    };
+    let missing = refused(&pool, add_members(&["ann", "nobody"]), ErrorKind::NotFound).await;
+    assert!(missing.message.contains("'nobody'"), "{}", missing.message);
+    written(&pool, staff("dup")).await;
+    written(&pool, team("dup", &[])).await;
+    let ambiguous = refused(&pool, add_members(&["ann", "dup"]), ErrorKind::InvalidInput).await;
+    assert!(
+        ambiguous.message.contains("'dup' is ambiguous"),
+        "{}",
+        ambiguous.message
+    );
+    refused(
+        &pool,
+        update(
+            "team",
+            "eng",
+            vec![replace("members", references(&["bob", "dup"]))],
+        ),
+        ErrorKind::InvalidInput,
+    )
+    .await;
+    assert_eq!(crew_rows(&target).await, expected, "nothing written");
+
+    // A staff member's key move and delete touch only the rows naming staff: the team
+    // that happens to be called "bob" keeps its membership.
+    target
+        .batch("INSERT INTO teams VALUES ('bob'); INSERT INTO team_members VALUES ('ops', 'bob', 'team');")
+        .await;
+    let robert = written(&pool, rename("staff", "bob", "robert")).await;
+    assert_eq!(robert.anchor, "robert");
+    assert_eq!(
+        crew_rows(&target).await,
+        crew(&[
+            ["eng", "ops", "team"],
+            ["eng", "robert", "staff"],
+            ["ops", "bob", "team"]
+        ])
+    );
+    assert_eq!(export_one(&pool, delete("staff", "robert")).await, Ok(None));
+    assert_eq!(
+        crew_rows(&target).await,
+        crew(&[["eng", "ops", "team"], ["ops", "bob", "team"]])
+    );
+    // A team's delete: its own members, and the rows naming it as a member.
+    assert_eq!(export_one(&pool, delete("team", "ops")).await, Ok(None));
+    assert_eq!(crew_rows(&target).await, Vec::<Vec<Option<String>>>::new());
+    assert_eq!(target.count("teams").await, 3, "eng, dup and bob are left");
 }

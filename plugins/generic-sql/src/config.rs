@@ -26,7 +26,7 @@ pub struct ObjectTypeConfig {
     pub schema: Option<String>,
     /// The key column(s) whose values are the anchor; the database generates them when an
     /// add does not supply them.
-    pub anchor: ColumnNames,
+    pub anchor: Names,
     /// A column that grows on every change (a timestamp or counter), for delta imports.
     pub watermark: Option<String>,
     /// A boolean or integer column; true / non-zero rows count as deleted.
@@ -60,7 +60,7 @@ pub struct ChangeTableConfig {
     /// Its increasing sequence column.
     pub sequence: String,
     /// Its column(s) holding the changed object's key, one per anchor column.
-    pub anchor: ColumnNames,
+    pub anchor: Names,
 }
 
 /// A multi-valued attribute: one child row per value.
@@ -72,29 +72,49 @@ pub struct MultiValuedConfig {
     /// The child table's name (in the object type's schema).
     pub table: String,
     /// The child column(s) holding the owner's key, one per anchor column.
-    pub key: ColumnNames,
+    pub key: Names,
     /// The child column holding one value.
     pub value: String,
-    /// The object type the values point to, when the child table links objects (a
-    /// membership table: group → user): the values are then references to that type's
-    /// anchors, written as the value column's type.
-    #[serde(default)]
-    pub reference: Option<String>,
+    /// The object type(s) the values point to, when the child table links objects (a
+    /// membership table: group → user): the values are then references to their anchors,
+    /// written as the value column's type. A list (group → user or group: nested groups)
+    /// needs `reference-type-column`, since one value column then holds anchors of
+    /// several types.
+    #[serde(default, deserialize_with = "object_types")]
+    pub reference: Option<Names>,
+    /// The child column holding each row's object type name, when `reference` is a list.
+    pub reference_type_column: Option<String>,
 }
 
-/// A key of one column (`"id"`) or several (`["tenant", "login"]`), as `anchor`,
-/// `change-table.anchor` and a multi-valued attribute's `key` name it. Remembers which
-/// form was written, so errors name the key as the operator wrote it.
+impl MultiValuedConfig {
+    /// The object types the values may point to (none for plain values).
+    pub fn reference_types(&self) -> &[String] {
+        self.reference.as_ref().map_or(&[], Names::names)
+    }
+}
+
+/// Reads `reference`: one object type, or a list of them.
+fn object_types<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Names>, D::Error> {
+    deserializer
+        .deserialize_any(NamesVisitor("an object type or a list of object types"))
+        .map(Some)
+}
+
+/// One name or a list of names: a key of one column (`"id"`) or several (`["tenant",
+/// "login"]`), as `anchor`, `change-table.anchor` and a multi-valued attribute's `key`
+/// name it, or the object type(s) a link table's `reference` names. Remembers which form
+/// was written, so errors name the key as the operator wrote it (and a list of one object
+/// type still asks for a type column).
 #[derive(Debug, Clone, PartialEq)]
-pub enum ColumnNames {
-    /// One column, written as a string.
+pub enum Names {
+    /// One name, written as a string.
     One(String),
-    /// Columns written as a list (a list of one is a one-column key too).
+    /// Names written as a list (a list of one is a one-column key too).
     List(Vec<String>),
 }
 
-impl ColumnNames {
-    /// The column names, in key order.
+impl Names {
+    /// The names, in the order written.
     pub fn names(&self) -> &[String] {
         match self {
             Self::One(name) => std::slice::from_ref(name),
@@ -115,39 +135,49 @@ impl ColumnNames {
         }
     }
 
+    /// The first name that an earlier one repeats, with its position.
+    pub fn repeated(&self) -> Option<(usize, &str)> {
+        let names = self.names();
+        names
+            .iter()
+            .enumerate()
+            .find(|(index, name)| names[..*index].contains(name))
+            .map(|(index, name)| (index, name.as_str()))
+    }
+
     /// The names for messages: `id` or `tenant, login`.
     pub fn display(&self) -> String {
         self.names().join(", ")
     }
 }
 
-impl<'de> Deserialize<'de> for ColumnNames {
+impl<'de> Deserialize<'de> for Names {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ColumnNamesVisitor)
+        deserializer.deserialize_any(NamesVisitor("a column name or a list of column names"))
     }
 }
 
-/// Reads a string or a list of strings, saying "a column name or a list of column names"
-/// when it is neither.
-struct ColumnNamesVisitor;
+/// Reads a string or a list of strings, saying what it expected (its text) when it is
+/// neither.
+struct NamesVisitor(&'static str);
 
-impl<'de> Visitor<'de> for ColumnNamesVisitor {
-    type Value = ColumnNames;
+impl<'de> Visitor<'de> for NamesVisitor {
+    type Value = Names;
 
     fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-        formatter.write_str("a column name or a list of column names")
+        formatter.write_str(self.0)
     }
 
-    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<ColumnNames, E> {
-        Ok(ColumnNames::One(name.to_owned()))
+    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<Names, E> {
+        Ok(Names::One(name.to_owned()))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut list: A) -> Result<ColumnNames, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut list: A) -> Result<Names, A::Error> {
         let mut names = Vec::new();
         while let Some(name) = list.next_element::<String>()? {
             names.push(name);
         }
-        Ok(ColumnNames::List(names))
+        Ok(Names::List(names))
     }
 }
 
@@ -215,12 +245,21 @@ impl ObjectTypeConfig {
             keys.push((format!("multi-valued[{index}].table"), &entry.table));
             keys.extend(entry.key.keyed(&format!("multi-valued[{index}].key")));
             keys.push((format!("multi-valued[{index}].value"), &entry.value));
+            if let Some(reference) = &entry.reference {
+                keys.extend(reference.keyed(&format!("multi-valued[{index}].reference")));
+            }
+            if let Some(column) = &entry.reference_type_column {
+                keys.push((
+                    format!("multi-valued[{index}].reference-type-column"),
+                    column,
+                ));
+            }
         }
         keys
     }
 
     /// The keys of one or several columns, with the configuration key that names each.
-    fn column_lists(&self) -> Vec<(String, &ColumnNames)> {
+    fn column_lists(&self) -> Vec<(String, &Names)> {
         let mut lists = vec![("anchor".to_owned(), &self.anchor)];
         lists.extend(
             self.change_table
@@ -238,8 +277,11 @@ impl ObjectTypeConfig {
 
     /// The checks that need no database: no empty names, the anchor not excluded, every
     /// key as long as the anchor and naming no column twice, no multi-valued attribute
-    /// named twice.
+    /// named twice, a type column exactly for a list of object types.
     fn check(&self, label: &str) -> Result<(), Error> {
+        for (index, entry) in self.multi_valued.iter().enumerate() {
+            check_link(&format!("{label}: multi-valued[{index}]"), entry)?;
+        }
         for (key, list) in self.column_lists() {
             if list.names().is_empty() {
                 return Err(Error::invalid_input(format!("{label}: '{key}' is empty")));
@@ -255,11 +297,7 @@ impl ObjectTypeConfig {
         let width = self.anchor.names().len();
         for (key, list) in self.column_lists() {
             let names = list.names();
-            if let Some((index, name)) = names
-                .iter()
-                .enumerate()
-                .find(|(index, name)| names[..*index].contains(name))
-            {
+            if let Some((index, name)) = list.repeated() {
                 return Err(Error::invalid_input(format!(
                     "{label}: {key}[{index}]: the column '{name}' is named twice"
                 )));
@@ -298,6 +336,44 @@ impl ObjectTypeConfig {
     }
 }
 
+/// Checks a multi-valued attribute's `reference` and `reference-type-column` (`label`
+/// names the entry): a list names object types, each once, and needs a type column
+/// that is neither the value nor a key column; a single type needs none.
+fn check_link(label: &str, entry: &MultiValuedConfig) -> Result<(), Error> {
+    let column = entry.reference_type_column.as_deref();
+    let Some(reference @ Names::List(types)) = &entry.reference else {
+        return match column {
+            Some(_) => Err(Error::invalid_input(format!(
+                "{label}.reference-type-column: only a link table whose 'reference' is a \
+                 list of object types has a type column"
+            ))),
+            None => Ok(()),
+        };
+    };
+    if types.is_empty() {
+        return Err(Error::invalid_input(format!(
+            "{label}: 'reference' is empty"
+        )));
+    }
+    if let Some((index, name)) = reference.repeated() {
+        return Err(Error::invalid_input(format!(
+            "{label}.reference[{index}]: the object type '{name}' is named twice"
+        )));
+    }
+    let Some(column) = column else {
+        return Err(Error::invalid_input(format!(
+            "{label}: 'reference' lists object types, so 'reference-type-column' must \
+             name the column holding each row's object type"
+        )));
+    };
+    if column == entry.value || entry.key.names().iter().any(|key| key == column) {
+        return Err(Error::invalid_input(format!(
+            "{label}.reference-type-column: '{column}' is already the value or a key column"
+        )));
+    }
+    Ok(())
+}
+
 /// Reads and checks the one setting.
 pub fn parse(settings: &Settings) -> Result<Vec<ObjectTypeConfig>, Error> {
     let serde_json::Value::Array(entries) = settings.structured(OBJECT_TYPES)? else {
@@ -325,19 +401,18 @@ pub fn parse(settings: &Settings) -> Result<Vec<ObjectTypeConfig>, Error> {
         types.push(config);
     }
     for (index, config) in types.iter().enumerate() {
-        let children = config.multi_valued.iter().enumerate().filter_map(|(i, c)| {
-            Some((
-                format!("multi-valued[{i}].reference"),
-                c.reference.as_ref()?,
-            ))
+        let children = config.multi_valued.iter().enumerate().flat_map(|(i, c)| {
+            c.reference
+                .iter()
+                .flat_map(move |reference| reference.keyed(&format!("multi-valued[{i}].reference")))
         });
         let columns = config
             .references
             .iter()
-            .map(|(column, target)| (format!("references.{column}"), target));
+            .map(|(column, target)| (format!("references.{column}"), target.as_str()));
         for (key, target) in children.chain(columns) {
             let label = label(index, Some(&config.name));
-            let Some(pointed) = types.iter().find(|t| &t.name == target) else {
+            let Some(pointed) = types.iter().find(|t| t.name == target) else {
                 return Err(Error::invalid_input(format!(
                     "{label}: {key}: there is no object type '{target}'"
                 )));
@@ -407,7 +482,7 @@ mod tests {
         assert_eq!(user.soft_delete.as_deref(), Some("deleted"));
         assert_eq!(
             user.change_table.as_ref().unwrap().anchor,
-            ColumnNames::One("user_id".into())
+            Names::One("user_id".into())
         );
         assert_eq!(user.multi_valued[0].value, "email");
         assert_eq!(user.read_only, ["created_at"]);
@@ -548,6 +623,104 @@ mod tests {
                  has a composite anchor"
             ),
             "{link}"
+        );
+    }
+
+    /// A user type, a team type, and `team`'s members as `link` (JSON) describes them.
+    fn with_members(link: &str) -> String {
+        format!(
+            r#"[{{"name": "user", "table": "users", "anchor": "login"}},
+                {{"name": "account", "table": "accounts", "anchor": ["tenant", "login"]}},
+                {{"name": "team", "table": "teams", "anchor": "id", "multi-valued": [
+                    {{"attribute": "members", "table": "m", "key": "team", "value": "member", {link}}}]}}]"#
+        )
+    }
+
+    #[test]
+    fn reads_a_link_to_several_object_types_with_its_type_column() {
+        let types = read_json(&with_members(
+            r#""reference": ["user", "team"], "reference-type-column": "kind""#,
+        ))
+        .unwrap();
+        let members = &types[2].multi_valued[0];
+        assert_eq!(members.reference_types(), ["user", "team"]);
+        assert_eq!(members.reference_type_column.as_deref(), Some("kind"));
+        let single = read_json(&with_members(r#""reference": "user""#)).unwrap();
+        assert_eq!(single[2].multi_valued[0].reference_types(), ["user"]);
+        assert_eq!(single[2].multi_valued[0].reference_type_column, None);
+    }
+
+    #[test]
+    fn names_the_entry_and_key_of_a_wrong_link_to_several_types() {
+        let label = "object-types[2] (team): multi-valued[0]";
+        let cases = [
+            (
+                r#""reference": [], "reference-type-column": "kind""#,
+                format!("{label}: 'reference' is empty"),
+            ),
+            (
+                r#""reference": ["user", "team"]"#,
+                format!(
+                    "{label}: 'reference' lists object types, so 'reference-type-column' must \
+                     name the column holding each row's object type"
+                ),
+            ),
+            (
+                r#""reference": "user", "reference-type-column": "kind""#,
+                format!(
+                    "{label}.reference-type-column: only a link table whose 'reference' is a \
+                     list of object types has a type column"
+                ),
+            ),
+            (
+                r#""reference-type-column": "kind""#,
+                format!(
+                    "{label}.reference-type-column: only a link table whose 'reference' is a \
+                     list of object types has a type column"
+                ),
+            ),
+            (
+                r#""reference": ["user", "user"], "reference-type-column": "kind""#,
+                format!("{label}.reference[1]: the object type 'user' is named twice"),
+            ),
+            (
+                r#""reference": ["user", "team"], "reference-type-column": "member""#,
+                format!(
+                    "{label}.reference-type-column: 'member' is already the value or a key column"
+                ),
+            ),
+            (
+                r#""reference": ["user", " "], "reference-type-column": "kind""#,
+                "object-types[2] (team): 'multi-valued[0].reference[1]' is empty".to_owned(),
+            ),
+            (
+                r#""reference": ["user", "team"], "reference-type-column": "" "#,
+                "object-types[2] (team): 'multi-valued[0].reference-type-column' is empty"
+                    .to_owned(),
+            ),
+            (
+                r#""reference": ["user", "robot"], "reference-type-column": "kind""#,
+                format!("{label}.reference[1]: there is no object type 'robot'"),
+            ),
+            (
+                r#""reference": 5"#,
+                "object-types[2] (team): multi-valued[0].reference: invalid type: integer `5`, \
+                 expected an object type or a list of object types"
+                    .to_owned(),
+            ),
+        ];
+        for (link, expected) in cases {
+            assert_eq!(failure(&with_members(link)), expected, "{link}");
+        }
+        let composite = failure(&with_members(
+            r#""reference": ["user", "account"], "reference-type-column": "kind""#,
+        ));
+        assert!(
+            composite.starts_with(
+                "object-types[2] (team): multi-valued[0].reference[1]: object type 'account' \
+                 has a composite anchor"
+            ),
+            "{composite}"
         );
     }
 

@@ -14,10 +14,11 @@ use ferry_connector::types::{
 use crate::anchor::{self, Key};
 use crate::errors::from_sql;
 use crate::key_move::move_key;
-use crate::mapping::{AttributeRef, MultiValuedMapping, PASSWORD, TypeMapping};
+use crate::link_types::child_rows;
+use crate::mapping::{AttributeRef, ChildRow, MultiValuedMapping, PASSWORD, TypeMapping};
 use crate::objects::read_one;
 use crate::statements;
-use crate::values;
+use crate::values::{self, anchor_param};
 
 /// Creates an object in its own transaction (its password set by the operator's
 /// statement, when given); returns it as read back.
@@ -34,7 +35,7 @@ pub fn add(db: &dyn Database, types: &[TypeMapping], change: AddChange) -> Resul
         .transpose()?
         .flatten();
     in_transaction(db, || {
-        let object = add_object(db, mapping, attributes)?;
+        let object = add_object(db, types, mapping, attributes)?;
         if let Some(password) = &password {
             set_password(db, mapping, &object.anchor, password)?;
         }
@@ -118,7 +119,7 @@ pub fn update(
     let anchor = change.target.anchor.clone();
     in_transaction(db, || {
         let returned = if only_value_edits(mapping, &change) {
-            edit_values(db, mapping, change).map(|()| None)
+            edit_values(db, types, mapping, change).map(|()| None)
         } else {
             update_object(db, types, mapping, change).map(Some)
         }?;
@@ -190,9 +191,11 @@ fn only_value_edits(mapping: &TypeMapping, change: &UpdateChange) -> bool {
 }
 
 /// Adds and removes child rows, one statement per value, after checking the owner
-/// exists; the rest of the object is neither read nor written.
+/// exists; the rest of the object is neither read nor written. Removing a value removes
+/// the owner's rows holding it, whatever object type a link row names.
 fn edit_values(
     db: &dyn Database,
+    types: &[TypeMapping],
     mapping: &TypeMapping,
     update: UpdateChange,
 ) -> Result<(), Error> {
@@ -217,14 +220,21 @@ fn edit_values(
             )));
         };
         let context = format!("{context}: changing '{}'", child.attribute);
-        for value in distinct(change.values().to_vec()) {
-            let value = child.stored(&value)?;
-            let statement = match change {
-                AttributeChange::AddValues(_) => {
-                    statements::insert_missing_value(dialect, child, key.clone(), value)
-                }
-                _ => statements::delete_value(dialect, child, key.clone(), value),
-            };
+        let values = distinct(change.values().to_vec());
+        let writes = match change {
+            AttributeChange::AddValues(_) => child_rows(db, types, child, &values)?
+                .into_iter()
+                .map(|row| statements::insert_missing_value(dialect, child, key.clone(), row))
+                .collect(),
+            _ => values
+                .iter()
+                .map(|value| {
+                    let value = child.stored(value)?;
+                    Ok(statements::delete_value(dialect, child, key.clone(), value))
+                })
+                .collect::<Result<Vec<_>, Error>>()?,
+        };
+        for statement in writes {
             db.execute(&statement)
                 .map_err(|failure| from_sql(&context, failure))?;
         }
@@ -235,19 +245,20 @@ fn edit_values(
 /// Deletes an object in its own transaction.
 pub fn delete(db: &dyn Database, types: &[TypeMapping], target: &ObjectRef) -> Result<(), Error> {
     let mapping = type_named(types, &target.object_type)?;
-    in_transaction(db, || delete_object(db, mapping, target))
+    in_transaction(db, || delete_object(db, types, mapping, target))
 }
 
 /// Creates an object: its row (generated INSERT … RETURNING, or the operator's insert),
 /// then its child rows; returns it as read back.
 fn add_object(
     db: &dyn Database,
+    types: &[TypeMapping],
     mapping: &TypeMapping,
     attributes: Vec<Attribute>,
 ) -> Result<Object, Error> {
     let context = format!("adding an object of type '{}'", mapping.name);
     let mut singles: Vec<(usize, Value)> = Vec::new();
-    let mut children: Vec<(&MultiValuedMapping, Vec<Value>)> = Vec::new();
+    let mut children: Vec<(&MultiValuedMapping, Vec<ChildRow>)> = Vec::new();
     for (position, attribute) in attributes.iter().enumerate() {
         if attributes[..position]
             .iter()
@@ -267,7 +278,8 @@ fn add_object(
                 );
             }
             AttributeRef::MultiValued(child) => {
-                children.push((child, distinct(attribute.values.clone())))
+                let values = distinct(attribute.values.clone());
+                children.push((child, child_rows(db, types, child, &values)?));
             }
         }
     }
@@ -319,10 +331,9 @@ fn add_object(
             "{context}: the new anchor '{anchor}' is not a key of the anchor columns"
         ))
     })?;
-    for (child, values) in children {
-        for value in values {
-            let value = child.stored(&value)?;
-            let statement = statements::insert_value(dialect, child, key.clone(), value);
+    for (child, rows) in children {
+        for row in rows {
+            let statement = statements::insert_value(dialect, child, key.clone(), row);
             db.execute(&statement).map_err(|failure| {
                 from_sql(
                     &format!("{context}: adding a value of '{}'", child.attribute),
@@ -456,23 +467,25 @@ fn update_object(
                     child.stored(value)?,
                 ))?;
             }
-            for value in new.iter().filter(|value| !old.contains(value)) {
-                run(statements::insert_value(
-                    dialect,
-                    child,
-                    key.clone(),
-                    child.stored(value)?,
-                ))?;
+            let added: Vec<Value> = new
+                .iter()
+                .filter(|value| !old.contains(value))
+                .cloned()
+                .collect();
+            for row in child_rows(db, types, child, &added)? {
+                run(statements::insert_value(dialect, child, key.clone(), row))?;
             }
         }
     }
     read_back(db, mapping, key, &anchor)
 }
 
-/// Deletes an object: its child rows, then its row (or the operator's delete alone, which
-/// may keep them, e.g. to soft-delete). Deleting nothing means there was no such object.
+/// Deletes an object: its child rows, the rows of link tables listing several object
+/// types that point at it, then its row (or the operator's delete alone, which may keep
+/// them, e.g. to soft-delete). Deleting nothing means there was no such object.
 fn delete_object(
     db: &dyn Database,
+    types: &[TypeMapping],
     mapping: &TypeMapping,
     target: &ObjectRef,
 ) -> Result<(), Error> {
@@ -493,6 +506,23 @@ fn delete_object(
         None => {
             for child in &mapping.multi_valued {
                 run(statements::delete_values(dialect, child, key.clone()))?;
+            }
+            let links = types
+                .iter()
+                .flat_map(|other| &other.multi_valued)
+                .filter(|link| link.links_to(&mapping.name));
+            for link in links {
+                // A value column that cannot hold the anchor holds no link to it.
+                let value = anchor_param(&target.anchor, link.stored_type);
+                if let (Some(type_column), Some(value)) = (&link.type_column, value) {
+                    run(statements::delete_links(
+                        dialect,
+                        link,
+                        type_column,
+                        value,
+                        &mapping.name,
+                    ))?;
+                }
             }
             run(statements::delete_row(dialect, mapping, key))?
         }

@@ -3,7 +3,7 @@
 //! link table and foreign key column of the configuration that points at it take the new
 //! key together, or (the transaction rolled back) nothing changes.
 
-use ferry_connector::sql::{Database, Statement};
+use ferry_connector::sql::{Database, SqlValue, Statement};
 use ferry_connector::types::{Error, Value};
 
 use crate::anchor::{self, Key};
@@ -11,7 +11,7 @@ use crate::errors::from_sql;
 use crate::export::not_found;
 use crate::mapping::{Table, TypeMapping};
 use crate::statements;
-use crate::values::stored;
+use crate::values::{anchor_param, stored};
 
 /// Moves the object of type `mapping` from key `old` to key `new`: refused with
 /// `already-exists` when a row (soft-deleted or not) has the new key. Foreign keys are
@@ -51,6 +51,7 @@ pub fn move_key(
         &mapping.anchor_quoted(),
         old.clone(),
         new.clone(),
+        None,
     ))?;
     if moved == 0 {
         return Err(not_found(mapping, &old_anchor));
@@ -63,23 +64,34 @@ pub fn move_key(
             &child.key,
             old.clone(),
             new.clone(),
+            None,
         ))?;
     }
     // References are single columns and point only at one-column anchors (`config`
     // refuses others): each column holding the old anchor, written in the column's own
-    // type, takes the new one.
-    let retarget = |table: &Table, column: &String, stored_type, attribute: &str| {
-        let [old, new] = [&old_anchor, &new_anchor]
-            .map(|anchor| stored(stored_type, attribute, &Value::Reference(anchor.clone())));
-        let columns = std::slice::from_ref(column);
-        run(statements::replace_values(
-            dialect,
-            table,
-            columns,
-            vec![old?],
-            vec![new?],
-        ))
-    };
+    // type, takes the new one; in a link table listing several object types, only the
+    // rows whose type column names this one. A column that cannot hold the old anchor
+    // holds no reference to it.
+    let retarget =
+        |table: &Table, column: &String, stored_type, attribute: &str, typed: Option<&str>| {
+            let Some(old) = anchor_param(&old_anchor, stored_type) else {
+                return Ok(0);
+            };
+            let new = stored(
+                stored_type,
+                attribute,
+                &Value::Reference(new_anchor.clone()),
+            )?;
+            let only = typed.map(|type_column| (type_column, SqlValue::Text(mapping.name.clone())));
+            run(statements::replace_values(
+                dialect,
+                table,
+                std::slice::from_ref(column),
+                vec![old],
+                vec![new],
+                only,
+            ))
+        };
     for other in types {
         for column in &other.columns {
             if column.reference.as_ref() == Some(&mapping.name) {
@@ -88,12 +100,19 @@ pub fn move_key(
                     &column.quoted,
                     column.stored_type,
                     &column.name,
+                    None,
                 )?;
             }
         }
         for link in &other.multi_valued {
-            if link.reference.as_ref() == Some(&mapping.name) {
-                retarget(&link.table, &link.value, link.stored_type, &link.attribute)?;
+            if link.links_to(&mapping.name) {
+                retarget(
+                    &link.table,
+                    &link.value,
+                    link.stored_type,
+                    &link.attribute,
+                    link.type_column.as_deref(),
+                )?;
             }
         }
     }

@@ -13,6 +13,7 @@ mod errors;
 mod export;
 mod import;
 mod key_move;
+mod link_types;
 mod mapping;
 mod named_params;
 mod objects;

@@ -122,8 +122,11 @@ pub struct MultiValuedMapping {
     pub value_type: ValueType,
     /// The value column's own type, which references are written as.
     pub stored_type: ValueType,
-    /// The object type the values point to, for a link table.
-    pub reference: Option<String>,
+    /// The object types the values point to, for a link table; empty for plain values.
+    pub reference: Vec<String>,
+    /// The quoted column naming each row's object type, for a link table whose values
+    /// point to several types (`reference` listed them).
+    pub type_column: Option<String>,
     /// Configured read-only.
     pub read_only: bool,
 }
@@ -133,6 +136,21 @@ impl MultiValuedMapping {
     pub fn stored(&self, value: &Value) -> Result<SqlValue, Error> {
         stored(self.stored_type, &self.attribute, value)
     }
+
+    /// Whether this is a link table whose values may point at objects of `object_type`.
+    pub fn links_to(&self, object_type: &str) -> bool {
+        self.reference.iter().any(|name| name == object_type)
+    }
+}
+
+/// One value of a multi-valued attribute as its child row stores it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChildRow {
+    /// The value column's value.
+    pub value: SqlValue,
+    /// The type column's value: the object type the value points to, for a link table
+    /// listing several.
+    pub object_type: Option<String>,
 }
 
 /// The operator's statements that replace the generated ones.
@@ -334,6 +352,15 @@ impl TypeMapping {
                 &format!("{key_prefix}.value"),
                 &child.value,
             )?;
+            let type_column = child
+                .reference_type_column
+                .as_deref()
+                .map(|name| {
+                    let key = format!("{key_prefix}.reference-type-column");
+                    find_column(&child_columns, &label, &child_table, &key, name)
+                        .map(|_| db.quote_identifier(name))
+                })
+                .transpose()?;
             let stored_type = value_type_of(&value.type_name);
             multi_valued.push(MultiValuedMapping {
                 attribute: child.attribute.clone(),
@@ -345,7 +372,8 @@ impl TypeMapping {
                     None => stored_type,
                 },
                 stored_type,
-                reference: child.reference.clone(),
+                reference: child.reference_types().to_vec(),
+                type_column,
                 read_only: config.read_only.contains(&child.attribute),
             });
         }
@@ -448,7 +476,7 @@ impl TypeMapping {
             )
         });
         let children = self.multi_valued.iter().map(|child| AttributeSchema {
-            reference_types: child.reference.iter().cloned().collect(),
+            reference_types: child.reference.clone(),
             ..attribute(
                 &child.attribute,
                 child.value_type,

@@ -65,6 +65,7 @@ impl<D: Database + 'static> Session for SqlSession<D> {
             for child in &mapping.multi_valued {
                 let mut columns: Vec<&str> = child.key.iter().map(String::as_str).collect();
                 columns.push(child.value.as_str());
+                columns.extend(child.type_column.as_deref());
                 probes.push((&child.table, columns));
             }
             for (table, columns) in probes {

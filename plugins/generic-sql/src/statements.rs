@@ -3,7 +3,9 @@
 //! values are always bound through the dialect's placeholders.
 
 use crate::anchor::Key;
-use crate::mapping::{MultiValuedMapping, SoftDelete, SoftDeleteFilter, Table, TypeMapping};
+use crate::mapping::{
+    ChildRow, MultiValuedMapping, SoftDelete, SoftDeleteFilter, Table, TypeMapping,
+};
 use ferry_connector::sql::Statement;
 use ferry_connector::sql::{Dialect, SqlValue};
 
@@ -255,20 +257,28 @@ pub fn update_row(
     statement.finish()
 }
 
-/// Sets `columns` of `table` to `new` in every row where they hold `old`: how a key
-/// move carries an object's key into its own row, its child rows, and the link tables
-/// and foreign key columns that point at it.
+/// Sets `columns` of `table` to `new` in every row where they hold `old` (and, when
+/// `only` gives one, where that quoted column holds that value): how a key move carries
+/// an object's key into its own row, its child rows, and the link tables and foreign key
+/// columns that point at it (in a link table listing several object types, only the rows
+/// whose type column names the moved object's type).
 pub fn replace_values(
     dialect: Dialect,
     table: &Table,
     columns: &[String],
     old: Key,
     new: Key,
+    only: Option<(&str, SqlValue)>,
 ) -> Statement {
     let mut statement = Builder::new(dialect);
     statement.push(&format!("UPDATE {} SET ", table.quoted));
     statement.assignments(columns.iter().map(String::as_str).zip(new).collect());
-    statement.conditions([Condition::Compare(qualified_all(table, columns), "=", old)]);
+    let only = only.map(|(column, value)| Condition::single(&qualified(table, column), "=", value));
+    statement.conditions(
+        [Condition::Compare(qualified_all(table, columns), "=", old)]
+            .into_iter()
+            .chain(only),
+    );
     statement.finish()
 }
 
@@ -300,36 +310,36 @@ pub fn insert_value(
     dialect: Dialect,
     child: &MultiValuedMapping,
     key: Key,
-    value: SqlValue,
+    row: ChildRow,
 ) -> Statement {
     let mut statement = Builder::new(dialect);
     statement.push(&format!(
-        "INSERT INTO {} ({}, {}) VALUES (",
+        "INSERT INTO {} ({}) VALUES (",
         child.table.quoted,
-        child.key.join(", "),
-        child.value
+        child_columns(child)
     ));
-    statement.bind_list(key.into_iter().chain([value]));
+    statement.bind_list(child_cells(key, row));
     statement.push(")");
     statement.finish()
 }
 
-/// Adds one value of a multi-valued attribute unless the owner already has it, so that
-/// adding a member twice is harmless even without a unique constraint on the table.
+/// Adds one value of a multi-valued attribute unless the owner already has it (whatever
+/// object type a link row names), so that adding a member twice is harmless even without
+/// a unique constraint on the table.
 pub fn insert_missing_value(
     dialect: Dialect,
     child: &MultiValuedMapping,
     key: Key,
-    value: SqlValue,
+    row: ChildRow,
 ) -> Statement {
     let mut statement = Builder::new(dialect);
     statement.push(&format!(
-        "INSERT INTO {table} ({k}, {v}) SELECT ",
-        table = child.table.quoted,
-        k = child.key.join(", "),
-        v = child.value
+        "INSERT INTO {} ({}) SELECT ",
+        child.table.quoted,
+        child_columns(child)
     ));
-    statement.bind_list(key.iter().cloned().chain([value.clone()]));
+    let value = row.value.clone();
+    statement.bind_list(child_cells(key.clone(), row));
     statement.push(&format!(
         " WHERE NOT EXISTS (SELECT 1 FROM {}",
         child.table.quoted
@@ -339,33 +349,101 @@ pub fn insert_missing_value(
     statement.finish()
 }
 
+/// The quoted columns a child row is written to: the key, the value, and the type column
+/// of a link table listing several object types.
+fn child_columns(child: &MultiValuedMapping) -> String {
+    let columns = child
+        .key
+        .iter()
+        .chain([&child.value])
+        .chain(&child.type_column);
+    columns.map(String::as_str).collect::<Vec<_>>().join(", ")
+}
+
+/// The values of [`child_columns`], in order.
+fn child_cells(key: Key, row: ChildRow) -> impl Iterator<Item = SqlValue> {
+    let object_type = row.object_type.map(SqlValue::Text);
+    key.into_iter().chain([row.value]).chain(object_type)
+}
+
+/// Deletes the rows of a link table listing several object types that point at one
+/// object: `value` in the value column and `object_type` in the type column. A deleted
+/// object leaves the groups it was in, as a foreign key's cascade does where a link
+/// points at one type (a column holding anchors of several types can have none).
+pub fn delete_links(
+    dialect: Dialect,
+    child: &MultiValuedMapping,
+    type_column: &str,
+    value: SqlValue,
+    object_type: &str,
+) -> Statement {
+    let mut statement = Builder::new(dialect);
+    statement.push(&format!("DELETE FROM {}", child.table.quoted));
+    statement.conditions([
+        Condition::single(&qualified(&child.table, &child.value), "=", value),
+        Condition::single(
+            &qualified(&child.table, type_column),
+            "=",
+            SqlValue::Text(object_type.to_owned()),
+        ),
+    ]);
+    statement.finish()
+}
+
+/// How many live rows (not soft-deleted) hold each (object type, key) pair: one row, one
+/// count per pair, in order; one round trip however many pairs. How a link table listing
+/// several object types learns which of them a value names.
+pub fn count_holders(dialect: Dialect, candidates: Vec<(&TypeMapping, Key)>) -> Statement {
+    let mut statement = Builder::new(dialect);
+    statement.push("SELECT ");
+    for (index, (mapping, key)) in candidates.into_iter().enumerate() {
+        if index > 0 {
+            statement.push(", ");
+        }
+        statement.push(&format!("(SELECT COUNT(*) FROM {}", mapping.table.quoted));
+        statement.conditions(live_key(mapping, key));
+        statement.push(")");
+    }
+    statement.finish()
+}
+
 /// Whether the object with this key exists (soft-deleted ones count as absent).
 pub fn exists(dialect: Dialect, mapping: &TypeMapping, key: Key) -> Statement {
-    let live = mapping
-        .soft_delete
-        .as_ref()
-        .map(|soft_delete| Condition::Text(not_deleted(&mapping.table, soft_delete)));
-    rows_with_key(dialect, mapping, key, live)
+    rows_with(dialect, mapping, live_key(mapping, key))
 }
 
 /// Whether any row holds this key, soft-deleted ones included: a key move must not take
 /// a key a row still has.
 pub fn key_taken(dialect: Dialect, mapping: &TypeMapping, key: Key) -> Statement {
-    rows_with_key(dialect, mapping, key, None)
+    rows_with(
+        dialect,
+        mapping,
+        [Condition::Compare(anchor_of(mapping), "=", key)],
+    )
 }
 
-/// `SELECT 1` from the rows holding `key` (and meeting `also`).
-fn rows_with_key(
+/// `SELECT 1` from the rows meeting `conditions`.
+fn rows_with(
     dialect: Dialect,
     mapping: &TypeMapping,
-    key: Key,
-    also: Option<Condition>,
+    conditions: impl IntoIterator<Item = Condition>,
 ) -> Statement {
     let mut statement = Builder::new(dialect);
     statement.push(&format!("SELECT 1 FROM {}", mapping.table.quoted));
-    let key = Condition::Compare(anchor_of(mapping), "=", key);
-    statement.conditions([key].into_iter().chain(also));
+    statement.conditions(conditions);
     statement.finish()
+}
+
+/// The conditions that pick the live (not soft-deleted) row holding `key`.
+fn live_key(mapping: &TypeMapping, key: Key) -> Vec<Condition> {
+    let live = mapping
+        .soft_delete
+        .as_ref()
+        .map(|soft_delete| Condition::Text(not_deleted(&mapping.table, soft_delete)));
+    [Condition::Compare(anchor_of(mapping), "=", key)]
+        .into_iter()
+        .chain(live)
+        .collect()
 }
 
 /// Removes one value of a multi-valued attribute.
@@ -630,8 +708,16 @@ mod tests {
             value: "\"email\"".into(),
             value_type: ValueType::String,
             stored_type: ValueType::String,
-            reference: None,
+            reference: Vec::new(),
+            type_column: None,
             read_only: false,
+        }
+    }
+
+    fn row(value: SqlValue) -> ChildRow {
+        ChildRow {
+            value,
+            object_type: None,
         }
     }
 
@@ -823,7 +909,13 @@ mod tests {
         let key = vec![SqlValue::Integer(3)];
         let value = text("a@example.com");
         assert_eq!(
-            insert_value(Dialect::Postgres, &emails(), key.clone(), value.clone()).text,
+            insert_value(
+                Dialect::Postgres,
+                &emails(),
+                key.clone(),
+                row(value.clone())
+            )
+            .text,
             "INSERT INTO \"user_emails\" (\"user_id\", \"email\") VALUES ($1, $2)"
         );
         assert_eq!(
@@ -903,7 +995,7 @@ mod tests {
         );
         let roles = &accounts().multi_valued[0];
         let (t, l) = ("\"user_emails\".\"t\"", "\"user_emails\".\"l\"");
-        let insert = insert_missing_value(Dialect::Postgres, roles, key.clone(), text("x"));
+        let insert = insert_missing_value(Dialect::Postgres, roles, key.clone(), row(text("x")));
         assert_eq!(
             insert.text,
             format!(
@@ -929,6 +1021,7 @@ mod tests {
             &["\"tenant\"".into(), "\"login\"".into()],
             vec![text("acme"), text("ann")],
             vec![text("acme"), text("anne")],
+            None,
         );
         assert_eq!(
             moved.text,
@@ -950,6 +1043,92 @@ mod tests {
                 u("id"),
                 u("deleted")
             )
+        );
+    }
+
+    /// Group members that are users or groups: `kind` names each row's object type.
+    fn members() -> MultiValuedMapping {
+        MultiValuedMapping {
+            attribute: "members".into(),
+            table: Table {
+                quoted: "\"m\"".into(),
+                display: "m".into(),
+            },
+            key: vec!["\"team\"".into()],
+            value: "\"member\"".into(),
+            value_type: ValueType::Reference,
+            stored_type: ValueType::String,
+            reference: vec!["user".into(), "group".into()],
+            type_column: Some("\"kind\"".into()),
+            read_only: false,
+        }
+    }
+
+    #[test]
+    fn writes_link_rows_with_their_object_type_bound() {
+        let key = vec![text("ops")];
+        let member = ChildRow {
+            value: text("ann"),
+            object_type: Some("user".into()),
+        };
+        let insert = insert_missing_value(Dialect::Postgres, &members(), key.clone(), member);
+        assert_eq!(
+            insert.text,
+            "INSERT INTO \"m\" (\"team\", \"member\", \"kind\") SELECT $1, $2, $3 \
+             WHERE NOT EXISTS (SELECT 1 FROM \"m\" WHERE \"m\".\"team\" = $4 AND \"m\".\"member\" = $5)"
+        );
+        assert_eq!(
+            insert.params,
+            [
+                text("ops"),
+                text("ann"),
+                text("user"),
+                text("ops"),
+                text("ann")
+            ]
+        );
+        let gone = delete_links(Dialect::Sqlite, &members(), "\"kind\"", text("ann"), "user");
+        assert_eq!(
+            gone.text,
+            "DELETE FROM \"m\" WHERE \"m\".\"member\" = ? AND \"m\".\"kind\" = ?"
+        );
+        assert_eq!(gone.params, [text("ann"), text("user")]);
+        let moved = replace_values(
+            Dialect::Sqlite,
+            &members().table,
+            &["\"member\"".into()],
+            vec![text("ann")],
+            vec![text("anna")],
+            Some(("\"kind\"", text("user"))),
+        );
+        assert_eq!(
+            moved.text,
+            "UPDATE \"m\" SET \"member\" = ? WHERE \"m\".\"member\" = ? AND \"m\".\"kind\" = ?"
+        );
+        assert_eq!(moved.params, [text("anna"), text("ann"), text("user")]);
+    }
+
+    #[test]
+    fn counts_the_holders_of_several_keys_in_one_statement() {
+        let statement = count_holders(
+            Dialect::Postgres,
+            vec![
+                (&users(), vec![SqlValue::Integer(7)]),
+                (&accounts(), vec![text("acme"), text("ann")]),
+            ],
+        );
+        assert_eq!(
+            statement.text,
+            format!(
+                "SELECT (SELECT COUNT(*) FROM \"hr\".\"users\" WHERE {} = $1 AND {} IS NOT TRUE), \
+                 (SELECT COUNT(*) FROM \"accounts\" WHERE (\"accounts\".\"tenant\", \"accounts\".\"login\") = ($2, $3))",
+                u("id"),
+                u("deleted")
+            )
+        );
+        assert_eq!(
+            statement.params,
+            [SqlValue::Integer(7), text("acme"), text("ann")]
         );
     }
 

@@ -208,6 +208,12 @@ fn open_names_what_the_database_does_not_have() {
             "object-types[0] (user): multi-valued[0].attribute: 'mail' is already a column of table 'users'",
         ),
         (
+            r#"{"name": "user", "table": "users", "anchor": "id",
+                "multi-valued": [{"attribute": "friends", "table": "user_emails", "key": "user_id",
+                                  "value": "email", "reference": ["user"], "reference-type-column": "kind"}]}"#,
+            "object-types[0] (user): multi-valued[0].reference-type-column: the table 'user_emails' has no column 'kind'",
+        ),
+        (
             r#"{"name": "user", "table": "users", "anchor": "id", "read-only": ["nickname"]}"#,
             "object-types[0] (user): read-only[0]: 'nickname' is neither a column",
         ),
@@ -1008,4 +1014,138 @@ fn a_cursor_for_another_configuration_is_refused() {
     assert!(failure.message.contains("'user'"), "{}", failure.message);
     let failure = both.full_import(Some("{}"), 2).unwrap_err();
     assert_eq!(failure.kind, ErrorKind::InvalidInput);
+}
+
+/// Groups whose members are users or groups: `members.kind` names each row's type.
+const NESTED_GROUP: &str = r#"{
+    "name": "group", "table": "groups", "anchor": "gid",
+    "multi-valued": [{"attribute": "members", "table": "members", "key": "gid", "value": "member",
+                      "reference": ["user", "group"], "reference-type-column": "kind"}]
+}"#;
+
+/// The rows of the members table: (group, member, kind), sorted.
+fn member_rows(db: &Connection) -> Vec<(String, String, String)> {
+    db.prepare("SELECT gid, member, kind FROM members ORDER BY gid, member, kind")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn rows(expected: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+    expected
+        .iter()
+        .map(|(group, member, kind)| (group.to_string(), member.to_string(), kind.to_string()))
+        .collect()
+}
+
+fn references(anchors: &[&str]) -> Vec<Value> {
+    anchors
+        .iter()
+        .map(|anchor| Value::Reference(anchor.to_string()))
+        .collect()
+}
+
+#[test]
+fn a_link_to_several_types_stores_each_members_type() {
+    let db = database();
+    db.execute_batch(
+        "CREATE TABLE members (gid TEXT NOT NULL REFERENCES groups (gid), member TEXT NOT NULL,
+                               kind TEXT NOT NULL);",
+    )
+    .unwrap();
+    let connector = open(&db, &[USER, NESTED_GROUP]).unwrap();
+    let schema = connector.schema().unwrap();
+    let members = schema.object_types[1].attribute("members").unwrap();
+    assert_eq!(members.reference_types, ["user", "group"]);
+    assert_eq!(members.value_type, ValueType::Reference);
+    connector.test_connection().unwrap();
+
+    add_user(&connector, "ada", &[]);
+    add_user(&connector, "bob", &[]);
+    let group = |gid: &str, members: &[&str]| {
+        add(
+            "group",
+            vec![
+                attribute("gid", vec![text(gid)]),
+                attribute("members", references(members)),
+            ],
+        )
+    };
+    run(&connector, group("admins", &[])).unwrap();
+    let ops = run(&connector, group("ops", &["1", "admins"]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        values(&ops, "members"),
+        Some(&references(&["1", "admins"])[..])
+    );
+    assert_eq!(
+        member_rows(&db),
+        rows(&[("ops", "1", "user"), ("ops", "admins", "group")])
+    );
+
+    let edit = |change: AttributeChange| run(&connector, update("group", "ops", vec![change]));
+    let change_members = |add: bool, anchors: &[&str]| {
+        let members = attribute("members", references(anchors));
+        edit(if add {
+            AttributeChange::AddValues(members)
+        } else {
+            AttributeChange::RemoveValues(members)
+        })
+    };
+    change_members(true, &["2"]).unwrap();
+    change_members(false, &["admins"]).unwrap();
+    assert_eq!(
+        member_rows(&db),
+        rows(&[("ops", "1", "user"), ("ops", "2", "user")])
+    );
+    change_members(true, &["admins"]).unwrap();
+    change_members(false, &["2"]).unwrap();
+    let expected = rows(&[("ops", "1", "user"), ("ops", "admins", "group")]);
+    assert_eq!(member_rows(&db), expected);
+
+    // A member no listed type has, and one two types have: refused, nothing written.
+    let missing = change_members(true, &["2", "nobody"]).unwrap_err();
+    assert_eq!(missing.kind, ErrorKind::NotFound);
+    assert!(missing.message.contains("'nobody'"), "{}", missing.message);
+    db.execute_batch("INSERT INTO groups VALUES ('1', 'One'), ('2', 'Two')")
+        .unwrap();
+    let ambiguous = edit(AttributeChange::Replace(attribute(
+        "members",
+        references(&["admins", "1", "2"]),
+    )))
+    .unwrap_err();
+    assert_eq!(ambiguous.kind, ErrorKind::InvalidInput);
+    assert!(
+        ambiguous.message.contains("'2' is ambiguous"),
+        "{}",
+        ambiguous.message
+    );
+    assert_eq!(member_rows(&db), expected);
+
+    // A user's key move and delete touch only the rows naming a user.
+    db.execute_batch("INSERT INTO members VALUES ('admins', '1', 'group')")
+        .unwrap();
+    move_and_mail(&connector, "1", 7);
+    assert_eq!(
+        member_rows(&db),
+        rows(&[
+            ("admins", "1", "group"),
+            ("ops", "7", "user"),
+            ("ops", "admins", "group")
+        ])
+    );
+    run(&connector, Change::Delete(target("user", "7"))).unwrap();
+    assert_eq!(
+        member_rows(&db),
+        rows(&[("admins", "1", "group"), ("ops", "admins", "group")])
+    );
+    // A group's delete: its own members, and the rows naming it as a member.
+    run(&connector, Change::Delete(target("group", "admins"))).unwrap();
+    assert_eq!(member_rows(&db), []);
+    let (objects, _) = import_all(&connector, 10);
+    let ops = objects.iter().find(|o| o.anchor == "ops").unwrap();
+    assert_eq!(values(ops, "members"), None);
 }
