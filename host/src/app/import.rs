@@ -78,6 +78,18 @@ impl Run {
     }
 }
 
+/// Waits for the page being written to the cache, if any.
+async fn finish_writing(
+    writing: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+) -> anyhow::Result<()> {
+    match writing {
+        Some(task) => task
+            .await
+            .map_err(|e| anyhow::anyhow!("the cache writer task failed: {e}"))?,
+        None => Ok(()),
+    }
+}
+
 impl App {
     /// Runs a full import. Reads keep being served from the cache while it runs.
     pub async fn full_import(&self) -> Result<ImportReport, ImportError> {
@@ -92,24 +104,34 @@ impl App {
         // Every page on one session: connectors may keep per-connection paging state.
         let pool = self.pool()?;
         let mut session = pool.reserve().await?;
+        // The cache writes one page while the connector reads the next: on two cores the
+        // two halves of an import overlap instead of taking turns. Pages are still
+        // written one at a time, in order.
+        let mut writing: Option<tokio::task::JoinHandle<anyhow::Result<()>>> = None;
         let watermark = loop {
             let page = session
                 .full_import(cursor.take(), self.import.page_size)
                 .await?;
             run.report.pages += 1;
             run.report.upserted += page.objects.len() as u64;
-            let objects = page
+            let objects: Vec<_> = page
                 .objects
                 .into_iter()
                 .map(|o| without_secrets(&bound.schema, o))
                 .collect();
-            let objects = translate::objects_to_host(&bound.cache, &bound.schema, objects).await?;
-            bound.cache.upsert(objects).await?;
+            finish_writing(writing.take()).await?;
+            let bound = bound.clone();
+            writing = Some(tokio::spawn(async move {
+                let objects =
+                    translate::objects_to_host(&bound.cache, &bound.schema, objects).await?;
+                bound.cache.upsert(objects).await
+            }));
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
                 None => break page.watermark,
             }
         };
+        finish_writing(writing.take()).await?;
         run.report.removed = bound.cache.finish_full_import(generation).await?;
         match watermark {
             Some(w) => bound.cache.set_state(WATERMARK, &w).await?,

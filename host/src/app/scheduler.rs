@@ -29,7 +29,7 @@ pub async fn run(app: Arc<App>) {
         let step = match app.bind().await {
             Err(e) => Err(format!("binding to the connector failed: {e:#}")),
             Ok(bound) => {
-                let complete = bound.cache.is_complete().await.unwrap_or(false);
+                let complete = bound.cache.is_complete();
                 if !complete || next_full.is_some_and(|t| t <= now) {
                     app.full_import().await.map(|_| {
                         next_full = full_every.map(|d| now + d);

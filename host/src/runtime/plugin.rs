@@ -54,6 +54,15 @@ pub struct LoadedPlugin {
     pub(crate) pre: Pre,
 }
 
+impl LoadedPlugin {
+    /// The linked component, for instantiating it outside an app's pool: the per-call
+    /// benchmarks (`host/benches/per_call.rs`) time exactly what a pool does when it
+    /// grows, [`Instance::new`] on this.
+    pub fn pre(&self) -> &Pre {
+        &self.pre
+    }
+}
+
 impl std::fmt::Debug for LoadedPlugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoadedPlugin")

@@ -51,16 +51,13 @@ pub(crate) fn bound(app: &App) -> Result<Arc<Bound>, ScimError> {
 /// Reads are answered only once a full import has filled the cache: answering "no such
 /// user" from an empty cache would make the IdP create users that exist.
 pub(crate) async fn ready_for_reads(bound: &Bound) -> Result<(), ScimError> {
-    match bound.cache.is_complete().await {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(ScimError::unavailable(
-            "the first import from the target is still running",
-            RETRY_AFTER_SECONDS,
-        )),
-        Err(e) => Err(ScimError::internal(format!(
-            "reading the cache failed: {e:#}"
-        ))),
+    if bound.cache.is_complete() {
+        return Ok(());
     }
+    Err(ScimError::unavailable(
+        "the first import from the target is still running",
+        RETRY_AFTER_SECONDS,
+    ))
 }
 
 /// The SCIM error for a failed export.
@@ -238,7 +235,7 @@ pub(crate) async fn refuse_taken(
     else {
         return Ok(());
     };
-    if !bound.cache.is_complete().await.unwrap_or(false) {
+    if !bound.cache.is_complete() {
         return Ok(());
     }
     let filter = super::filter::parse_filter(&format!("{attribute} eq {}", Value::from(name)))?;

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
@@ -33,6 +33,9 @@ const LOOKUP_PREFIX_CHARS: usize = 256;
 const FIND: &str = "SELECT o.anchor, o.attributes, o.created, o.modified FROM lookup l \
      CROSS JOIN objects o ON o.object_type = l.object_type AND o.anchor = l.anchor \
      WHERE l.object_type = ?1 AND l.attribute = ?2 AND l.value = ?3 ORDER BY l.anchor";
+
+/// The state key recording when a full import last completed.
+const COMPLETED: &str = "full-import-completed";
 
 /// The writer's page cache, as SQLite's `cache_size` takes it (negative: KiB): 64 MiB.
 const WRITER_CACHE_KIB: i64 = -65_536;
@@ -60,6 +63,9 @@ pub struct Cache {
     memberships: Arc<BTreeSet<Membership>>,
     write_generation: Arc<AtomicI64>,
     anchors: Arc<Anchors>,
+    /// Whether a full import ever completed: asked on every SCIM read, so kept in
+    /// memory (it only ever turns true while the cache is open).
+    complete: Arc<AtomicBool>,
 }
 
 /// The normalised form of a value in the lookup table; `None` for values never matched
@@ -163,6 +169,7 @@ impl Cache {
             write_state(&writer, "indexed", &indexed_text)?;
         }
         let anchors = Anchors::load(&writer).context("reading the moved anchors")?;
+        let complete = read_state(&writer, COMPLETED)?.is_some();
         let readers = (0..READERS)
             .map(|_| open().map(Mutex::new))
             .collect::<anyhow::Result<Vec<_>>>()?;
@@ -174,21 +181,22 @@ impl Cache {
             memberships: Arc::new(memberships),
             write_generation: Arc::new(AtomicI64::new(generation)),
             anchors: Arc::new(anchors),
+            complete: Arc::new(AtomicBool::new(complete)),
         })
     }
 
+    /// Runs `f` on a reader connection, right here on the calling task. A read is one
+    /// index probe or a bounded batch ([`Cache::scan`]): tens of microseconds, less than
+    /// handing it to another thread (`spawn_blocking`, `block_in_place`) and waking back
+    /// up costs, which perf showed dominating the SCIM read path. With more callers than
+    /// readers, a caller waits for a connection as it would for a blocking-pool thread.
     async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection) -> anyhow::Result<T> + Send + 'static,
     ) -> anyhow::Result<T> {
-        let readers = self.readers.clone();
-        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % readers.len();
-        tokio::task::spawn_blocking(move || {
-            let conn = readers[i].lock().unwrap_or_else(|e| e.into_inner());
-            f(&conn)
-        })
-        .await
-        .context("cache reader task")?
+        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+        let conn = self.readers[i].lock().unwrap_or_else(|e| e.into_inner());
+        f(&conn)
     }
 
     async fn write<T: Send + 'static>(
@@ -465,6 +473,7 @@ impl Cache {
     /// Returns how many.
     pub async fn finish_full_import(&self, generation: i64) -> anyhow::Result<u64> {
         let (anchors, memberships) = (self.anchors.clone(), self.memberships.clone());
+        let complete = self.complete.clone();
         self.write(move |c| {
             let tx = c.transaction()?;
             tx.execute(
@@ -481,9 +490,10 @@ impl Cache {
             )?;
             members::forget_gone_nested(&tx, &memberships, generation)?;
             let removed = tx.execute("DELETE FROM objects WHERE generation < ?1", [generation])?;
-            write_state(&tx, "full-import-completed", &now_nanos().to_string())?;
+            write_state(&tx, COMPLETED, &now_nanos().to_string())?;
             anchors.prune(&tx)?;
             tx.commit()?;
+            complete.store(true, Ordering::SeqCst);
             Ok(removed as u64)
         })
         .await
@@ -523,8 +533,8 @@ impl Cache {
     }
 
     /// Whether a full import has ever completed, so reads reflect the target.
-    pub async fn is_complete(&self) -> anyhow::Result<bool> {
-        Ok(self.state("full-import-completed").await?.is_some())
+    pub fn is_complete(&self) -> bool {
+        self.complete.load(Ordering::SeqCst)
     }
 
     /// A value Ferry keeps for the app (a watermark, the schema).
@@ -714,7 +724,7 @@ mod tests {
             .upsert(vec![user("1", "a"), user("2", "b")])
             .await
             .unwrap();
-        assert!(!cache.is_complete().await.unwrap());
+        assert!(!cache.is_complete());
         let generation = cache.begin_full_import().await.unwrap();
         cache.upsert(vec![user("1", "a")]).await.unwrap();
         assert_eq!(
@@ -731,7 +741,7 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
-        assert!(cache.is_complete().await.unwrap());
+        assert!(cache.is_complete());
     }
 
     #[tokio::test]
@@ -897,7 +907,7 @@ mod tests {
         drop(cache);
         let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
         assert_eq!(cache.count("group").await.unwrap(), 0);
-        assert!(!cache.is_complete().await.unwrap());
+        assert!(!cache.is_complete());
     }
 
     #[tokio::test]
@@ -1036,7 +1046,7 @@ mod tests {
         drop(cache);
         let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
         assert_eq!(cache.count("user").await.unwrap(), 1);
-        assert!(cache.is_complete().await.unwrap());
+        assert!(cache.is_complete());
         drop(cache);
         let cache = Cache::open(&path, indexed(), memberships()).unwrap();
         assert_eq!(
