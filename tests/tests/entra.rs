@@ -146,6 +146,10 @@ async fn entra_sequence(target: Target, dir: &std::path::Path) {
         page["Resources"][0].get("emails").is_none(),
         "attributes= limits the response"
     );
+    let (status, counted) = scim.get("/Users?count=0").await.unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(counted["totalResults"], 4);
+    assert_eq!(counted["Resources"], json!([]));
     let none = find(&scim, "not (userName pr) or (name.familyName co \"zzz\")").await;
     assert_eq!(none["totalResults"], 0);
 

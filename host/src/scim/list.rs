@@ -94,6 +94,22 @@ pub async fn list(
         )
     };
     let skip = query.start_index - 1;
+    if query.filter.is_none() {
+        // Every object matches: count them and render only the page (Entra ID's
+        // `?count=0` probes, and paging through everything, never render the rest).
+        let total = cache.count(&mapping.object_type).await.map_err(internal)?;
+        let page = match query.count {
+            0 => Vec::new(),
+            count => cache
+                .page(&mapping.object_type, skip, count)
+                .await
+                .map_err(internal)?
+                .iter()
+                .map(|c| query.projection.apply(render(c), &mapping.schema))
+                .collect(),
+        };
+        return Ok(list_response(total as usize, query.start_index, page));
+    }
     let mut total = 0usize;
     let mut page = Vec::new();
     // Renders a candidate, keeps it if the filter matches, and pages it.
@@ -135,13 +151,18 @@ pub async fn list(
             }
         }
     }
-    Ok(json!({
+    Ok(list_response(total, query.start_index, page))
+}
+
+/// A ListResponse body.
+fn list_response(total: usize, start_index: usize, page: Vec<Value>) -> Value {
+    json!({
         "schemas": [LIST_RESPONSE],
         "totalResults": total,
-        "startIndex": query.start_index,
+        "startIndex": start_index,
         "itemsPerPage": page.len(),
         "Resources": page,
-    }))
+    })
 }
 
 /// The objects that may match, found through an index; `None` when no equality the

@@ -281,6 +281,28 @@ impl Cache {
         .await
     }
 
+    /// Up to `limit` objects of a type in anchor order, skipping the first `offset` (a
+    /// page of an unfiltered list).
+    pub async fn page(
+        &self,
+        object_type: &str,
+        offset: usize,
+        limit: usize,
+    ) -> anyhow::Result<Vec<CachedObject>> {
+        let t = object_type.to_string();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT anchor, attributes, created, modified FROM objects \
+                 WHERE object_type = ?1 ORDER BY anchor LIMIT ?2 OFFSET ?3",
+            )?;
+            let rows = stmt.query_map(params![t, limit as i64, offset as i64], |row| {
+                row_to_object(&t, row)
+            })?;
+            rows.map(|r| r?).collect()
+        })
+        .await
+    }
+
     /// How many objects of a type are cached.
     pub async fn count(&self, object_type: &str) -> anyhow::Result<u64> {
         let t = object_type.to_string();
@@ -707,6 +729,9 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].object, user("1", "Alice"));
         assert_eq!(cache.count("user").await.unwrap(), 2);
+        let second = cache.page("user", 1, 5).await.unwrap();
+        assert_eq!(second.len(), 1);
+        assert_eq!(second[0].object, user("2", "bob"));
         drop(cache);
         let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
         assert_eq!(
