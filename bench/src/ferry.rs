@@ -1,12 +1,14 @@
-//! `ferry serve` as a child process on a free loopback port, with the generic SQL
-//! connector and one app `hr` on a PostgreSQL database: the configuration an operator
-//! would write, nothing tuned for the benchmark.
+//! `ferry serve` as a child process on a free loopback port, with one app `hr`: the
+//! generic SQL connector on a PostgreSQL database or the generic LDAP connector on a
+//! subtree of a slapd. The configuration an operator would write, nothing tuned for the
+//! benchmark.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use ferry_test_support::TempSlapd;
 
 use crate::Options;
 
@@ -25,6 +27,74 @@ pub enum Scheme {
     Https,
     /// `insecure-http = true`.
     Http,
+}
+
+/// The connector app `hr` runs and where its target is.
+enum Connector<'a> {
+    /// generic-sql on the users table of a PostgreSQL database.
+    Sql { database_url: &'a str },
+    /// generic-ldap on the inetOrgPerson entries below `base_dn`, bound as the admin over
+    /// the plain port (as the `ldapsearch` and `ldapadd` references are).
+    Ldap {
+        slapd: &'a TempSlapd,
+        base_dn: &'a str,
+    },
+}
+
+impl Connector<'_> {
+    /// The component to load and the plugin name it takes in `plugins/`.
+    fn plugin<'o>(&self, options: &'o Options) -> (&'o Path, &'static str) {
+        match self {
+            Connector::Sql { .. } => (&options.plugin, "generic-sql"),
+            Connector::Ldap { .. } => (&options.ldap_plugin, "generic-ldap"),
+        }
+    }
+
+    /// The app's sections that depend on the connector, writing the secrets they name
+    /// into `dir`.
+    fn app_config(&self, dir: &Path) -> anyhow::Result<String> {
+        Ok(match self {
+            Connector::Sql { database_url } => format!(
+                r#"
+[apps.hr.database]
+url = "{database_url}"
+
+[[apps.hr.settings.object-types]]
+name = "user"
+table = "users"
+anchor = "id"
+change-table = {{ table = "user_changes", sequence = "seq", anchor = "user_id" }}
+"#
+            ),
+            Connector::Ldap { slapd, base_dn } => {
+                std::fs::write(dir.join("ldap.password"), slapd.admin_password())?;
+                // Active is the password policy's lock, as in the e2e tests (their slapd
+                // applies a policy with pwdLockout). No delta source: delta polling is off
+                // anyway, and the accesslog watermark a full import takes first fails
+                // (SizeLimitExceeded) on a directory that logged more than 500 writes in
+                // its newest 10 s, as it has after the create scenario's adds.
+                format!(
+                    r#"
+[apps.hr.network]
+allow = ["127.0.0.1:{port}"]
+
+[apps.hr.settings]
+host = "127.0.0.1"
+port = {port}
+security = "plain"
+bind-dn = "{bind_dn}"
+bind-password = {{ file = "ldap.password" }}
+base-dn = "{base_dn}"
+user-dn-template = "uid={{uid}},{{base-dn}}"
+disable = "ppolicy"
+delta = "none"
+"#,
+                    port = slapd.port(),
+                    bind_dn = slapd.admin_dn(),
+                )
+            }
+        })
+    }
 }
 
 /// A running `ferry serve`, stopped when dropped.
@@ -47,11 +117,36 @@ impl Ferry {
         database_url: &str,
         scheme: Scheme,
     ) -> anyhow::Result<Ferry> {
+        Ferry::launch(options, dir, Connector::Sql { database_url }, scheme)
+    }
+
+    /// Starts Ferry in `dir` (emptied first, so the cache is cold) on the users below
+    /// `base_dn` in `slapd`.
+    pub fn start_ldap(
+        options: &Options,
+        dir: &Path,
+        slapd: &TempSlapd,
+        base_dn: &str,
+        scheme: Scheme,
+    ) -> anyhow::Result<Ferry> {
+        Ferry::launch(options, dir, Connector::Ldap { slapd, base_dn }, scheme)
+    }
+
+    /// Writes the plugins folder, the token and the configuration into `dir`, then spawns
+    /// `ferry serve` on it.
+    fn launch(
+        options: &Options,
+        dir: &Path,
+        connector: Connector,
+        scheme: Scheme,
+    ) -> anyhow::Result<Ferry> {
         let _ = std::fs::remove_dir_all(dir);
         std::fs::create_dir_all(dir.join("plugins"))?;
-        std::fs::copy(&options.plugin, dir.join("plugins/generic-sql.wasm"))
-            .context("copying the generic SQL connector")?;
+        let (plugin, plugin_name) = connector.plugin(options);
+        std::fs::copy(plugin, dir.join(format!("plugins/{plugin_name}.wasm")))
+            .with_context(|| format!("copying the {plugin_name} connector"))?;
         std::fs::write(dir.join("token"), TOKEN)?;
+        let app_config = connector.app_config(dir)?;
         let port = ferry_test_support::free_port();
         let transport = match scheme {
             Scheme::Https => {
@@ -80,25 +175,15 @@ plugin-poll-seconds = 0
 {transport}
 
 [apps.hr]
-plugin = "generic-sql"
+plugin = "{plugin_name}"
 token = {{ file = "token" }}
-
-[apps.hr.database]
-url = "{database_url}"
 
 [apps.hr.import]
 full-interval-minutes = 0
 delta-interval-seconds = 0
-
-[[apps.hr.settings.object-types]]
-name = "user"
-table = "users"
-anchor = "id"
-change-table = {{ table = "user_changes", sequence = "seq", anchor = "user_id" }}
-"#
+{app_config}"#
         );
         std::fs::write(dir.join("ferry.toml"), config)?;
-        let log = std::fs::File::create(dir.join("ferry.log"))?;
         let mut builder = reqwest::Client::builder().pool_max_idle_per_host(64);
         let url_scheme = match scheme {
             Scheme::Https => {
@@ -112,16 +197,7 @@ change-table = {{ table = "user_changes", sequence = "seq", anchor = "user_id" }
             Scheme::Http => "http",
         };
         let http = builder.build()?;
-        let spawned = Instant::now();
-        let child = Command::new(&options.ferry)
-            .args(["serve", "--config"])
-            .arg(dir.join("ferry.toml"))
-            .env("FERRY_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()
-            .context("starting ferry serve")?;
+        let (child, spawned) = spawn(&options.ferry, dir)?;
         Ok(Ferry {
             child,
             dir: dir.to_path_buf(),
@@ -129,6 +205,37 @@ change-table = {{ table = "user_changes", sequence = "seq", anchor = "user_id" }
             base: format!("{url_scheme}://127.0.0.1:{port}/apps/hr/scim/v2"),
             http,
         })
+    }
+
+    /// The process id, for its memory figures.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The certificate and key `ferry cert` made for an HTTPS Ferry, so a reference
+    /// server can present the same.
+    pub fn tls_files(&self) -> (PathBuf, PathBuf) {
+        (self.dir.join("tls/cert.pem"), self.dir.join("tls/key.pem"))
+    }
+
+    /// Sets the app's pool size (`[apps.hr.limits] instances`) for the next
+    /// [`Ferry::restart`]: Ferry reads its configuration at start only. Call it once.
+    pub fn set_instances(&self, instances: u32) -> anyhow::Result<()> {
+        let path = self.dir.join("ferry.toml");
+        let config = std::fs::read_to_string(&path)?;
+        std::fs::write(
+            path,
+            format!("{config}\n[apps.hr.limits]\ninstances = {instances}\n"),
+        )?;
+        Ok(())
+    }
+
+    /// Stops Ferry and starts it again on the same data folder and port (its cache kept),
+    /// as an operator's restart does; `spawned` is the new process's.
+    pub fn restart(&mut self, options: &Options) -> anyhow::Result<()> {
+        ferry_test_support::stop_child(&mut self.child);
+        (self.child, self.spawned) = spawn(&options.ferry, &self.dir)?;
+        Ok(())
     }
 
     /// The log so far.
@@ -139,7 +246,18 @@ change-table = {{ table = "user_changes", sequence = "seq", anchor = "user_id" }
     /// Waits until app `hr` serves reads (`GET /Users?count=0` answers 200: its first
     /// full import is done) and returns the time since the process was spawned.
     pub async fn ready(&mut self) -> anyhow::Result<Duration> {
-        let url = format!("{}/Users?count=0", self.base);
+        self.answers("/Users?count=0", Duration::from_millis(25))
+            .await
+    }
+
+    /// Asks `GET path_and_query` every `poll` until it answers 200 and returns the time
+    /// since the process was spawned.
+    pub async fn answers(
+        &mut self,
+        path_and_query: &str,
+        poll: Duration,
+    ) -> anyhow::Result<Duration> {
+        let url = format!("{}{path_and_query}", self.base);
         loop {
             if let Some(status) = self.child.try_wait()? {
                 bail!("ferry exited ({status}):\n{}", self.log());
@@ -154,7 +272,7 @@ change-table = {{ table = "user_changes", sequence = "seq", anchor = "user_id" }
                     self.log()
                 );
             }
-            tokio::time::sleep(Duration::from_millis(25)).await;
+            tokio::time::sleep(poll).await;
         }
     }
 
@@ -168,6 +286,23 @@ change-table = {{ table = "user_changes", sequence = "seq", anchor = "user_id" }
             .map(Duration::from_millis)
             .with_context(|| format!("no `full import done … millis=` in the log:\n{log}"))
     }
+}
+
+/// Spawns `ferry serve` on the configuration in `dir`, logging to `dir/ferry.log`
+/// (emptied first); returns the child and when it was spawned.
+fn spawn(ferry: &Path, dir: &Path) -> anyhow::Result<(Child, Instant)> {
+    let log = std::fs::File::create(dir.join("ferry.log"))?;
+    let spawned = Instant::now();
+    let child = Command::new(ferry)
+        .args(["serve", "--config"])
+        .arg(dir.join("ferry.toml"))
+        .env("FERRY_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .context("starting ferry serve")?;
+    Ok((child, spawned))
 }
 
 /// The numeric value of `name=N` in a log line.

@@ -1,64 +1,128 @@
-//! SQL full import into the cache: Ferry (generic-sql through the host, from a cold cache)
-//! against `psql` copying the same rows to /dev/null.
+//! Full import into the cache: Ferry (a connector through the host, from a cold cache)
+//! against a client of the target reading the same objects to /dev/null: `psql` copying
+//! the rows (`sql-import`), a paged `ldapsearch` of the entries (`ldap-import`).
 
 use std::path::Path;
 use std::time::Duration;
 
-use ferry_test_support::TempPostgres;
+use ferry_test_support::{TempPostgres, TempSlapd};
 use serde_json::json;
 
 use crate::ferry::{Ferry, Scheme};
 use crate::report::{Better, Comparison};
-use crate::{Options, median, target};
+use crate::{Options, ldap, median, target};
 
-/// Runs the scenario `options.runs` times, alternating which side goes first so that a
-/// warm page cache favours neither.
+/// What Ferry's import is compared with.
+struct Reference {
+    /// How the progress lines call it.
+    short: &'static str,
+    /// What it is exactly, for the results.
+    what: String,
+    /// Issue 7's ceiling for Ferry's time over the reference's.
+    target: f64,
+}
+
+/// SQL: generic-sql on the seeded users table against `psql` COPY.
 pub async fn sql_import(
     options: &Options,
     postgres: &TempPostgres,
     database: &str,
     work: &Path,
 ) -> anyhow::Result<Comparison> {
-    let rows = options.rows();
     let url = postgres.url(database);
+    let dir = work.join("import");
+    let reference = Reference {
+        short: "psql COPY",
+        what: "psql COPY (SELECT * FROM users ORDER BY id) TO STDOUT > /dev/null".into(),
+        target: 3.0,
+    };
+    compare(
+        options,
+        "sql-import",
+        format!("{} rows, PostgreSQL", options.rows()),
+        reference,
+        || target::copy_to_dev_null(postgres, database),
+        || Ferry::start(options, &dir, &url, Scheme::Https),
+    )
+    .await
+}
+
+/// LDAP: generic-ldap on the seeded subtree `ou` against a paged `ldapsearch`.
+pub async fn ldap_import(
+    options: &Options,
+    slapd: &TempSlapd,
+    ou: &str,
+    work: &Path,
+) -> anyhow::Result<Comparison> {
+    let dir = work.join("import");
+    let reference = Reference {
+        short: "ldapsearch",
+        what: format!(
+            "ldapsearch {} > /dev/null",
+            ldap::shown(&ldap::search_arguments(ou))
+        ),
+        target: 1.25,
+    };
+    compare(
+        options,
+        "ldap-import",
+        format!("{} entries, OpenLDAP", options.rows()),
+        reference,
+        || ldap::search_to_dev_null(slapd, ou),
+        || Ferry::start_ldap(options, &dir, slapd, ou, Scheme::Https),
+    )
+    .await
+}
+
+/// Runs an import scenario `options.runs` times: one untimed round of each side first
+/// (the target's data in memory on both paths), then the sides alternate which goes
+/// first so that a warm cache favours neither. `start` starts Ferry with an empty data
+/// folder, so every import fills an empty cache.
+async fn compare(
+    options: &Options,
+    scenario: &str,
+    case: String,
+    reference: Reference,
+    read_natively: impl Fn() -> anyhow::Result<Duration>,
+    start: impl Fn() -> anyhow::Result<Ferry>,
+) -> anyhow::Result<Comparison> {
     let mut imports = Vec::new();
     let mut serving = Vec::new();
-    let mut copies = Vec::new();
-    let dir = work.join("import");
-    // One untimed round first: the table's pages into memory on both paths.
-    target::copy_to_dev_null(postgres, database)?;
-    ferry_import(options, &dir, &url).await?;
+    let mut natives = Vec::new();
+    read_natively()?;
+    ferry_import(&start).await?;
     for run in 1..=options.runs {
-        let copy_first = run % 2 == 1;
-        if copy_first {
-            copies.push(millis(target::copy_to_dev_null(postgres, database)?));
+        let native_first = run % 2 == 1;
+        if native_first {
+            natives.push(millis(read_natively()?));
         }
-        let (import, ready) = ferry_import(options, &dir, &url).await?;
+        let (import, ready) = ferry_import(&start).await?;
         imports.push(millis(import));
         serving.push(millis(ready));
-        if !copy_first {
-            copies.push(millis(target::copy_to_dev_null(postgres, database)?));
+        if !native_first {
+            natives.push(millis(read_natively()?));
         }
         eprintln!(
-            "ferry-bench: sql-import run {run}: ferry import {:.0} ms (serving {:.0} ms after \
-             start), psql COPY {:.0} ms",
+            "ferry-bench: {scenario} run {run}: ferry import {:.0} ms (serving {:.0} ms after \
+             start), {} {:.0} ms",
             imports[run - 1],
             serving[run - 1],
-            copies[run - 1]
+            reference.short,
+            natives[run - 1]
         );
     }
     let serving_median = median(&serving);
     Ok(Comparison {
-        scenario: "sql-import".into(),
-        case: format!("{rows} rows, PostgreSQL"),
+        scenario: scenario.into(),
+        case,
         unit: "ms",
         better: Better::Lower,
         ferry: imports,
-        reference: copies,
-        reference_name: "psql COPY (SELECT * FROM users ORDER BY id) TO STDOUT > /dev/null".into(),
-        target: Some(3.0),
+        reference: natives,
+        reference_name: reference.what,
+        target: Some(reference.target),
         extra: json!({
-            "rows": rows,
+            "rows": options.rows(),
             "ferry_start_to_serving_ms": serving,
             "ferry_start_to_serving_median_ms": serving_median,
         }),
@@ -67,11 +131,9 @@ pub async fn sql_import(
 
 /// One cold start of Ferry: (the import as Ferry logged it, spawn to serving reads).
 async fn ferry_import(
-    options: &Options,
-    dir: &Path,
-    url: &str,
+    start: &impl Fn() -> anyhow::Result<Ferry>,
 ) -> anyhow::Result<(Duration, Duration)> {
-    let mut ferry = Ferry::start(options, dir, url, Scheme::Https)?;
+    let mut ferry = start()?;
     let ready = ferry.ready().await?;
     Ok((ferry.logged_import()?, ready))
 }

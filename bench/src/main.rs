@@ -9,13 +9,19 @@
 //! `ferry-bench fixed-server PORT BODY_FILE` is the bare reference server itself, run as
 //! its own process as Ferry is, so neither shares a runtime with the load generator.
 
+mod chart;
 mod create;
 mod ferry;
 mod fixed_server;
 mod import;
+mod large;
+mod ldap;
 mod load;
+mod memory;
+mod per_call;
 mod read;
 mod report;
+mod startup;
 mod target;
 
 use std::path::PathBuf;
@@ -23,7 +29,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 
-use report::Comparison;
+use report::{Comparison, Figure};
 
 /// What one invocation measures, from the command line.
 #[derive(Debug, Clone)]
@@ -32,6 +38,8 @@ pub struct Options {
     pub ferry: PathBuf,
     /// The generic SQL connector component.
     pub plugin: PathBuf,
+    /// The generic LDAP connector component (needed by the LDAP scenarios only).
+    pub ldap_plugin: PathBuf,
     /// Where `<date>.json` and `<date>.md` go.
     pub out: PathBuf,
     /// Multiplies every default size: 0.1 for a quick look, 0.01 to check it still runs.
@@ -42,12 +50,21 @@ pub struct Options {
     pub only: Option<String>,
     /// Seconds each cached-read measurement lasts.
     pub read_seconds: f64,
+    /// Criterion's output folder after `cargo bench -p ferry --bench per_call`, whose
+    /// estimates become the per-call rows; without it there are none.
+    pub criterion: Option<PathBuf>,
 }
 
 impl Options {
-    /// Rows in the table the import and read scenarios use (100k at scale 1).
+    /// Rows in the table (entries in the subtree) the import and read scenarios use
+    /// (100k at scale 1).
     pub fn rows(&self) -> u64 {
         scaled(100_000, self.scale)
+    }
+
+    /// Users in Ferry's cache for the memory and startup scenarios (1M at scale 1).
+    pub fn cached_users(&self) -> u64 {
+        scaled(1_000_000, self.scale)
     }
 
     /// Users each create measurement adds (5k at scale 1).
@@ -60,6 +77,11 @@ impl Options {
             .as_deref()
             .is_none_or(|only| scenario.contains(only))
     }
+
+    /// Whether a scenario on slapd runs (and so needs slapd and the LDAP connector).
+    fn wants_ldap(&self) -> bool {
+        self.wants("ldap-import") || self.wants("scim-create-ldap")
+    }
 }
 
 /// A default size times the scale, never below a handful so that tiny runs still
@@ -68,17 +90,19 @@ fn scaled(default: u64, scale: f64) -> u64 {
     ((default as f64 * scale).round() as u64).max(16)
 }
 
-const USAGE: &str = "usage: ferry-bench --ferry BIN --plugin WASM --out DIR [--scale F] [--runs R] [--only NAME] [--read-seconds S]\n       ferry-bench fixed-server PORT BODY_FILE";
+const USAGE: &str = "usage: ferry-bench --ferry BIN --plugin WASM [--ldap-plugin WASM] --out DIR [--scale F] [--runs R] [--only NAME] [--read-seconds S] [--criterion DIR]\n       ferry-bench fixed-server PORT BODY_FILE";
 
 fn parse(args: &[String]) -> anyhow::Result<Options> {
     let mut options = Options {
         ferry: PathBuf::new(),
         plugin: PathBuf::new(),
+        ldap_plugin: PathBuf::new(),
         out: PathBuf::new(),
         scale: 1.0,
         runs: 3,
         only: None,
         read_seconds: 5.0,
+        criterion: None,
     };
     let mut args = args.iter();
     while let Some(flag) = args.next() {
@@ -89,10 +113,12 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
         match flag.as_str() {
             "--ferry" => options.ferry = value()?.into(),
             "--plugin" => options.plugin = value()?.into(),
+            "--ldap-plugin" => options.ldap_plugin = value()?.into(),
             "--out" => options.out = value()?.into(),
             "--scale" => options.scale = value()?.parse().context("--scale takes a number")?,
             "--runs" => options.runs = value()?.parse().context("--runs takes a count")?,
             "--only" => options.only = Some(value()?.clone()),
+            "--criterion" => options.criterion = Some(value()?.into()),
             "--read-seconds" => {
                 options.read_seconds = value()?.parse().context("--read-seconds takes a number")?
             }
@@ -104,6 +130,9 @@ fn parse(args: &[String]) -> anyhow::Result<Options> {
         || options.out.as_os_str().is_empty()
     {
         bail!("--ferry, --plugin and --out are required (cargo xtask bench passes them)\n{USAGE}");
+    }
+    if options.wants_ldap() && options.ldap_plugin.as_os_str().is_empty() {
+        bail!("the LDAP scenarios need --ldap-plugin (or leave them out with --only)\n{USAGE}");
     }
     let positive = |x: f64| x.is_finite() && x > 0.0;
     if !positive(options.scale) || options.runs == 0 || !positive(options.read_seconds) {
@@ -131,7 +160,10 @@ fn main() -> ExitCode {
 fn bench(options: Options) -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
     target::check_psql()?;
-    for file in [&options.ferry, &options.plugin] {
+    let needed = [&options.ferry, &options.plugin]
+        .into_iter()
+        .chain(options.wants_ldap().then_some(&options.ldap_plugin));
+    for file in needed {
         if !file.is_file() {
             bail!("{} does not exist: run `cargo xtask bench`", file.display());
         }
@@ -139,8 +171,12 @@ fn bench(options: Options) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     eprintln!("ferry-bench: starting PostgreSQL");
     let postgres = ferry_test_support::TempPostgres::start();
+    let slapd = options
+        .wants_ldap()
+        .then(|| ldap::start(options.wants("ldap-import").then(|| options.rows())));
     let work = scratch_dir()?;
     let mut results: Vec<Comparison> = Vec::new();
+    let mut figures: Vec<Figure> = Vec::new();
     runtime.block_on(async {
         let seeded = if options.wants("sql-import") || options.wants("cached-read") {
             Some(target::seeded_database(&postgres, options.rows()).await?)
@@ -155,18 +191,39 @@ fn bench(options: Options) -> anyhow::Result<()> {
                 results.extend(read::cached_read(&options, &postgres, db, &work).await?);
             }
         }
-        if options.wants("scim-create") {
-            results.extend(create::scim_create(&options, &postgres, &work).await?);
+        if options.wants("scim-create-sql") {
+            results.extend(create::scim_create_sql(&options, &postgres, &work).await?);
+        }
+        if let Some(slapd) = &slapd {
+            if options.wants("ldap-import") {
+                let ou = ldap::seeded_ou(slapd);
+                results.push(import::ldap_import(&options, slapd, &ou, &work).await?);
+            }
+            if options.wants("scim-create-ldap") {
+                results.extend(create::scim_create_ldap(&options, slapd, &work).await?);
+            }
+        }
+        if options.wants("memory") || options.wants("startup") {
+            figures.extend(large::cached_scenarios(&options, &postgres, &work).await?);
+        }
+        if options.wants("memory") {
+            figures.extend(memory::instances(&options, &postgres, &work).await?);
         }
         anyhow::Ok(())
     })?;
-    if results.is_empty() {
+    if let Some(criterion) = options.criterion.as_deref()
+        && options.wants("per-call")
+    {
+        results.extend(per_call::comparisons(criterion)?);
+    }
+    if results.is_empty() && figures.is_empty() {
         bail!(
-            "--only {} matches no scenario (sql-import, scim-create-sql, cached-read)",
+            "--only {} matches no scenario (sql-import, scim-create-sql, cached-read, \
+             ldap-import, scim-create-ldap, memory, startup, per-call)",
             options.only.as_deref().unwrap_or("")
         );
     }
-    let written = report::write(&options, &results)?;
+    let written = report::write(&options, &results, &figures)?;
     let _ = std::fs::remove_dir_all(&work);
     eprintln!("ferry-bench: wrote {}", written.display());
     Ok(())

@@ -1,5 +1,6 @@
 //! The results: `bench/results/<date>.json` (every measurement), `<date>.md` (the
-//! summary a reader wants) and the "latest results" link in BENCHMARKS.md.
+//! summary a reader wants), `<date>.svg` (its chart) and the "latest results" link in
+//! BENCHMARKS.md.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -8,6 +9,7 @@ use std::process::Command;
 use anyhow::Context;
 use serde_json::{Value, json};
 
+use crate::chart::{self, Bar};
 use crate::{Options, median};
 
 /// Which way a figure improves, so a ratio can be held against its target.
@@ -57,6 +59,16 @@ impl Comparison {
         })
     }
 
+    /// Its bar in the chart, when it has a target.
+    fn bar(&self) -> Option<Bar> {
+        Some(Bar {
+            label: format!("{}: {}", self.scenario, self.case),
+            value: self.ratio(),
+            target: self.target?,
+            met: self.meets_target()?,
+        })
+    }
+
     fn target_text(&self) -> String {
         match (self.target, self.better) {
             (Some(t), Better::Lower) => format!("≤ {t}×"),
@@ -78,6 +90,67 @@ impl Comparison {
             "meets_target": self.meets_target(),
             "details": self.extra,
         })
+    }
+}
+
+/// An absolute figure (memory, startup time): nothing else does the same work, so there
+/// is no reference to divide by; it is held against issue 7's ceiling when it sets one.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    /// The scenario's name (what `--only` matches).
+    pub scenario: String,
+    /// Size, state, what is timed.
+    pub case: String,
+    /// The unit of every measurement.
+    pub unit: &'static str,
+    /// The measurements, one per run.
+    pub values: Vec<f64>,
+    /// What is measured, exactly.
+    pub what: String,
+    /// The most issue 7 allows, in `unit`.
+    pub ceiling: Option<f64>,
+    /// Scenario-specific figures.
+    pub extra: Value,
+}
+
+impl Figure {
+    /// Whether the median stays within the ceiling (None without one).
+    pub fn meets_ceiling(&self) -> Option<bool> {
+        self.ceiling.map(|c| median(&self.values) <= c)
+    }
+
+    /// Its bar in the chart (the median over the ceiling), when it has a ceiling.
+    fn bar(&self) -> Option<Bar> {
+        let ceiling = self.ceiling?;
+        Some(Bar {
+            label: format!("{}: {}", self.scenario, self.case),
+            value: median(&self.values) / ceiling,
+            target: 1.0,
+            met: self.meets_ceiling()?,
+        })
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "scenario": self.scenario,
+            "case": self.case,
+            "unit": self.unit,
+            "what": self.what,
+            "runs": self.values,
+            "median": median(&self.values),
+            "ceiling": self.ceiling,
+            "meets_ceiling": self.meets_ceiling(),
+            "details": self.extra,
+        })
+    }
+}
+
+/// A target's verdict as the summary shows it.
+fn verdict(met: Option<bool>) -> &'static str {
+    match met {
+        Some(true) => "yes",
+        Some(false) => "**no**",
+        None => "—",
     }
 }
 
@@ -125,9 +198,13 @@ impl Machine {
     }
 }
 
-/// Writes `<date>.json` and `<date>.md` into `options.out`, points BENCHMARKS.md's
-/// latest-results link at the summary, and returns the summary's path.
-pub fn write(options: &Options, results: &[Comparison]) -> anyhow::Result<PathBuf> {
+/// Writes `<date>.json`, `<date>.md` and `<date>.svg` into `options.out`, points
+/// BENCHMARKS.md's latest-results link at the summary, and returns the summary's path.
+pub fn write(
+    options: &Options,
+    results: &[Comparison],
+    figures: &[Figure],
+) -> anyhow::Result<PathBuf> {
     let now = time::OffsetDateTime::now_utc();
     let stamp = now.format(time::macros::format_description!(
         "[year]-[month]-[day]T[hour][minute]Z"
@@ -152,11 +229,25 @@ pub fn write(options: &Options, results: &[Comparison]) -> anyhow::Result<PathBu
         },
         "parameters": parameters,
         "results": results.iter().map(Comparison::to_json).collect::<Vec<_>>(),
+        "figures": figures.iter().map(Figure::to_json).collect::<Vec<_>>(),
     });
     let json_path = options.out.join(format!("{stamp}.json"));
     std::fs::write(&json_path, serde_json::to_string_pretty(&document)? + "\n")?;
+    let bars: Vec<Bar> = results
+        .iter()
+        .filter_map(Comparison::bar)
+        .chain(figures.iter().filter_map(Figure::bar))
+        .collect();
+    chart::write(
+        &options.out.join(format!("{stamp}.svg")),
+        &format!("Ferry benchmarks, {stamp}: each case against its target"),
+        &bars,
+    )?;
     let md_path = options.out.join(format!("{stamp}.md"));
-    std::fs::write(&md_path, summary(&stamp, &machine, options, results))?;
+    std::fs::write(
+        &md_path,
+        summary(&stamp, &machine, options, results, figures),
+    )?;
     link_latest(&options.out, &stamp)?;
     Ok(md_path)
 }
@@ -171,7 +262,13 @@ fn figure(value: f64) -> String {
     format!("{value:.decimals$}")
 }
 
-fn summary(stamp: &str, machine: &Machine, options: &Options, results: &[Comparison]) -> String {
+fn summary(
+    stamp: &str,
+    machine: &Machine,
+    options: &Options,
+    results: &[Comparison],
+    figures: &[Figure],
+) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# Ferry benchmarks, {stamp}\n");
     let _ = writeln!(
@@ -187,14 +284,12 @@ fn summary(stamp: &str, machine: &Machine, options: &Options, results: &[Compari
         options.scale,
         options.runs
     );
-    md.push_str("| scenario | case | Ferry | reference | Ferry / reference | target | met |\n");
-    md.push_str("|---|---|---|---|---|---|---|\n");
+    let _ = writeln!(md, "![Each case against its target]({stamp}.svg)\n");
+    if !results.is_empty() {
+        md.push_str("| scenario | case | Ferry | reference | Ferry / reference | target | met |\n");
+        md.push_str("|---|---|---|---|---|---|---|\n");
+    }
     for c in results {
-        let met = match c.meets_target() {
-            Some(true) => "yes",
-            Some(false) => "**no**",
-            None => "—",
-        };
         let _ = writeln!(
             md,
             "| {} | {} | {} {} | {} {} | {}× | {} | {} |",
@@ -206,12 +301,31 @@ fn summary(stamp: &str, machine: &Machine, options: &Options, results: &[Compari
             c.unit,
             figure(c.ratio()),
             c.target_text(),
-            met
+            verdict(c.meets_target())
+        );
+    }
+    if !figures.is_empty() {
+        md.push_str(
+            "\nAbsolute figures (nothing else does the same work to compare with):\n\n\
+             | scenario | case | median | per run | ceiling | met |\n|---|---|---|---|---|---|\n",
+        );
+    }
+    for f in figures {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} {} | {} | {} | {} |",
+            f.scenario,
+            f.case,
+            figure(median(&f.values)),
+            f.unit,
+            runs(&f.values),
+            f.ceiling
+                .map_or_else(|| "—".into(), |c| format!("≤ {} {}", figure(c), f.unit)),
+            verdict(f.meets_ceiling())
         );
     }
     md.push_str("\n## Details\n\n");
     for c in results {
-        let runs = |v: &[f64]| v.iter().map(|x| figure(*x)).collect::<Vec<_>>().join(", ");
         let _ = writeln!(md, "### {}: {}\n", c.scenario, c.case);
         let _ = writeln!(md, "* Ferry, per run ({}): {}", c.unit, runs(&c.ferry));
         let _ = writeln!(md, "* reference: {}", c.reference_name);
@@ -221,14 +335,34 @@ fn summary(stamp: &str, machine: &Machine, options: &Options, results: &[Compari
             c.unit,
             runs(&c.reference)
         );
-        if let Value::Object(extra) = &c.extra {
-            for (key, value) in extra {
-                let _ = writeln!(md, "* {key}: {}", shown(value));
-            }
-        }
-        md.push('\n');
+        details(&mut md, &c.extra);
+    }
+    for f in figures {
+        let _ = writeln!(md, "### {}: {}\n", f.scenario, f.case);
+        let _ = writeln!(md, "* what: {}", f.what);
+        let _ = writeln!(md, "* per run ({}): {}", f.unit, runs(&f.values));
+        details(&mut md, &f.extra);
     }
     md
+}
+
+/// Measurements as the summary lists them.
+fn runs(values: &[f64]) -> String {
+    values
+        .iter()
+        .map(|x| figure(*x))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A case's scenario-specific figures, one line each, and the blank line ending it.
+fn details(md: &mut String, extra: &Value) {
+    if let Value::Object(extra) = extra {
+        for (key, value) in extra {
+            let _ = writeln!(md, "* {key}: {}", shown(value));
+        }
+    }
+    md.push('\n');
 }
 
 /// A JSON value as the summary shows it: numbers rounded, arrays inline.
@@ -261,7 +395,7 @@ fn link_latest(out: &Path, stamp: &str) -> anyhow::Result<()> {
     let relative = out.strip_prefix(root).unwrap_or(out).display().to_string();
     let link = format!(
         "{}\nLatest results: [{relative}/{stamp}.md]({relative}/{stamp}.md) \
-         ([JSON]({relative}/{stamp}.json)).\n",
+         ([JSON]({relative}/{stamp}.json), [chart]({relative}/{stamp}.svg)).\n",
         LATEST.0
     );
     let updated = format!("{}{link}{}", &text[..start], &text[end..]);

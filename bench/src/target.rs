@@ -126,7 +126,7 @@ pub async fn insert_natively(
     for (worker, (client, statement)) in clients.into_iter().enumerate() {
         let users = users.clone();
         tasks.spawn(async move {
-            for user in users.iter().skip(worker).step_by(concurrency) {
+            for user in crate::create::share(users.as_slice(), worker, concurrency) {
                 client
                     .query_one(
                         &statement,

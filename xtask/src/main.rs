@@ -3,7 +3,8 @@
 //! * `cargo xtask demo [-- ARGS]` — build the connectors and run `ferry demo`; with
 //!   `-- --ldap`, against a throwaway OpenLDAP directory it starts and stops itself.
 //! * `cargo xtask test` — check or install what the tests need, build the components
-//!   once, then run formatting and lint checks and every test.
+//!   once, then run formatting and lint checks and every test (among them one run of the
+//!   benchmarks at tiny sizes, bench/tests/smoke.rs, which judges no figure).
 //! * `cargo xtask plugins` — build the connectors and test components into
 //!   `target/plugins/`.
 //! * `cargo xtask bench [-- --scale F --runs R --only NAME]` — Ferry against the

@@ -11,7 +11,9 @@
 //!   port, with certificates from a test CA made at start (see `certs.rs`);
 //! * the base entries are added online with `ldapadd`, not with `slapadd`: `slapadd` writes
 //!   the database directly and bypasses overlays, so its entries would be missing from
-//!   `cn=accesslog`, and tests compare what they did with what the accesslog recorded;
+//!   `cn=accesslog`, and tests compare what they did with what the accesslog recorded
+//!   ([`TempSlapd::start_with_entries`] loads them with `slapadd`, with many more entries,
+//!   for the benchmarks' large directories, which need no accesslog of them);
 //! * the ppolicy overlay runs on the directory, so `pwdAccountLockedTime: 000001010000Z`
 //!   refuses a user's binds (49, invalid credentials) until it is removed. In 2.5 the
 //!   ppolicy schema is built into the module (there is no `ppolicy.ldif` to include), the
@@ -109,6 +111,24 @@ impl TempSlapd {
     /// or the server fails (with the server's log). A test must fail, never skip, when its
     /// server cannot run.
     pub fn start() -> TempSlapd {
+        TempSlapd::launch(None)
+    }
+
+    /// Like [`Self::start`], with more entries: `entries` is given the base DN and returns
+    /// LDIF add records below it, which `slapadd -q` loads with the base entries before the
+    /// server starts. That loads tens of thousands of entries a second where online adds
+    /// manage about a thousand, for the benchmarks' large directories; but neither these
+    /// entries nor the base entries are then in `cn=accesslog` (slapadd bypasses overlays).
+    ///
+    /// # Panics
+    /// As [`Self::start`], and when `slapadd` refuses an entry.
+    pub fn start_with_entries(entries: impl FnOnce(&str) -> String) -> TempSlapd {
+        TempSlapd::launch(Some(format!("{}\n{}", base_entries(), entries(BASE_DN))))
+    }
+
+    /// Configures and starts a server; the base entries are added online after it starts,
+    /// or, when `offline` is given, loaded with it before.
+    fn launch(offline: Option<String>) -> TempSlapd {
         for name in ["slapd", "slapadd", "ldapsearch", "ldapadd", "ldapmodify"] {
             tool(name);
         }
@@ -142,6 +162,19 @@ impl TempSlapd {
                 .arg(&config),
             "slapadd of the configuration",
         );
+        if let Some(entries) = &offline {
+            let file = folder.join("entries.ldif");
+            std::fs::write(&file, entries).expect("cannot write entries.ldif");
+            run(
+                Command::new(tool("slapadd"))
+                    .arg("-q")
+                    .arg("-F")
+                    .arg(&config_folder)
+                    .args(["-b", BASE_DN, "-l"])
+                    .arg(&file),
+                "slapadd of the entries",
+            );
+        }
 
         let log = folder.join("slapd.log");
         for _ in 0..START_ATTEMPTS {
@@ -166,7 +199,9 @@ impl TempSlapd {
                         server,
                         lifeline,
                     };
-                    slapd.ldapadd(&base_entries());
+                    if offline.is_none() {
+                        slapd.ldapadd(&base_entries());
+                    }
                     return slapd;
                 }
                 Err(status) => {
@@ -386,8 +421,14 @@ impl TempSlapd {
         );
     }
 
-    /// A client tool bound as the admin with a simple bind over the plain port.
-    fn admin_command(&self, name: &str) -> Command {
+    /// An `ldap-utils` tool (`ldapadd`, `ldapsearch`, …) bound as the admin with a simple
+    /// bind over the plain port, unaffected by the machine's client configuration
+    /// (`LDAPNOINIT=1`); callers add the rest. The benchmarks time it as the reference for
+    /// what Ferry does to the directory.
+    ///
+    /// # Panics
+    /// When the tool is not installed.
+    pub fn admin_command(&self, name: &str) -> Command {
         let mut command = plain_client(name);
         command.args([
             "-x",

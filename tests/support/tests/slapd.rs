@@ -35,6 +35,23 @@ fn an_added_entry_is_found() {
 }
 
 #[test]
+fn entries_loaded_before_start_are_served_with_the_base_entries() {
+    let slapd = TempSlapd::start_with_entries(|base| {
+        format!("dn: ou=loaded,{base}\nobjectClass: organizationalUnit\nou: loaded\n")
+    });
+    let ldif = slapd.ldapsearch(slapd.base_dn(), "(objectClass=organizationalUnit)", &["ou"]);
+    for ou in ["ou: people", "ou: groups", "ou: loaded"] {
+        assert!(ldif.contains(ou), "{ou} missing from:\n{ldif}");
+    }
+    let entry = slapd
+        .entry(&format!("ou=loaded,{}", slapd.base_dn()))
+        .expect("the loaded entry exists");
+    assert_eq!(entry["entryUUID"].len(), 1, "slapadd gave it an entryUUID");
+    // Online adds still work beside the loaded entries.
+    slapd.unique_ou();
+}
+
+#[test]
 fn a_modification_is_applied() {
     let slapd = shared_slapd();
     let ou = slapd.unique_ou();

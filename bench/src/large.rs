@@ -1,0 +1,36 @@
+//! The scenarios on a large cache (1M users at scale 1): `memory` and `startup` share one
+//! seeded table and one full import into one Ferry, since the import is what takes long.
+
+use std::path::Path;
+
+use ferry_test_support::TempPostgres;
+
+use crate::ferry::{Ferry, Scheme};
+use crate::report::Figure;
+use crate::{Options, memory, startup, target};
+
+/// Seeds the table, fills Ferry's cache from it, then measures what `options` asks for.
+pub async fn cached_scenarios(
+    options: &Options,
+    postgres: &TempPostgres,
+    work: &Path,
+) -> anyhow::Result<Vec<Figure>> {
+    let users = options.cached_users();
+    let database = target::seeded_database(postgres, users).await?;
+    let mut ferry = Ferry::start(
+        options,
+        &work.join("large"),
+        &postgres.url(&database),
+        Scheme::Https,
+    )?;
+    let serving = ferry.ready().await?;
+    eprintln!("ferry-bench: {users} users cached, serving {serving:?} after start");
+    let mut figures = Vec::new();
+    if options.wants("memory") {
+        figures.extend(memory::cache(options, &mut ferry, users).await?);
+    }
+    if options.wants("startup") {
+        figures.extend(startup::startup(options, &mut ferry, users).await?);
+    }
+    Ok(figures)
+}
