@@ -178,3 +178,18 @@ pub async fn find(scim: &ScimClient, filter: &str) -> Value {
     assert_eq!(status, 200, "{filter}: {body}");
     body
 }
+
+/// The group lookup Entra ID sends before it provisions a group: by displayName, without
+/// members (`excludedAttributes=members`), asserting a 200.
+pub async fn entra_group_lookup(scim: &ScimClient, display_name: &str) -> Value {
+    let filter = format!("displayName eq {}", Value::from(display_name));
+    let (status, body) = scim
+        .get(&format!(
+            "/Groups?filter={}&excludedAttributes=members",
+            encode(&filter)
+        ))
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "{body}");
+    body
+}

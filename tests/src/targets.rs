@@ -224,3 +224,22 @@ change-table = {{ table = "user_changes", sequence = "seq", anchor = "user_id" }
         url = target.url(),
     )
 }
+
+/// Declares two tests running `sequence(target, dir)`: one on a fresh SQLite file, one on
+/// a fresh database of the shared test PostgreSQL, each with its own temporary folder.
+#[macro_export]
+macro_rules! on_sqlite_and_postgres {
+    ($sequence:path => $on_sqlite:ident, $on_postgres:ident) => {
+        #[tokio::test(flavor = "multi_thread")]
+        async fn $on_sqlite() {
+            let dir = tempfile::tempdir().unwrap();
+            $sequence($crate::targets::Target::sqlite(dir.path()), dir.path()).await;
+        }
+
+        #[tokio::test(flavor = "multi_thread")]
+        async fn $on_postgres() {
+            let dir = tempfile::tempdir().unwrap();
+            $sequence($crate::targets::Target::postgres().await, dir.path()).await;
+        }
+    };
+}

@@ -240,17 +240,7 @@ async fn entra_sequence(target: Target, dir: &std::path::Path) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn entra_sequence_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    entra_sequence(Target::sqlite(dir.path()), dir.path()).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn entra_sequence_on_postgres() {
-    let dir = tempfile::tempdir().unwrap();
-    entra_sequence(Target::postgres().await, dir.path()).await;
-}
+ferry_e2e::on_sqlite_and_postgres!(entra_sequence => entra_sequence_on_sqlite, entra_sequence_on_postgres);
 
 /// A user made in the target after the last import is found by id at once: the cache
 /// misses, and Ferry reads through to the connector (`read`, contract 0.2.0) and caches

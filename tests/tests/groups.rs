@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use ferry_e2e::lifecycle::{Inspect, entra_lifecycle};
-use ferry_e2e::scim::{encode, entra_user, find, patch_op};
+use ferry_e2e::scim::{encode, entra_group_lookup, entra_user, find, patch_op};
 use ferry_e2e::targets::{Target, config};
 use ferry_e2e::{Ferry, ScimClient, eventually, ferry_command, sql_plugin_folder};
 use serde_json::{Value, json};
@@ -124,14 +124,7 @@ async fn group_sequence(target: Target, dir: &std::path::Path) {
     assert_eq!(member_rows(&target, &gid).await, sorted(&[&u1]));
 
     // The lookup Entra sends, without members.
-    let (status, listed) = scim
-        .get(&format!(
-            "/Groups?filter={}&excludedAttributes=members",
-            encode("displayName eq \"Engineers\"")
-        ))
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "{listed}");
+    let listed = entra_group_lookup(&scim, "Engineers").await;
     assert_eq!(listed["totalResults"], 1);
     assert!(listed["Resources"][0].get("members").is_none(), "{listed}");
 
@@ -265,17 +258,7 @@ async fn find_groups(scim: &ScimClient, filter: &str) -> Value {
     body
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn groups_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    group_sequence(Target::sqlite(dir.path()), dir.path()).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn groups_on_postgres() {
-    let dir = tempfile::tempdir().unwrap();
-    group_sequence(Target::postgres().await, dir.path()).await;
-}
+ferry_e2e::on_sqlite_and_postgres!(group_sequence => groups_on_sqlite, groups_on_postgres);
 
 /// How many members the big group has.
 const BIG: usize = 50_000;
@@ -510,17 +493,7 @@ async fn manager_and_password_sequence(target: Target, dir: &std::path::Path) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn manager_and_password_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    manager_and_password_sequence(Target::sqlite(dir.path()), dir.path()).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn manager_and_password_on_postgres() {
-    let dir = tempfile::tempdir().unwrap();
-    manager_and_password_sequence(Target::postgres().await, dir.path()).await;
-}
+ferry_e2e::on_sqlite_and_postgres!(manager_and_password_sequence => manager_and_password_on_sqlite, manager_and_password_on_postgres);
 
 /// A change table kept by triggers on the groups and membership tables, so that delta
 /// imports see membership changes made directly in the target.
@@ -620,17 +593,7 @@ async fn direct_membership_sequence(target: Target, dir: &std::path::Path) {
     ferry.stop();
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn direct_membership_changes_arrive_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    direct_membership_sequence(Target::sqlite(dir.path()), dir.path()).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn direct_membership_changes_arrive_on_postgres() {
-    let dir = tempfile::tempdir().unwrap();
-    direct_membership_sequence(Target::postgres().await, dir.path()).await;
-}
+ferry_e2e::on_sqlite_and_postgres!(direct_membership_sequence => direct_membership_changes_arrive_on_sqlite, direct_membership_changes_arrive_on_postgres);
 
 /// People keyed by their login name (a natural key: a rename moves the row), their
 /// e-mail addresses in a child table, a manager foreign key, teams and a membership
@@ -788,17 +751,7 @@ async fn people_lifecycle(target: Target, dir: &std::path::Path) {
     ferry.stop();
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn entra_lifecycle_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    people_lifecycle(Target::sqlite(dir.path()), dir.path()).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn entra_lifecycle_on_postgres() {
-    let dir = tempfile::tempdir().unwrap();
-    people_lifecycle(Target::postgres().await, dir.path()).await;
-}
+ferry_e2e::on_sqlite_and_postgres!(people_lifecycle => entra_lifecycle_on_sqlite, entra_lifecycle_on_postgres);
 
 /// Accounts whose identity is two columns: the tenant and the login name.
 const ACCOUNTS_DDL: &str = "CREATE TABLE accounts (tenant TEXT NOT NULL, login TEXT NOT NULL, \
@@ -908,14 +861,4 @@ anchor = ["tenant", "login"]
     ferry.stop();
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn composite_anchors_on_sqlite() {
-    let dir = tempfile::tempdir().unwrap();
-    composite_sequence(Target::sqlite(dir.path()), dir.path()).await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn composite_anchors_on_postgres() {
-    let dir = tempfile::tempdir().unwrap();
-    composite_sequence(Target::postgres().await, dir.path()).await;
-}
+ferry_e2e::on_sqlite_and_postgres!(composite_sequence => composite_anchors_on_sqlite, composite_anchors_on_postgres);

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use ferry_e2e::lifecycle::{Inspect, entra_lifecycle};
-use ferry_e2e::scim::{ENTERPRISE, encode, find};
+use ferry_e2e::scim::{ENTERPRISE, encode, entra_group_lookup, find};
 use ferry_e2e::{Ferry, eventually, ferry_command, plugin_folder_with, server_section};
 use ferry_test_support::{TempSlapd, shared_slapd};
 use serde_json::{Value, json};
@@ -685,14 +685,7 @@ async fn scim_groups_and_managers_land_in_the_directory() {
     assert_eq!(status, 200, "{got}");
     assert_eq!(got["members"].as_array().unwrap().len(), 1, "{got}");
     assert_eq!(got["members"][0]["value"], cat.as_str());
-    let (status, listed) = scim
-        .get(&format!(
-            "/Groups?filter={}&excludedAttributes=members",
-            encode("displayName eq \"Engineers\"")
-        ))
-        .await
-        .unwrap();
-    assert_eq!(status, 200, "{listed}");
+    let listed = entra_group_lookup(&scim, "Engineers").await;
     assert_eq!(listed["totalResults"], 1);
     assert_eq!(listed["Resources"][0]["id"], gid.as_str());
     let (_, user) = scim.get(&format!("/Users/{cat}")).await.unwrap();

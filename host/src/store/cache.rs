@@ -633,6 +633,23 @@ fn upsert_one(
     if unchanged == 1 {
         return Ok(());
     }
+    // A new object (every object of a first import) has no lookups to replace.
+    let inserted = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO objects \
+             (object_type, anchor, attributes, created, modified, generation) \
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+        )?
+        .execute(params![
+            object.object_type,
+            object.anchor,
+            attributes,
+            now,
+            generation
+        ])?;
+    if inserted == 1 {
+        return insert_lookups(tx, object, indexed);
+    }
     tx.prepare_cached(
         "INSERT INTO objects (object_type, anchor, attributes, created, modified, generation) \
          VALUES (?1, ?2, ?3, ?4, ?4, ?5) \
