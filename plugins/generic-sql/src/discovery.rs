@@ -1,7 +1,8 @@
 //! Which columns a table has, asked of the database at `open`: the configuration is
-//! checked against them, and their declared types decide the attributes' types.
+//! checked against them, and their declared types decide the attributes' types. Also
+//! whether the table is a plain one, whose written rows a RETURNING clause can return.
 
-use ferry_connector::sql::{Database, Dialect, RowSet, SqlErrorKind, SqlValue};
+use ferry_connector::sql::{Database, Dialect, RowSet, SqlError, SqlErrorKind, SqlValue};
 use ferry_connector::{Error, ErrorKind};
 
 use crate::statements;
@@ -44,16 +45,9 @@ pub fn columns_of(
         }
     };
     let rows = db.query(&statement).map_err(|failure| {
-        let kind = match failure.kind {
-            SqlErrorKind::Unavailable | SqlErrorKind::Timeout => ErrorKind::Unavailable,
-            _ => ErrorKind::InvalidInput,
-        };
-        Error::new(
-            kind,
-            format!(
-                "{label}: cannot read the columns of table '{display}': {}",
-                failure.message
-            ),
+        refused(
+            &format!("{label}: cannot read the columns of table '{display}'"),
+            failure,
         )
     })?;
     let columns = match db.dialect() {
@@ -72,6 +66,57 @@ pub fn columns_of(
         )));
     }
     Ok(columns)
+}
+
+/// Whether a write's RETURNING clause gives the row as `schema.table` (known to exist:
+/// its columns were read) then holds it: not for a view (an INSTEAD OF trigger's NEW row
+/// lacks the defaults; a row the view's condition hides still comes back), nor for a
+/// SQLite virtual table (its UPDATE takes no RETURNING). In SQLite, without a schema, a
+/// view of that name in any attached database counts: the answer only decides whether
+/// written rows are read back, which is right for a table too, just slower.
+pub fn returning_works(
+    db: &dyn Database,
+    label: &str,
+    schema: Option<&str>,
+    table: &str,
+) -> Result<bool, Error> {
+    let statement = match db.dialect() {
+        Dialect::Postgres => statements::postgres_view(schema, table),
+        _ => statements::sqlite_table_list(
+            schema.map(|name| db.quote_identifier(name)).as_deref(),
+            &db.quote_identifier(table),
+        ),
+    };
+    let display = statements::display_name(schema, table);
+    let rows = db.query(&statement).map_err(|failure| {
+        refused(
+            &format!("{label}: cannot tell whether '{display}' is a table or a view"),
+            failure,
+        )
+    })?;
+    Ok(match db.dialect() {
+        Dialect::Postgres => rows.rows.is_empty(),
+        _ => {
+            let kind = index_of(&rows, "type").map_err(|reason| {
+                Error::internal(format!(
+                    "{label}: unexpected description of '{display}': {reason}"
+                ))
+            })?;
+            !rows.rows.iter().any(|row| {
+                matches!(row.get(kind), Some(SqlValue::Text(kind)) if kind == "view" || kind == "virtual")
+            })
+        }
+    })
+}
+
+/// A failed question about the database's tables: `unavailable` when the database could
+/// not answer, else the configuration's mistake (`invalid-input`).
+fn refused(context: &str, failure: SqlError) -> Error {
+    let kind = match failure.kind {
+        SqlErrorKind::Unavailable | SqlErrorKind::Timeout => ErrorKind::Unavailable,
+        _ => ErrorKind::InvalidInput,
+    };
+    Error::new(kind, format!("{context}: {}", failure.message))
 }
 
 /// Reads `PRAGMA table_info` rows: cid, name, type, notnull, dflt_value, pk.

@@ -1,11 +1,15 @@
-//! Exports: each change in its own transaction, so a failed change leaves nothing half
-//! done and does not stop the others. Every write is checked against the mapping first
-//! (unknown, excluded and read-only attributes are the IdP's mistake, not the database's),
-//! and every change that leaves an object returns it as read back from the database.
+//! Exports: each change in its own transaction (or, for an add that is one statement, the
+//! database's autocommit), so a failed change leaves nothing half done and does not stop
+//! the others. Every write is checked against the mapping first (unknown, excluded and
+//! read-only attributes are the IdP's mistake, not the database's), and every change that
+//! leaves an object returns it as the database holds it: the generated INSERT and UPDATE
+//! return the whole row (`RETURNING`, with what defaults and BEFORE triggers made of it;
+//! changes an AFTER trigger makes to the row itself are not in it, and show at the next
+//! read or import), other writes and views are read back.
 
 use ferry_connector::Error;
 use ferry_connector::changes::apply_change;
-use ferry_connector::sql::{Database, SqlValue, Statement, in_transaction};
+use ferry_connector::sql::{Database, RowSet, SqlValue, Statement, in_transaction};
 use ferry_connector::types::{
     AddChange, Attribute, AttributeChange, Object, ObjectRef, RenameChange, UpdateChange, Value,
     find_attribute,
@@ -16,12 +20,16 @@ use crate::errors::from_sql;
 use crate::key_move::move_key;
 use crate::link_types::child_rows;
 use crate::mapping::{AttributeRef, ChildRow, MultiValuedMapping, PASSWORD, TypeMapping};
-use crate::objects::read_one;
+use crate::objects::{read_by_anchor, read_one, read_rows};
 use crate::statements;
 use crate::values::{self, anchor_param};
 
-/// Creates an object in its own transaction (its password set by the operator's
-/// statement, when given); returns it as read back.
+/// Creates an object (its password set by the operator's statement, when given); returns
+/// it as the database holds it. In its own transaction, unless one statement writes it
+/// all: the generated insert, returning the whole row, of a table without a soft-delete
+/// column (a row that comes back soft-deleted must leave nothing behind), with no child
+/// rows and no password to write. The database's autocommit makes that statement all or
+/// nothing, and BEGIN and COMMIT would triple its round trips.
 pub fn add(db: &dyn Database, types: &[TypeMapping], change: AddChange) -> Result<Object, Error> {
     let mapping = type_named(types, &change.object_type)?;
     let (passwords, attributes): (Vec<Attribute>, Vec<Attribute>) = change
@@ -34,13 +42,31 @@ pub fn add(db: &dyn Database, types: &[TypeMapping], change: AddChange) -> Resul
         .map(|a| password_text(a.values))
         .transpose()?
         .flatten();
-    in_transaction(db, || {
-        let object = add_object(db, types, mapping, attributes)?;
+    let new = new_object(db, types, mapping, attributes)?;
+    let single_statement = password.is_none()
+        && mapping.soft_delete.is_none()
+        && returns_row(mapping, &mapping.statements.insert)
+        && new.children.iter().all(|(_, rows)| rows.is_empty());
+    let work = || {
+        let object = add_object(db, mapping, new)?;
         if let Some(password) = &password {
             set_password(db, mapping, &object.anchor, password)?;
         }
         Ok(object)
-    })
+    };
+    if single_statement {
+        work()
+    } else {
+        in_transaction(db, work)
+    }
+}
+
+/// Whether a write returns the whole row it wrote, so that nothing is read back: the
+/// generated statement (`operator`, the operator's own statement for it, is not given),
+/// where the table can name its columns ([`TypeMapping::returned_as`]). An operator's
+/// statement returns at most the key.
+fn returns_row<T>(mapping: &TypeMapping, operator: &Option<T>) -> bool {
+    operator.is_none() && mapping.returned_as.is_some()
 }
 
 /// Whether `name` is the write-only password attribute of `mapping`.
@@ -248,15 +274,23 @@ pub fn delete(db: &dyn Database, types: &[TypeMapping], target: &ObjectRef) -> R
     in_transaction(db, || delete_object(db, types, mapping, target))
 }
 
-/// Creates an object: its row (generated INSERT … RETURNING, or the operator's insert),
-/// then its child rows; returns it as read back.
-fn add_object(
+/// A new object's values, checked against the mapping and converted for the database.
+struct NewObject<'a> {
+    /// The single-valued attributes given: (index in the mapping's columns, stored value).
+    singles: Vec<(usize, SqlValue)>,
+    /// The child rows of each multi-valued attribute given (none: given without values).
+    children: Vec<(&'a MultiValuedMapping, Vec<ChildRow>)>,
+}
+
+/// Checks an add's attributes against the mapping (each given once, writable, of its
+/// type) and converts them for the database: before anything is written, so that the add
+/// knows how many statements it takes.
+fn new_object<'a>(
     db: &dyn Database,
     types: &[TypeMapping],
-    mapping: &TypeMapping,
+    mapping: &'a TypeMapping,
     attributes: Vec<Attribute>,
-) -> Result<Object, Error> {
-    let context = format!("adding an object of type '{}'", mapping.name);
+) -> Result<NewObject<'a>, Error> {
     let mut singles: Vec<(usize, Value)> = Vec::new();
     let mut children: Vec<(&MultiValuedMapping, Vec<ChildRow>)> = Vec::new();
     for (position, attribute) in attributes.iter().enumerate() {
@@ -283,11 +317,19 @@ fn add_object(
             }
         }
     }
-    let dialect = db.dialect();
-    let singles: Vec<(usize, SqlValue)> = singles
+    let singles = singles
         .into_iter()
         .map(|(index, value)| Ok((index, mapping.columns[index].stored(&value)?)))
         .collect::<Result<_, Error>>()?;
+    Ok(NewObject { singles, children })
+}
+
+/// Creates an object: its row (generated INSERT … RETURNING, or the operator's insert),
+/// then its child rows; returns it as the database holds it (see [`written`]).
+fn add_object(db: &dyn Database, mapping: &TypeMapping, new: NewObject) -> Result<Object, Error> {
+    let context = format!("adding an object of type '{}'", mapping.name);
+    let NewObject { singles, children } = new;
+    let dialect = db.dialect();
     let given = |name: &str| {
         singles
             .iter()
@@ -307,12 +349,22 @@ fn add_object(
     let rows = db
         .query(&returned)
         .map_err(|failure| from_sql(&context, failure))?;
-    let row = rows.rows.into_iter().next().unwrap_or_default();
+    let whole_row = returns_row(mapping, &mapping.statements.insert);
+    let row = rows.rows.first().map_or(&[][..], Vec::as_slice);
+    // Where the row holds the key column at `position` of the anchor: at its place in the
+    // select list, or in anchor order when only the key is returned.
+    let at = |position: usize| {
+        if whole_row {
+            mapping.anchor[position]
+        } else {
+            position
+        }
+    };
     // Each key column as the statement returned it, else as the change gives it.
     let key = mapping
         .anchor_columns()
         .enumerate()
-        .map(|(position, column)| match row.get(position) {
+        .map(|(position, column)| match row.get(at(position)) {
             Some(value) if *value != SqlValue::Null => Ok(value.clone()),
             _ => given(&column.name).ok_or_else(|| {
                 Error::internal(format!(
@@ -342,13 +394,13 @@ fn add_object(
             })?;
         }
     }
-    read_back(db, mapping, key, &anchor)
+    written(db, mapping, key, &anchor, whole_row.then_some(rows))
 }
 
 /// Changes an object: first its key, when the change gives an anchor column a new value
 /// (see [`move_key`]); then the other single-valued attributes in one UPDATE (or the
 /// operator's update, bound with the whole new state, new key included); then the child
-/// rows that differ. Returns it as read back.
+/// rows that differ. Returns it as the database holds it (see [`written`]).
 fn update_object(
     db: &dyn Database,
     types: &[TypeMapping],
@@ -416,6 +468,7 @@ fn update_object(
     } else {
         old_key
     };
+    let mut returned = None;
     if !sets.is_empty() {
         let statement = match &mapping.statements.update {
             None => statements::update_row(dialect, mapping, sets, key.clone()),
@@ -440,10 +493,19 @@ fn update_object(
                 })
             }
         };
-        let changed = db
-            .execute(&statement)
-            .map_err(|failure| from_sql(&context, failure))?;
-        if changed == 0 {
+        let changed = if returns_row(mapping, &mapping.statements.update) {
+            let rows = db
+                .query(&statement)
+                .map_err(|failure| from_sql(&context, failure))?;
+            let changed = !rows.rows.is_empty();
+            returned = Some(rows);
+            changed
+        } else {
+            db.execute(&statement)
+                .map_err(|failure| from_sql(&context, failure))?
+                > 0
+        };
+        if !changed {
             return Err(not_found(mapping, &anchor));
         }
     }
@@ -477,7 +539,7 @@ fn update_object(
             }
         }
     }
-    read_back(db, mapping, key, &anchor)
+    written(db, mapping, key, &anchor, returned)
 }
 
 /// Deletes an object: its child rows, the rows of link tables listing several object
@@ -533,14 +595,25 @@ fn delete_object(
     Ok(())
 }
 
-/// The object as the database now holds it, to return to the host.
-fn read_back(
+/// The object as the database now holds it, to return to the host: decoded from the row
+/// the write returned (`returned`: the columns of the select list, as the database holds
+/// them after its BEFORE triggers; AFTER triggers' changes are not in it), else read back
+/// by its key; its multi-valued attributes are read either way. An object the soft-delete
+/// column (or the view) hides is an error, whichever way it came.
+fn written(
     db: &dyn Database,
     mapping: &TypeMapping,
     key: Key,
     anchor: &str,
+    returned: Option<RowSet>,
 ) -> Result<Object, Error> {
-    read_one(db, mapping, key)?
+    let objects = match returned {
+        Some(rows) => read_rows(db, mapping, rows)?,
+        None => read_by_anchor(db, mapping, vec![key])?,
+    };
+    objects
+        .into_iter()
+        .find(|read| !read.soft_deleted)
         .map(|read| read.object)
         .ok_or_else(|| {
             Error::internal(format!(

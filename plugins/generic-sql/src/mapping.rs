@@ -5,7 +5,7 @@
 
 use crate::anchor::{self, Key};
 use crate::config::ObjectTypeConfig;
-use crate::discovery::{DiscoveredColumn, columns_of};
+use crate::discovery::{DiscoveredColumn, columns_of, returning_works};
 use crate::named_params::{NamedStatement, translate};
 use crate::statements::display_name;
 use crate::values::{stored, value_type_of};
@@ -33,6 +33,11 @@ pub struct TypeMapping {
     pub multi_valued: Vec<MultiValuedMapping>,
     /// The operator's statements, translated for the dialect.
     pub statements: OperatorStatements,
+    /// How the generated INSERT and UPDATE name the columns of the row they wrote, to
+    /// return it (`RETURNING`) instead of reading it back: the table's quoted name without
+    /// its schema (SQLite's RETURNING takes none). `None` for a view (or a SQLite virtual
+    /// table), whose rows are read back: see [`returning_works`].
+    pub returned_as: Option<String>,
 }
 
 /// A table as statements name it and as messages show it.
@@ -229,6 +234,8 @@ impl TypeMapping {
         };
         let table = table_of(&config.table);
         let discovered = columns_of(db, &label, schema, &config.table)?;
+        let returned_as = returning_works(db, &label, schema, &config.table)?
+            .then(|| db.quote_identifier(&config.table));
         for (key, name) in config.anchor.keyed("anchor") {
             find_column(&discovered, &label, &table, &key, name)?;
         }
@@ -399,6 +406,7 @@ impl TypeMapping {
             delta,
             multi_valued,
             statements: OperatorStatements::default(),
+            returned_as,
         };
         mapping.statements = mapping.operator_statements(&label, config, db.dialect())?;
         Ok(mapping)

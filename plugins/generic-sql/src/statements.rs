@@ -29,6 +29,33 @@ pub fn sqlite_table_info(quoted_schema: Option<&str>, quoted_table: &str) -> Sta
     }
 }
 
+/// One row per relation named `table` that SQLite finds (in that schema, or in any when
+/// none is given), with its type (`table`, `view`, …). PRAGMA takes the name as an
+/// identifier, as [`sqlite_table_info`] does.
+pub fn sqlite_table_list(quoted_schema: Option<&str>, quoted_table: &str) -> Statement {
+    let prefix = quoted_schema
+        .map(|schema| format!("{schema}."))
+        .unwrap_or_default();
+    Statement {
+        text: format!("PRAGMA {prefix}table_list({quoted_table})"),
+        params: Vec::new(),
+    }
+}
+
+/// A row when PostgreSQL's `schema.table` is a view (without a schema, in the search
+/// path's first one, as [`postgres_columns`] looks), with the names bound.
+pub fn postgres_view(schema: Option<&str>, table: &str) -> Statement {
+    let mut statement = Builder::new(Dialect::Postgres);
+    statement.push("SELECT 1 FROM information_schema.views WHERE CAST(table_name AS text) = ");
+    statement.bind(SqlValue::Text(table.to_owned()));
+    statement.push(" AND CAST(table_schema AS text) = ");
+    match schema {
+        Some(schema) => statement.bind(SqlValue::Text(schema.to_owned())),
+        None => statement.push("current_schema()"),
+    };
+    statement.finish()
+}
+
 /// PostgreSQL's description of a table's or view's columns, with the names bound. The
 /// catalog's columns are cast to plain types so the host's driver needs to know no
 /// `information_schema` domains; without a schema the search path's first one is used.
@@ -219,8 +246,10 @@ pub fn values_of(dialect: Dialect, child: &MultiValuedMapping, keys: Vec<Key>) -
     statement.finish()
 }
 
-/// Inserts a row with the given (quoted column, value) pairs and returns its key columns.
-/// With no values the database fills every column (`DEFAULT VALUES`).
+/// Inserts a row with the given (quoted column, value) pairs and returns it: the columns
+/// of `select_list` when the table can name them ([`TypeMapping::returned_as`]), so that
+/// nothing needs reading back, else (a view) its key columns. With no values the database
+/// fills every column (`DEFAULT VALUES`).
 pub fn insert_row(
     dialect: Dialect,
     mapping: &TypeMapping,
@@ -236,14 +265,17 @@ pub fn insert_row(
         statement.bind_list(values);
         statement.push(")");
     }
-    statement.push(&format!(
-        " RETURNING {}",
-        mapping.anchor_quoted().join(", ")
-    ));
+    let returned = match &mapping.returned_as {
+        Some(name) => row_columns(mapping, name),
+        None => mapping.anchor_quoted().join(", "),
+    };
+    statement.push(&format!(" RETURNING {returned}"));
     statement.finish()
 }
 
-/// Sets the given (quoted column, value) pairs of one row; NULL clears.
+/// Sets the given (quoted column, value) pairs of one row; NULL clears. Returns the row
+/// (the columns of `select_list`) when the table can name them
+/// ([`TypeMapping::returned_as`]), so that nothing needs reading back; else nothing.
 pub fn update_row(
     dialect: Dialect,
     mapping: &TypeMapping,
@@ -254,6 +286,9 @@ pub fn update_row(
     statement.push(&format!("UPDATE {} SET ", mapping.table.quoted));
     statement.assignments(values);
     statement.conditions([Condition::Compare(anchor_of(mapping), "=", key)]);
+    if let Some(name) = &mapping.returned_as {
+        statement.push(&format!(" RETURNING {}", row_columns(mapping, name)));
+    }
     statement.finish()
 }
 
@@ -482,6 +517,12 @@ fn child_value(child: &MultiValuedMapping, key: Key, value: SqlValue) -> [Condit
 /// The columns every object read selects: the exposed columns in mapping order, then the
 /// soft-delete column when there is one (`objects::decode_row` reads them in that order).
 fn select_list(mapping: &TypeMapping) -> String {
+    row_columns(mapping, &mapping.table.quoted)
+}
+
+/// The columns of [`select_list`], each qualified by `table`: the table as a query names
+/// it, or its own name in a RETURNING clause (which takes no schema in SQLite).
+fn row_columns(mapping: &TypeMapping, table: &str) -> String {
     let columns = mapping.columns.iter().map(|column| column.quoted.as_str());
     let soft_delete = mapping
         .soft_delete
@@ -489,7 +530,7 @@ fn select_list(mapping: &TypeMapping) -> String {
         .map(|soft_delete| soft_delete.quoted.as_str());
     columns
         .chain(soft_delete)
-        .map(|column| qualified(&mapping.table, column))
+        .map(|column| format!("{table}.{column}"))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -694,6 +735,7 @@ mod tests {
             delta: Some(DeltaSource::Watermark("\"updated\"".into())),
             multi_valued: vec![emails()],
             statements: OperatorStatements::default(),
+            returned_as: Some("\"users\"".into()),
         }
     }
 
@@ -872,13 +914,18 @@ mod tests {
             &users(),
             vec![("\"login\"", hostile.clone())],
         );
+        // The whole row, named as RETURNING can in both dialects: by the table's own name.
+        let returned = "RETURNING \"users\".\"id\", \"users\".\"login\", \"users\".\"deleted\"";
         assert_eq!(
             insert.text,
-            "INSERT INTO \"hr\".\"users\" (\"login\") VALUES ($1) RETURNING \"id\""
+            format!("INSERT INTO \"hr\".\"users\" (\"login\") VALUES ($1) {returned}")
         );
         assert_eq!(insert.params, std::slice::from_ref(&hostile));
+        // A view's insert returns only the key: its row is read back.
+        let mut view = users();
+        view.returned_as = None;
         assert_eq!(
-            insert_row(Dialect::Sqlite, &users(), Vec::new()).text,
+            insert_row(Dialect::Sqlite, &view, Vec::new()).text,
             "INSERT INTO \"hr\".\"users\" DEFAULT VALUES RETURNING \"id\""
         );
         let update = update_row(
@@ -890,9 +937,19 @@ mod tests {
         assert_eq!(
             update.text,
             format!(
-                "UPDATE \"hr\".\"users\" SET \"login\" = $1, \"mail\" = $2 WHERE {} = $3",
+                "UPDATE \"hr\".\"users\" SET \"login\" = $1, \"mail\" = $2 WHERE {} = $3 {returned}",
                 u("id")
             )
+        );
+        assert!(
+            update_row(
+                Dialect::Sqlite,
+                &view,
+                Vec::new(),
+                vec![SqlValue::Integer(3)]
+            )
+            .text
+            .ends_with(&format!("WHERE {} = ?", u("id")))
         );
         assert_eq!(
             update.params,
@@ -940,6 +997,7 @@ mod tests {
             .into();
         accounts.anchor = vec![0, 2];
         accounts.soft_delete = None;
+        accounts.returned_as = Some("\"accounts\"".into());
         accounts.multi_valued[0].key = vec!["\"t\"".into(), "\"l\"".into()];
         accounts
     }
@@ -987,7 +1045,8 @@ mod tests {
         );
         assert_eq!(
             insert_row(Dialect::Sqlite, &accounts(), Vec::new()).text,
-            "INSERT INTO \"accounts\" DEFAULT VALUES RETURNING \"tenant\", \"login\""
+            "INSERT INTO \"accounts\" DEFAULT VALUES \
+             RETURNING \"accounts\".\"tenant\", \"accounts\".\"mail\", \"accounts\".\"login\""
         );
         assert_eq!(
             delete_row(Dialect::Sqlite, &accounts(), key.clone()).text,
@@ -1137,6 +1196,22 @@ mod tests {
         assert_eq!(
             sqlite_table_info(Some("\"aux\""), "\"user\"\"s\"").text,
             "PRAGMA \"aux\".table_info(\"user\"\"s\")"
+        );
+        assert_eq!(
+            sqlite_table_list(Some("\"aux\""), "\"users\"").text,
+            "PRAGMA \"aux\".table_list(\"users\")"
+        );
+        let view = postgres_view(Some("hr"), "users");
+        assert_eq!(
+            view.text,
+            "SELECT 1 FROM information_schema.views \
+             WHERE CAST(table_name AS text) = $1 AND CAST(table_schema AS text) = $2"
+        );
+        assert_eq!(view.params, [text("users"), text("hr")]);
+        assert!(
+            postgres_view(None, "users")
+                .text
+                .ends_with("CAST(table_schema AS text) = current_schema()")
         );
         let with_schema = postgres_columns(Some("hr"), "users");
         assert!(

@@ -3,10 +3,12 @@
 //! placeholders, booleans as 0/1, timestamps written as RFC 3339 text, failures sorted
 //! into kinds.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use ferry_connector::Session;
 use ferry_connector::Settings;
+use ferry_connector::sql::{Database, Dialect, RowSet, SqlError, Statement};
 use ferry_connector::testing::rusqlite::Connection;
 use ferry_connector::testing::{self, Sqlite};
 use ferry_connector::types::{
@@ -62,14 +64,81 @@ fn database() -> Rc<Connection> {
 }
 
 fn open(db: &Rc<Connection>, types: &[&str]) -> Result<SqlSession<Sqlite>, Error> {
+    open_on(Sqlite::new(Rc::clone(db)), types)
+}
+
+/// A session over `database` with these object types configured.
+fn open_on<D: Database>(database: D, types: &[&str]) -> Result<SqlSession<D>, Error> {
     let given = vec![Setting::new(
         "object-types",
         SettingValue::Structured(format!("[{}]", types.join(","))),
     )];
-    SqlSession::open(
-        Sqlite::new(Rc::clone(db)),
-        &Settings::parse(given, &parameters())?,
-    )
+    SqlSession::open(database, &Settings::parse(given, &parameters())?)
+}
+
+/// The SDK's SQLite, noting each round trip to the database: a statement's first word
+/// (`INSERT`, `SELECT`, …), or `BEGIN`, `COMMIT`, `ROLLBACK`. How the tests pin what a
+/// change costs.
+struct Recording {
+    db: Sqlite,
+    trips: Rc<RefCell<Vec<String>>>,
+}
+
+impl Recording {
+    /// A recording database over `db`, and the round trips it will note.
+    fn new(db: &Rc<Connection>) -> (Self, Rc<RefCell<Vec<String>>>) {
+        let trips = Rc::default();
+        let recording = Self {
+            db: Sqlite::new(Rc::clone(db)),
+            trips: Rc::clone(&trips),
+        };
+        (recording, trips)
+    }
+
+    fn note(&self, trip: &str) {
+        let word = trip.split_whitespace().next().unwrap_or_default();
+        self.trips.borrow_mut().push(word.to_owned());
+    }
+}
+
+impl Database for Recording {
+    fn dialect(&self) -> Dialect {
+        self.db.dialect()
+    }
+
+    fn quote_identifier(&self, name: &str) -> String {
+        self.db.quote_identifier(name)
+    }
+
+    fn query(&self, statement: &Statement) -> Result<RowSet, SqlError> {
+        self.note(&statement.text);
+        self.db.query(statement)
+    }
+
+    fn execute(&self, statement: &Statement) -> Result<u64, SqlError> {
+        self.note(&statement.text);
+        self.db.execute(statement)
+    }
+
+    fn begin(&self) -> Result<(), SqlError> {
+        self.note("BEGIN");
+        self.db.begin()
+    }
+
+    fn commit(&self) -> Result<(), SqlError> {
+        self.note("COMMIT");
+        self.db.commit()
+    }
+
+    fn rollback(&self) -> Result<(), SqlError> {
+        self.note("ROLLBACK");
+        self.db.rollback()
+    }
+}
+
+/// The round trips noted since the last call, which forgets them.
+fn taken(trips: &RefCell<Vec<String>>) -> Vec<String> {
+    trips.take()
 }
 
 fn connector(db: &Rc<Connection>) -> SqlSession<Sqlite> {
@@ -112,7 +181,7 @@ fn target(object_type: &str, anchor: &str) -> ObjectRef {
 }
 
 /// Runs one change and returns its result.
-fn run(connector: &SqlSession<Sqlite>, change: Change) -> Result<Option<Object>, Error> {
+fn run(connector: &dyn Session, change: Change) -> Result<Option<Object>, Error> {
     connector.export(vec![change]).remove(0)
 }
 
@@ -468,6 +537,122 @@ fn add_returns_the_object_with_its_generated_anchor() {
     .unwrap()
     .unwrap();
     assert_eq!(group.anchor, "ops");
+}
+
+#[test]
+fn a_plain_add_is_one_statement_and_an_update_reads_nothing_back() {
+    let db = database();
+    let (recording, trips) = Recording::new(&db);
+    let connector = open_on(recording, &[USER, GROUP]).unwrap();
+    taken(&trips);
+
+    // No child rows, no password, no soft-delete column: the INSERT alone, in autocommit,
+    // returning the whole row.
+    let group = run(
+        &connector,
+        add(
+            "group",
+            vec![
+                attribute("gid", vec![text("ops")]),
+                attribute("title", vec![text("Ops")]),
+            ],
+        ),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(taken(&trips), ["INSERT"]);
+    assert_eq!(group.anchor, "ops");
+    assert_eq!(values(&group, "title"), Some(&[text("Ops")][..]));
+
+    // The row comes back from the UPDATE; the read before it gives the change its base.
+    let renamed = run(
+        &connector,
+        update(
+            "group",
+            "ops",
+            vec![AttributeChange::Replace(attribute(
+                "title",
+                vec![text("Operations")],
+            ))],
+        ),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(taken(&trips), ["BEGIN", "SELECT", "UPDATE", "COMMIT"]);
+    assert_eq!(values(&renamed, "title"), Some(&[text("Operations")][..]));
+
+    // A soft-delete column keeps the transaction (a row coming back soft-deleted is rolled
+    // back), and the child table is still read.
+    let user = run(
+        &connector,
+        add("user", vec![attribute("login", vec![text("ada")])]),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(taken(&trips), ["BEGIN", "INSERT", "SELECT", "COMMIT"]);
+    assert!(
+        values(&user, "created_at").is_some(),
+        "the default comes back"
+    );
+}
+
+#[test]
+fn a_view_is_read_back_after_a_write() {
+    let db = database();
+    db.execute_batch(
+        "CREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT NOT NULL, \
+             kind TEXT NOT NULL DEFAULT 'staff');
+         CREATE VIEW staff AS SELECT id, name, kind FROM people WHERE name <> 'hidden';
+         CREATE TRIGGER staff_added INSTEAD OF INSERT ON staff \
+             BEGIN INSERT INTO people (id, name) VALUES (new.id, new.name); END;",
+    )
+    .unwrap();
+    let (recording, trips) = Recording::new(&db);
+    let connector = open_on(
+        recording,
+        &[r#"{"name": "staff", "table": "staff", "anchor": "id"}"#],
+    )
+    .unwrap();
+    taken(&trips);
+    let added = run(
+        &connector,
+        add(
+            "staff",
+            vec![
+                attribute("id", vec![Value::Integer(5)]),
+                attribute("name", vec![text("ann")]),
+            ],
+        ),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(taken(&trips), ["BEGIN", "INSERT", "SELECT", "COMMIT"]);
+    assert_eq!(
+        values(&added, "kind"),
+        Some(&[text("staff")][..]),
+        "the table's default, not the view's NULL"
+    );
+    let failure = run(
+        &connector,
+        add(
+            "staff",
+            vec![
+                attribute("id", vec![Value::Integer(6)]),
+                attribute("name", vec![text("hidden")]),
+            ],
+        ),
+    )
+    .unwrap_err();
+    assert_eq!(failure.kind, ErrorKind::Internal);
+    assert!(
+        failure.message.contains("cannot be read back"),
+        "{}",
+        failure.message
+    );
+    let rows: i64 = db
+        .query_row("SELECT COUNT(*) FROM people", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(rows, 1, "the hidden row was rolled back");
 }
 
 #[test]
