@@ -69,10 +69,10 @@ change-table = {{ table = "user_changes", sequence = "seq", anchor = "user_id" }
             Connector::Ldap { slapd, base_dn } => {
                 std::fs::write(dir.join("ldap.password"), slapd.admin_password())?;
                 // Active is the password policy's lock, as in the e2e tests (their slapd
-                // applies a policy with pwdLockout). No delta source: delta polling is off
-                // anyway, and the accesslog watermark a full import takes first fails
-                // (SizeLimitExceeded) on a directory that logged more than 500 writes in
-                // its newest 10 s, as it has after the create scenario's adds.
+                // applies a policy with pwdLockout). The delta source is the default
+                // (accesslog): delta polling is off, but the full import at start takes
+                // its watermark from the log, as an operator's would, also after the
+                // create scenario's adds crowded it.
                 format!(
                     r#"
 [apps.hr.network]
@@ -87,7 +87,6 @@ bind-password = {{ file = "ldap.password" }}
 base-dn = "{base_dn}"
 user-dn-template = "uid={{uid}},{{base-dn}}"
 disable = "ppolicy"
-delta = "none"
 "#,
                     port = slapd.port(),
                     bind_dn = slapd.admin_dn(),

@@ -24,8 +24,8 @@ const SEEDED: &str = "seeded";
 
 /// A slapd configured as the e2e tests' one; with `rows` users under [`seeded_ou`] when
 /// given, loaded by slapadd before the server starts (seconds, where one `ldapadd` takes
-/// minutes at scale 1). They are then missing from the accesslog, which Ferry's app does
-/// not read (it has no delta source).
+/// minutes at scale 1). They are then missing from the accesslog, which Ferry's app only
+/// reads for the watermark of its full import (its delta polling is off).
 pub fn start(rows: Option<u64>) -> TempSlapd {
     let Some(rows) = rows else {
         eprintln!("ferry-bench: starting slapd");

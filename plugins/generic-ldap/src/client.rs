@@ -4,6 +4,9 @@
 //! a broken stream and a refused operation apart, so the caller can tell what to retry.
 
 use bytes::BytesMut;
+use ldap3_lber::common::TagClass;
+use ldap3_lber::structure::{PL, StructureTag};
+use ldap3_lber::universal::Types;
 use ldap3_proto::LdapCodec;
 use ldap3_proto::control::LdapControl;
 use ldap3_proto::proto::{
@@ -132,12 +135,24 @@ impl Client {
         }
     }
 
-    /// Runs a search to its end and returns every entry.
+    /// Runs a search to its end and returns every entry; refused unless it succeeded.
     pub fn search(
         &mut self,
         request: LdapSearchRequest,
         controls: Vec<LdapControl>,
     ) -> Result<SearchOutcome, LdapError> {
+        let (outcome, result) = self.search_to_end(request, controls)?;
+        succeeded(result).map(|()| outcome)
+    }
+
+    /// Runs a search to its end and returns what it sent, whatever its result: a search
+    /// the server cut short (its size limit) still sent some entries first, which a
+    /// caller may be able to use.
+    pub fn search_to_end(
+        &mut self,
+        request: LdapSearchRequest,
+        controls: Vec<LdapControl>,
+    ) -> Result<(SearchOutcome, LdapResult), LdapError> {
         let id = self.send(LdapOp::SearchRequest(request), controls)?;
         let mut outcome = SearchOutcome::default();
         loop {
@@ -146,22 +161,42 @@ impl Client {
                 LdapOp::SearchResultEntry(entry) => outcome.entries.push(entry),
                 LdapOp::SearchResultReference(_) => {}
                 LdapOp::SearchResultDone(result) => {
-                    succeeded(result)?;
                     outcome.controls = message.ctrl;
-                    return Ok(outcome);
+                    return Ok((outcome, result));
                 }
                 other => return Err(unexpected("a search result", &other)),
             }
         }
     }
 
-    /// Adds an entry.
-    pub fn add(&mut self, request: LdapAddRequest) -> Result<(), LdapError> {
-        let response = self.exchange(LdapOp::AddRequest(request), Vec::new())?;
+    /// Adds an entry and returns it as written, with the attributes `read` (the
+    /// Post-Read control of RFC 4527), so that the caller needs no second round trip to
+    /// learn its entryUUID. The control is not critical: a server that does not support
+    /// it (or may not show the entry) adds the entry and returns none, and `None` tells
+    /// the caller to read the entry back itself. So does an entry that does not decode:
+    /// the add was made, so failing it would only have the host repeat it.
+    pub fn add(
+        &mut self,
+        request: LdapAddRequest,
+        read: &[&str],
+    ) -> Result<Option<LdapSearchResultEntry>, LdapError> {
+        let response = self.exchange(LdapOp::AddRequest(request), vec![post_read(read)])?;
         match response.op {
-            LdapOp::AddResponse(result) => succeeded(result),
-            other => Err(unexpected("an add response", &other)),
+            LdapOp::AddResponse(result) => succeeded(result)?,
+            other => return Err(unexpected("an add response", &other)),
         }
+        Ok(response
+            .ctrl
+            .into_iter()
+            .find_map(|control| match control {
+                LdapControl::Unknown {
+                    oid,
+                    value: Some(value),
+                    ..
+                } if oid == POST_READ_OID => Some(value),
+                _ => None,
+            })
+            .and_then(|value| read_entry(&value)))
     }
 
     /// Modifies an entry's attributes.
@@ -248,6 +283,46 @@ impl Client {
     }
 }
 
+/// The Post-Read control (RFC 4527): the response carries the entry as the operation
+/// left it.
+const POST_READ_OID: &str = "1.3.6.1.1.13.2";
+
+/// A non-critical Post-Read request for the attributes `read`: its value is an
+/// `AttributeSelection`, a SEQUENCE OF LDAPString.
+fn post_read(read: &[&str]) -> LdapControl {
+    let selection = StructureTag {
+        class: TagClass::Universal,
+        id: Types::Sequence as u64,
+        payload: PL::C(
+            read.iter()
+                .map(|name| StructureTag {
+                    class: TagClass::Universal,
+                    id: Types::OctetString as u64,
+                    payload: PL::P(name.as_bytes().to_vec()),
+                })
+                .collect(),
+        ),
+    };
+    let mut value = BytesMut::new();
+    ldap3_lber::write::encode_into(&mut value, selection)
+        .expect("encoding into memory cannot fail");
+    LdapControl::Unknown {
+        oid: POST_READ_OID.to_owned(),
+        criticality: false,
+        value: Some(value.to_vec()),
+    }
+}
+
+/// The entry in a Post-Read response control (its value is a SearchResultEntry); none
+/// when it does not decode as one.
+fn read_entry(value: &[u8]) -> Option<LdapSearchResultEntry> {
+    let (_, tag) = ldap3_lber::parse::Parser::default().parse(value).ok()?;
+    match LdapOp::try_from(tag) {
+        Ok(LdapOp::SearchResultEntry(entry)) => Some(entry),
+        _ => None,
+    }
+}
+
 /// Turns a non-success result into `Refused`.
 fn succeeded(result: LdapResult) -> Result<(), LdapError> {
     if result.code == LdapResultCode::Success {
@@ -273,4 +348,46 @@ pub fn describe_result(result: &LdapResult) -> String {
         text.push_str(&result.message);
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use ldap3_lber::structures::{ASNTag, Tag};
+    use ldap3_proto::proto::LdapPartialAttribute;
+
+    use super::*;
+
+    #[test]
+    fn the_post_read_request_names_the_attributes() {
+        let LdapControl::Unknown {
+            oid,
+            criticality,
+            value: Some(value),
+        } = post_read(&["*", "entryUUID"])
+        else {
+            panic!("a post-read control with a value");
+        };
+        assert_eq!(oid, POST_READ_OID);
+        assert!(!criticality, "a server without it still adds");
+        let mut expected = vec![0x30, 14, 0x04, 1, b'*', 0x04, 9];
+        expected.extend(b"entryUUID");
+        assert_eq!(value, expected);
+    }
+
+    #[test]
+    fn the_post_read_response_is_the_entry() {
+        let entry = LdapSearchResultEntry {
+            dn: "uid=a,dc=example,dc=org".into(),
+            attributes: vec![LdapPartialAttribute {
+                atype: "entryUUID".into(),
+                vals: vec![b"5d1c2f4e-0000-1000-8000-000000000001".to_vec()],
+            }],
+        };
+        let mut value = BytesMut::new();
+        let tag: Tag = LdapOp::SearchResultEntry(entry.clone()).into();
+        ldap3_lber::write::encode_into(&mut value, tag.into_structure()).unwrap();
+        assert_eq!(read_entry(&value), Some(entry));
+        assert_eq!(read_entry(&value[..value.len() - 1]), None, "cut short");
+        assert_eq!(read_entry(&[0x30, 0]), None, "not an entry");
+    }
 }

@@ -30,9 +30,12 @@
 //!
 //! The watermark a full import hands over is the newest `reqStart` (or
 //! `modifyTimestamp`) on the server when it begins. It is found with searches for entries
-//! newer than the connector's clock minus an hour, a day, a month, then without bound,
-//! stopping at the first that finds any: the answer is the server's own newest value
-//! whatever the clocks say, and usually costs one small search.
+//! newer than the connector's clock minus ten seconds, five minutes, an hour, a day, a
+//! month, then without bound, stopping at the first that finds any: the answer is the
+//! server's own newest value whatever the clocks say, and usually costs one small search.
+//! A window holding more entries than the bind account may read at once is narrowed down
+//! from the entries the server sent before refusing; at worst the watermark is one of
+//! those, a little short of the newest, which is still correct (see `narrowed`).
 
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -44,7 +47,7 @@ use crate::config::{Anchor, DeltaSource};
 use crate::cursor::Watermark;
 use crate::directory::{present, search_request};
 use crate::dn::Dn;
-use crate::entries::{canonical_dn, find, find_at};
+use crate::entries::{Entry, canonical_dn, find, find_at};
 use crate::filter;
 use crate::session::{Context, Kind};
 use ferry_connector::types::{Datetime, DeltaEntry, DeltaPage, Error, Object, ObjectRef};
@@ -53,9 +56,9 @@ use ferry_connector::types::{Datetime, DeltaEntry, DeltaPage, Error, Object, Obj
 const MODIFY_TIMESTAMP: &str = "modifyTimestamp";
 
 /// The look-back windows for finding the newest value, in seconds; the last is unbounded.
-/// They start small so that the first non-empty window holds few entries even on a busy
-/// directory: a window holding more entries than the server's size limit for the bind
-/// account (500 by default in OpenLDAP) would fail the search.
+/// They start small so that the first non-empty window usually holds few entries; one
+/// holding more than the server's size limit for the bind account (500 by default in
+/// OpenLDAP) is narrowed down from the entries the server sent before it stopped.
 const WINDOWS: [Option<i64>; 6] = [
     Some(10),
     Some(300),
@@ -67,7 +70,7 @@ const WINDOWS: [Option<i64>; 6] = [
 
 /// How long a write may take between its `reqStart` and its log entry and still be seen:
 /// the accesslog is read again this far behind the watermark.
-const LAG_SECONDS: i64 = 5;
+pub(crate) const LAG_SECONDS: i64 = 5;
 
 /// A logged time: as the server wrote it, and parsed, for ordering.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -125,7 +128,8 @@ pub fn watermark_now(context: &Context) -> Result<Option<Watermark>, Error> {
 }
 
 /// The values of the time attribute `attribute` under `base` in the shortest look-back
-/// window that has any, oldest first; empty when no entry has one.
+/// window that has any, oldest first; empty when no entry has one. On a busy directory
+/// they may be only some of the window's newest values (see [`TimeSearch::narrowed`]).
 fn newest(
     context: &Context,
     base: &str,
@@ -136,45 +140,127 @@ fn newest(
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |since| since.as_secs() as i64);
+    let search = TimeSearch {
+        context,
+        base,
+        scope,
+        within,
+        attribute,
+    };
     for window in WINDOWS {
-        let bound = match window {
-            Some(seconds) => at_or_after(attribute, now - seconds),
-            None => present(attribute),
-        };
-        let condition = match within {
-            Some(filter) => filter::and(filter, bound),
-            None => bound,
-        };
-        let request = search_request(base, scope.clone(), condition, &[attribute]);
-        let description = format!(
-            "finding the newest {attribute} ({} under '{base}')",
-            filter::render(&request.filter)
-        );
-        let mut found: Vec<Stamp> = context
-            .directory
-            .search_all(&description, &request)?
-            .iter()
-            .filter_map(|entry| Stamp::parse(entry.text(attribute)?))
-            .collect();
-        if !found.is_empty() {
-            found.sort();
-            return Ok(found);
+        let bound = window.map(|seconds| whole_second(now - seconds));
+        match search.since(bound)? {
+            Ok(found) if found.is_empty() => {}
+            Ok(found) => return Ok(found),
+            Err((some, error)) => return search.narrowed(some, error),
         }
     }
     Ok(Vec::new())
 }
 
-/// `(attribute>=T)` for the whole second `seconds`: no fraction, which OpenLDAP compares
-/// correctly.
-fn at_or_after(attribute: &str, seconds: i64) -> LdapFilter {
-    LdapFilter::GreaterOrEqual(
-        attribute.to_owned(),
-        Datetime {
-            seconds,
-            nanoseconds: 0,
+/// The values of a time attribute a search found, oldest first; for a search the size
+/// limit cut short, those of the entries the server sent before it stopped, and its
+/// refusal.
+type Stamps = Result<Vec<Stamp>, (Vec<Stamp>, Error)>;
+
+/// The search for the values of a time attribute that [`newest`] repeats with other
+/// bounds.
+struct TimeSearch<'a> {
+    context: &'a Context<'a>,
+    base: &'a str,
+    scope: LdapSearchScope,
+    within: Option<&'a LdapFilter>,
+    attribute: &'a str,
+}
+
+impl TimeSearch<'_> {
+    /// The values at or after the time `since` (all without it), oldest first; when
+    /// there are more than the bind account's size limit, the values of the entries the
+    /// server sent before it stopped, and its refusal.
+    fn since(&self, since: Option<String>) -> Result<Stamps, Error> {
+        let attribute = self.attribute;
+        let bound = match since {
+            Some(since) => LdapFilter::GreaterOrEqual(attribute.to_owned(), since),
+            None => present(attribute),
+        };
+        let condition = match self.within {
+            Some(filter) => filter::and(filter, bound),
+            None => bound,
+        };
+        let request = search_request(self.base, self.scope.clone(), condition, &[attribute]);
+        let description = format!(
+            "finding the newest {attribute} ({} under '{}')",
+            filter::render(&request.filter),
+            self.base
+        );
+        let stamps = |entries: Vec<Entry>| {
+            let mut found: Vec<Stamp> = entries
+                .iter()
+                .filter_map(|entry| Stamp::parse(entry.text(attribute)?))
+                .collect();
+            found.sort();
+            found
+        };
+        Ok(
+            match self
+                .context
+                .directory
+                .search_all_or_some(&description, &request)?
+            {
+                Ok(entries) => Ok(stamps(entries)),
+                Err(truncated) => Err((stamps(truncated.entries), truncated.error)),
+            },
+        )
+    }
+
+    /// The newest values when a window holds more entries than the size limit lets the
+    /// bind account read (OpenLDAP's default is 500, paged or not, for any bind but the
+    /// database's root DN), given `some` of them, oldest first, as the server sent them
+    /// before it refused.
+    ///
+    /// Any value the server holds is a correct watermark, for it is no later than the
+    /// newest change, and every change made after the watermark is taken comes later: a
+    /// watermark short of the newest only makes the first delta read again changes the
+    /// full import already holds, which their upserts apply harmlessly. (The values
+    /// returned are listed as handled: they are changes the import reads after they were
+    /// made.) So the newest value sent will do; it is only worth getting closer to the
+    /// newest, to spare the first delta that reading again. The search is repeated from
+    /// the newest value sent, exactly (`>=` compares fractions correctly; only `<=` does
+    /// not), as long as that moves on: it rises each time, so this ends. The server's
+    /// `mdb` sends entries in the order it stored them, so each search skips about as
+    /// many entries as the limit, and the last one, holding the rest, succeeds.
+    fn narrowed(&self, mut some: Vec<Stamp>, error: Error) -> Result<Vec<Stamp>, Error> {
+        loop {
+            let Some(newest) = some.last().cloned() else {
+                // Nothing usable was sent: the refusal stands.
+                return Err(error);
+            };
+            match self.since(Some(newest.text.clone()))? {
+                Ok(found) if found.is_empty() => return Ok(some),
+                Ok(found) => return Ok(found),
+                Err((more, _)) => match more.last() {
+                    Some(stamp) if *stamp > newest => some = more,
+                    Some(_) => return Ok(more),
+                    None => return Ok(some),
+                },
+            }
         }
-        .to_generalized_time(),
-    )
+    }
+}
+
+/// `(attribute>=T)` for the whole second `seconds`.
+fn at_or_after(attribute: &str, seconds: i64) -> LdapFilter {
+    LdapFilter::GreaterOrEqual(attribute.to_owned(), whole_second(seconds))
+}
+
+/// The whole second `seconds` as GeneralizedTime: no fraction, which OpenLDAP compares
+/// correctly whatever the operator.
+fn whole_second(seconds: i64) -> String {
+    Datetime {
+        seconds,
+        nanoseconds: 0,
+    }
+    .to_generalized_time()
 }
 
 /// The watermark after handling `handled` from `after` and `seen`: the newest `reqStart`

@@ -9,7 +9,9 @@ use std::cell::{Cell, RefCell};
 use std::hash::{BuildHasher, Hasher, RandomState};
 
 use ldap3_proto::control::LdapControl;
-use ldap3_proto::proto::{LdapDerefAliases, LdapFilter, LdapSearchRequest, LdapSearchScope};
+use ldap3_proto::proto::{
+    LdapDerefAliases, LdapFilter, LdapResultCode, LdapSearchRequest, LdapSearchScope,
+};
 
 use ferry_connector::log::Log;
 use ferry_connector::net::{Network, Security};
@@ -18,7 +20,7 @@ use ferry_connector::{Error, ErrorKind};
 use crate::client::{Client, Credentials, LdapError};
 use crate::config::Config;
 use crate::entries::Entry;
-use crate::errors::from_ldap;
+use crate::errors::{from_ldap, from_result};
 use crate::schema::NO_ATTRIBUTES;
 
 /// A bound connection and the tag that tells it apart from every other connection.
@@ -164,18 +166,42 @@ impl Directory {
         context: &str,
         request: &LdapSearchRequest,
     ) -> Result<Vec<Entry>, Error> {
-        self.read(context, |client, _| {
+        self.search_all_or_some(context, request)?
+            .map_err(|truncated| truncated.error)
+    }
+
+    /// Like [`Self::search_all`], but a search that the bind account's size limit cuts
+    /// short (paged searches have one too: OpenLDAP's `size.prtotal`, by default the hard
+    /// limit) returns the entries the server sent before it stopped, for a caller that
+    /// can use some of them.
+    pub fn search_all_or_some(
+        &self,
+        context: &str,
+        request: &LdapSearchRequest,
+    ) -> Result<Result<Vec<Entry>, Truncated>, Error> {
+        let searched = self.read(context, |client, _| {
             let mut all = Vec::new();
             let mut cookie = Vec::new();
             loop {
-                let (entries, next) = search_page(client, request, SEARCH_PAGE, cookie)?;
-                all.extend(entries);
+                let (outcome, result) =
+                    client.search_to_end(request.clone(), vec![paged(SEARCH_PAGE, cookie)])?;
+                all.extend(outcome.entries.into_iter().map(Entry::from));
+                match result.code {
+                    LdapResultCode::Success => {}
+                    LdapResultCode::SizeLimitExceeded => return Ok(Err((all, result))),
+                    _ => return Err(LdapError::Refused(result)),
+                }
+                let next = next_cookie(outcome.controls);
                 if next.is_empty() {
-                    return Ok(all);
+                    return Ok(Ok(all));
                 }
                 cookie = next;
             }
-        })
+        })?;
+        Ok(searched.map_err(|(entries, result)| Truncated {
+            entries,
+            error: from_result(context, &result),
+        }))
     }
 
     /// A search without controls; every entry.
@@ -213,6 +239,15 @@ impl Directory {
     }
 }
 
+/// A search the server's size limit cut short.
+pub struct Truncated {
+    /// The entries it sent before it stopped: some of those that match, in no promised
+    /// order.
+    pub entries: Vec<Entry>,
+    /// The refusal, as the search's error.
+    pub error: Error,
+}
+
 /// How a run failed: by breaking the connection (which may be retried on a new one), or
 /// otherwise.
 enum Failure {
@@ -240,19 +275,25 @@ pub fn search_page(
     size: i64,
     cookie: Vec<u8>,
 ) -> Result<(Vec<Entry>, Vec<u8>), LdapError> {
-    let outcome = client.search(
-        request.clone(),
-        vec![LdapControl::SimplePagedResults { size, cookie }],
-    )?;
-    let next = outcome
-        .controls
+    let outcome = client.search(request.clone(), vec![paged(size, cookie)])?;
+    let next = next_cookie(outcome.controls);
+    Ok((outcome.entries.into_iter().map(Entry::from).collect(), next))
+}
+
+/// The paged-results request control for a page of `size` after `cookie`.
+fn paged(size: i64, cookie: Vec<u8>) -> LdapControl {
+    LdapControl::SimplePagedResults { size, cookie }
+}
+
+/// The cookie for the next page in a page's response controls; empty after the last.
+fn next_cookie(controls: Vec<LdapControl>) -> Vec<u8> {
+    controls
         .into_iter()
         .find_map(|control| match control {
             LdapControl::SimplePagedResults { cookie, .. } => Some(cookie),
             _ => None,
         })
-        .unwrap_or_default();
-    Ok((outcome.entries.into_iter().map(Entry::from).collect(), next))
+        .unwrap_or_default()
 }
 
 /// A search request with no limits of its own, aliases not followed.

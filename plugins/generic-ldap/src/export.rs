@@ -5,7 +5,12 @@
 //! they name (users, and groups when groups nest), and every
 //! change that leaves an object returns it as read back from the server by its anchor —
 //! except a change of a group's members alone, which returns nothing so the host applies
-//! it to its copy: a group of 50,000 is neither read nor rewritten.
+//! it to its copy: a group of 50,000 is neither read nor rewritten. An add is read back in
+//! the same round trip: it asks for the new entry with the Post-Read control (RFC 4527),
+//! and searches for it only when the server does not send it. Updates keep their
+//! read-back search: it also checks that the object still matches its type's filter,
+//! which the entry as written cannot tell, and it follows the member changes that come
+//! after the modify.
 //!
 //! * add: the DN from the type's template, `objectClass` from the configuration, the
 //!   given attributes (`userPassword` as given: the initial password), the values of the
@@ -270,15 +275,21 @@ fn add_entry(context: &Context, kind: Kind, attributes: &[Attribute]) -> Result<
         dn: dn.clone(),
         attributes: written,
     };
-    context
+    let read = kind.schema.requested();
+    let added = context
         .directory
         .write(&format!("adding '{dn}'"), |client| {
-            client.add(request.clone())
+            client.add(request.clone(), &read)
         })?;
-    read_back_at(context, kind, &dn)
+    match added {
+        // The entry as the add left it, with the attributes a read-back asks for.
+        Some(entry) => remembered(context, kind, &Entry::from(entry)),
+        None => read_back_at(context, kind, &dn),
+    }
 }
 
-/// A new entry, read back at its DN (the anchor is learnt here).
+/// A new entry, read back at its DN (the anchor is learnt here): for a server that did
+/// not return it with the add.
 fn read_back_at(context: &Context, kind: Kind, dn: &str) -> Result<Object, Error> {
     let request = search_request(
         dn,

@@ -2,13 +2,16 @@
 //! with ldapadd / ldapmodify.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use ferry_connector::Session;
 use ferry_connector::testing;
 use ferry_connector::types::{DeltaEntry, ErrorKind, SettingValue};
+use ferry_test_support::TempSlapd;
 
 use super::{Fixture, full_import_watermark, texts};
 use crate::cursor::Watermark;
+use crate::delta::LAG_SECONDS;
 use crate::session::LdapSession;
 
 /// What a run of delta pages said about each anchor, the last word winning.
@@ -135,6 +138,69 @@ fn the_accesslog_shows_adds_modifies_renames_and_deletes() {
     assert_eq!(
         left,
         BTreeMap::from([(modified_uuid, Seen::Delete), (brief_uuid, Seen::Delete)])
+    );
+}
+
+/// More writes than slapd lets the admin read of `cn=accesslog` in one search, paged or
+/// not: 500, its default size limit for any bind but a database's root DN (the admin is
+/// the root DN of the directory, not of the log).
+const BUSY: usize = 600;
+
+/// On a server of its own: its burst of writes would crowd the shared server's
+/// accesslog, which the deltas of the other tests read.
+#[test]
+fn a_full_import_finds_its_watermark_in_a_busy_accesslog() {
+    // Stopped by its lifeline when the test process ends.
+    let fixture = Fixture::on(Box::leak(Box::new(TempSlapd::start())));
+    let mut ldif = String::new();
+    for index in 0..BUSY {
+        ldif.push_str(&format!(
+            "dn: uid=burst{index},{ou}\nobjectClass: inetOrgPerson\nuid: burst{index}\n\
+             cn: burst{index}\nsn: burst\n\n",
+            ou = fixture.ou
+        ));
+    }
+    fixture.slapd.ldapadd(&ldif);
+    // One write more, after the deltas' look-back: the watermark can then pass the burst,
+    // so that the first delta need not read it again (it would meet the same limit).
+    std::thread::sleep(Duration::from_secs(LAG_SECONDS.unsigned_abs() + 1));
+    let last = fixture.ldapadd_user("last");
+
+    // The newest ten seconds of the log hold more than the limit: the import still ends,
+    // with the newest change as its watermark.
+    let connector = fixture.connector();
+    let (objects, watermark) = testing::import_all(&connector, 250);
+    assert_eq!(objects.len(), BUSY + 1);
+    let watermark = watermark.expect("a delta source is configured");
+    let logged =
+        fixture
+            .slapd
+            .ldapsearch("cn=accesslog", &format!("(reqDN={last})"), &["reqStart"]);
+    let last_start = logged
+        .lines()
+        .find_map(|line| line.strip_prefix("reqStart: "))
+        .expect("the last add is logged");
+    assert!(
+        matches!(
+            Watermark::decode(&watermark).unwrap(),
+            Watermark::Accesslog { after: Some(after), .. } if after == last_start
+        ),
+        "{watermark} is not at {last_start}"
+    );
+
+    // A delta after it sees a later change, and only that.
+    let later = fixture.ldapadd_user("later");
+    let uuid = fixture.read(&later, "entryUUID").unwrap().remove(0);
+    let (seen, _) = drain(&connector, &watermark, 100);
+    assert_eq!(
+        seen,
+        BTreeMap::from([(
+            uuid,
+            Seen::Upsert {
+                dn: later,
+                mail: vec![]
+            }
+        )])
     );
 }
 

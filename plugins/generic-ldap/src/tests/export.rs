@@ -161,6 +161,46 @@ fn adds_modifies_renames_and_deletes() {
 }
 
 #[test]
+fn an_add_returns_the_entry_as_written_without_reading_it_back() {
+    let fixture = Fixture::new();
+    let connector = fixture.connector();
+    // Connects and reads the schema, so that the add below makes only its own requests.
+    add_alice(&connector);
+    let opened = fixture.network.opened();
+    // The request after the add (a read-back) would fail and reconnect: the connection
+    // check before it is write 0, the add write 1.
+    fixture.network.fail_write_in(2);
+    let bob = export_one(
+        &connector,
+        add(&[
+            ("uid", &["bob"]),
+            ("cn", &["Bob Builder"]),
+            ("sn", &["Builder"]),
+            ("mail", &["bob@example.org", "builder@example.org"]),
+            ("userPassword", &["initial-Secret1"]),
+        ]),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        fixture.network.opened(),
+        opened,
+        "the add came back with the entry: nothing followed it"
+    );
+    let dn = format!("uid=bob,{}", fixture.ou);
+    assert_eq!(
+        bob.anchor,
+        fixture.read(&dn, "entryUUID").unwrap().remove(0)
+    );
+    // The same object a read gives (which meets the failure armed above, and reconnects).
+    assert_eq!(
+        Some(bob.clone()),
+        connector.read(&user(&bob.anchor)).unwrap()
+    );
+    assert!(texts(&bob, "userPassword").is_empty(), "never read back");
+}
+
+#[test]
 fn refusals_come_back_with_the_right_kind() {
     let fixture = Fixture::new();
     let connector = fixture.connector();
