@@ -17,12 +17,29 @@
 //!   `reqStart` is when the write began, and the log entry is only written when it ends,
 //!   so a slow write can appear in the log after a quicker one that began later. The
 //!   watermark therefore keeps, beside the newest `reqStart` handled, every `reqStart`
-//!   handled in the `LAG_SECONDS` before it; each page reads from that far back, skips
-//!   what the watermark lists and handles the rest, late arrivals included. `reqStart` is
-//!   the log entry's RDN, so it is unique: nothing is handled twice or looped on. The
+//!   handled in the `LAG_SECONDS` before it; each page reads from that far back, leaves
+//!   out what the watermark lists and handles the rest, late arrivals included. `reqStart`
+//!   is the log entry's RDN, so it is unique: nothing is handled twice or looped on. The
 //!   search bound is a whole second because OpenLDAP 2.5 compares fractional
 //!   GeneralizedTime assertions wrongly (`reqStart<=X` is false for the entry at X when
 //!   X's fraction ends in 0), and which entries are after the watermark is decided here.
+//!
+//!   The handled changes are left out by the server (`(!(reqStart=…))` for each), not
+//!   after reading them: the bind account may read only so many entries per search (500
+//!   by default in OpenLDAP, paged or not, for any bind but the log database's root DN),
+//!   and under a burst, or about 100 writes a second, the look-back alone holds more. So
+//!   every entry the server sends is one still to handle, and a search the limit cuts
+//!   short still moves on: its entries are handled, the page says there is `more`, and
+//!   the next page reads on from `LAG_SECONDS` before the newest of them, leaving them
+//!   out in turn. That skips nothing. The server's
+//!   `mdb` sends entries in the order it stored them, which is the order they were logged,
+//!   so a cut-short answer holds the changes logged first; each one left out was logged
+//!   after all of them, so (as a write is logged within `LAG_SECONDS` of its `reqStart`)
+//!   it began less than `LAG_SECONDS` before the newest `reqStart` sent, within the next
+//!   page's look-back. The price is a filter and a watermark that grow with the writes of
+//!   the last `LAG_SECONDS`: at 1,000 writes a second (more than slapd commits on a
+//!   small machine), 5,000 values, about 200 KB, far below the request size slapd accepts
+//!   from a bound client (`sockbuf_max_incoming_auth`, 16 MiB by default).
 //! * `modify-timestamp`: the users and groups whose `modifyTimestamp` is at or after the
 //!   watermark.
 //!   Timestamps have one-second resolution, so the watermark also lists the users already
@@ -303,6 +320,25 @@ fn unhandled(change: &LoggedChange, bound: Option<i64>, seen: &[String]) -> bool
     bound.is_none_or(|bound| change.at.seconds >= bound) && !seen.contains(&change.start)
 }
 
+/// The accesslog entries a page reads: the successful writes from the whole second
+/// `bound` on (all without it), but for those whose `reqStart` is in `handled`. Leaving
+/// out what was handled keeps a busy look-back from filling the answer with changes that
+/// are only skipped: the size limit then counts only changes still to handle.
+fn accesslog_filter(bound: Option<i64>, handled: &[String]) -> LdapFilter {
+    let mut conditions = vec![
+        LdapFilter::Equality("objectClass".to_owned(), "auditWriteObject".to_owned()),
+        LdapFilter::Equality("reqResult".to_owned(), "0".to_owned()),
+    ];
+    conditions.extend(bound.map(|bound| at_or_after("reqStart", bound)));
+    conditions.extend(handled.iter().map(|start| {
+        LdapFilter::Not(Box::new(LdapFilter::Equality(
+            "reqStart".to_owned(),
+            start.clone(),
+        )))
+    }));
+    LdapFilter::And(conditions)
+}
+
 /// One page of changes since `watermark`.
 pub fn delta_import(
     context: &Context,
@@ -335,25 +371,33 @@ fn accesslog_page(
     page_size: usize,
 ) -> Result<DeltaPage, Error> {
     let bound = accesslog_bound(after.as_deref());
-    let mut conditions = vec![
-        LdapFilter::Equality("objectClass".to_owned(), "auditWriteObject".to_owned()),
-        LdapFilter::Equality("reqResult".to_owned(), "0".to_owned()),
-    ];
-    conditions.extend(bound.map(|bound| at_or_after("reqStart", bound)));
+    let since = accesslog_filter(bound, &[]);
     let request = search_request(
         &log.to_string(),
         LdapSearchScope::OneLevel,
-        LdapFilter::And(conditions),
+        accesslog_filter(bound, &seen),
         &accesslog::ATTRIBUTES,
     );
+    // The exclusions are left out of the description: there may be thousands.
     let description = format!(
-        "reading the accesslog ({} under '{}')",
-        filter::render(&request.filter),
-        request.base
+        "reading the accesslog ({} under '{}', but for the {} changes already handled)",
+        filter::render(&since),
+        request.base,
+        seen.len()
     );
+    let (entries, refusal) = match context
+        .directory
+        .search_all_or_some(&description, &request)?
+    {
+        Ok(entries) => (entries, None),
+        Err(truncated) => (truncated.entries, Some(truncated.error)),
+    };
     let mut changes = Vec::new();
-    for entry in context.directory.search_all(&description, &request)? {
+    for entry in entries {
         match accesslog::interpret(&entry) {
+            // Checked here too: the server's exclusions let a page get past the changes
+            // already handled; this keeps one the server sent anyway from being handled
+            // twice.
             Ok(change) if unhandled(&change, bound, &seen) => changes.push(change),
             Ok(_) => {}
             Err(why) => context
@@ -362,10 +406,18 @@ fn accesslog_page(
                 .warn(&format!("accesslog entry '{}' skipped: {why}", entry.dn)),
         }
     }
+    // A search the size limit cut short returned the changes logged first (see the
+    // module's comment): they are this page's, and the rest are read by the next. One that
+    // returned nothing left to handle would only be repeated by the next page: its
+    // refusal stands rather than a `more` that never ends.
+    let cut_short = match refusal {
+        Some(error) if changes.is_empty() => return Err(error),
+        refusal => refusal.is_some(),
+    };
     changes.sort_by(|a, b| {
         (a.at.seconds, a.at.nanoseconds, &a.start).cmp(&(b.at.seconds, b.at.nanoseconds, &b.start))
     });
-    let more = changes.len() > page_size;
+    let more = cut_short || changes.len() > page_size;
     changes.truncate(page_size);
     let mut reader = Reader {
         context,
@@ -668,6 +720,23 @@ mod tests {
         // Older than the look-back: handled long ago.
         assert!(!unhandled(&change("20240501120004.000001Z"), bound, &seen));
         assert!(unhandled(&change("19700101000000Z"), None, &[]));
+    }
+
+    #[test]
+    fn the_server_leaves_out_what_was_handled() {
+        let bound = stamp("20240501120000.5Z").seconds - LAG_SECONDS;
+        assert_eq!(
+            filter::render(&accesslog_filter(
+                Some(bound),
+                &["20240501120000.5Z".into(), "20240501115959.25Z".into()]
+            )),
+            "(&(objectClass=auditWriteObject)(reqResult=0)(reqStart>=20240501115955Z)\
+             (!(reqStart=20240501120000.5Z))(!(reqStart=20240501115959.25Z)))"
+        );
+        assert_eq!(
+            filter::render(&accesslog_filter(None, &[])),
+            "(&(objectClass=auditWriteObject)(reqResult=0))"
+        );
     }
 
     #[test]

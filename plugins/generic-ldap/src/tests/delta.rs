@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use ferry_connector::Session;
 use ferry_connector::testing;
-use ferry_connector::types::{DeltaEntry, ErrorKind, SettingValue};
+use ferry_connector::types::{Datetime, DeltaEntry, ErrorKind, SettingValue};
 use ferry_test_support::TempSlapd;
 
 use super::{Fixture, full_import_watermark, texts};
@@ -14,7 +14,7 @@ use crate::cursor::Watermark;
 use crate::delta::LAG_SECONDS;
 use crate::session::LdapSession;
 
-/// What a run of delta pages said about each anchor, the last word winning.
+/// What delta entries said about an anchor.
 #[derive(Debug, PartialEq)]
 enum Seen {
     Upsert { dn: String, mail: Vec<String> },
@@ -29,6 +29,11 @@ fn drain(
     page_size: u32,
 ) -> (BTreeMap<String, Seen>, String) {
     let (entries, watermark) = testing::delta_all(connector, watermark, page_size);
+    (outcome(entries), watermark)
+}
+
+/// What `entries` said about each anchor, the last word winning.
+fn outcome(entries: Vec<DeltaEntry>) -> BTreeMap<String, Seen> {
     let mut outcome = BTreeMap::new();
     for entry in entries {
         match entry {
@@ -45,7 +50,7 @@ fn drain(
             }
         }
     }
-    (outcome, watermark)
+    outcome
 }
 
 #[test]
@@ -199,6 +204,122 @@ fn a_full_import_finds_its_watermark_in_a_busy_accesslog() {
             Seen::Upsert {
                 dn: later,
                 mail: vec![]
+            }
+        )])
+    );
+}
+
+/// On a server of its own, as above. The first delta after a full import reads the log
+/// from `LAG_SECONDS` before the import's watermark: here more changes than the admin may
+/// read of the log in one search, half of them made before the watermark was taken.
+#[test]
+fn deltas_deliver_a_burst_larger_than_the_size_limit() {
+    // Stopped by its lifeline when the test process ends.
+    let fixture = Fixture::on(Box::leak(Box::new(TempSlapd::start())));
+    let half = BUSY / 2;
+    let users = |prefix: &str| -> String {
+        (0..half)
+            .map(|index| {
+                format!(
+                    "dn: uid={prefix}{index},{ou}\nobjectClass: inetOrgPerson\n\
+                     uid: {prefix}{index}\ncn: {prefix}{index}\nsn: {prefix}\n\n",
+                    ou = fixture.ou
+                )
+            })
+            .collect()
+    };
+    fixture.slapd.ldapadd(&users("kept"));
+    let connector = fixture.connector();
+    let watermark = full_import_watermark(&connector);
+
+    // Right after it, within the first delta's look-back: BUSY changes, half adds, half
+    // modifies of the users already there.
+    fixture.slapd.ldapadd(&users("burst"));
+    let modifies: String = (0..half)
+        .map(|index| {
+            format!(
+                "dn: uid=kept{index},{ou}\nchangetype: modify\nreplace: mail\n\
+                 mail: kept{index}@example.org\n\n",
+                ou = fixture.ou
+            )
+        })
+        .collect();
+    fixture.slapd.ldapmodify(&modifies);
+    let mut expected = BTreeMap::new();
+    for block in fixture
+        .slapd
+        .ldapsearch(&fixture.ou, "(uid=*)", &["entryUUID", "mail"])
+        .split("\n\n")
+        .filter(|block| !block.trim().is_empty())
+    {
+        let value = |name: &str| -> Vec<String> {
+            block
+                .lines()
+                .filter_map(|line| line.strip_prefix(name)?.strip_prefix(": "))
+                .map(str::to_owned)
+                .collect()
+        };
+        expected.insert(
+            value("entryUUID").remove(0),
+            Seen::Upsert {
+                dn: value("dn").remove(0),
+                mail: value("mail"),
+            },
+        );
+    }
+    assert_eq!(expected.len(), BUSY);
+
+    // Pages smaller and larger than the limit: each change once, as the directory holds
+    // it, and the same watermark in the end.
+    let mut ends = Vec::new();
+    for page_size in [100, 1_000] {
+        let (entries, end) = testing::delta_all(&connector, &watermark, page_size);
+        assert_eq!(entries.len(), BUSY, "pages of {page_size}");
+        assert_eq!(outcome(entries), expected, "pages of {page_size}");
+        ends.push(end);
+    }
+    assert_eq!(ends[0], ends[1]);
+
+    // The server leaves out every change the watermark lists as handled, whatever its
+    // fraction (about one in ten ends in 0, which trips OpenLDAP's `<=`): were some sent
+    // anyway, a busy look-back could fill the answer with them again.
+    let Watermark::Accesslog {
+        after: Some(after),
+        seen,
+    } = Watermark::decode(&ends[0]).unwrap()
+    else {
+        panic!("an accesslog watermark past the burst: {}", ends[0]);
+    };
+    assert!(seen.len() >= BUSY, "{} handled", seen.len());
+    let bound = Datetime {
+        seconds: Datetime::parse_generalized_time(&after).unwrap().seconds - LAG_SECONDS,
+        nanoseconds: 0,
+    };
+    let left_out: String = seen
+        .iter()
+        .map(|start| format!("(!(reqStart={start}))"))
+        .collect();
+    let sent = fixture.slapd.ldapsearch(
+        "cn=accesslog",
+        &format!("(&(reqStart>={}){left_out})", bound.to_generalized_time()),
+        &["reqStart"],
+    );
+    assert!(sent.trim().is_empty(), "sent again: {sent}");
+
+    // A later change, with the burst still in the look-back: that change only.
+    fixture.slapd.ldapmodify(&format!(
+        "dn: uid=kept0,{}\nchangetype: modify\nreplace: mail\nmail: later@example.org\n",
+        fixture.ou
+    ));
+    let (later, _) = drain(&connector, &ends[0], 100);
+    let kept = fixture.read(&format!("uid=kept0,{}", fixture.ou), "entryUUID");
+    assert_eq!(
+        later,
+        BTreeMap::from([(
+            kept.unwrap().remove(0),
+            Seen::Upsert {
+                dn: format!("uid=kept0,{}", fixture.ou),
+                mail: vec!["later@example.org".into()]
             }
         )])
     );
