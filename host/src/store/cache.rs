@@ -97,7 +97,6 @@ CREATE TABLE IF NOT EXISTS objects (
     generation INTEGER NOT NULL,
     PRIMARY KEY (object_type, anchor)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS objects_generation ON objects (generation);
 CREATE TABLE IF NOT EXISTS lookup (
     object_type TEXT NOT NULL,
     attribute TEXT NOT NULL,
@@ -105,7 +104,10 @@ CREATE TABLE IF NOT EXISTS lookup (
     anchor TEXT NOT NULL,
     PRIMARY KEY (object_type, attribute, value, anchor)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS lookup_anchor ON lookup (object_type, anchor);
+-- Indexes of earlier versions: each cost every import and every write a B-tree update
+-- (see `delete_lookups` and `Cache::finish_full_import` for what replaced them).
+DROP INDEX IF EXISTS objects_generation;
+DROP INDEX IF EXISTS lookup_anchor;
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 ";
 
@@ -462,15 +464,13 @@ impl Cache {
     /// Removes objects, in one transaction.
     pub async fn delete(&self, refs: Vec<ObjectRef>) -> anyhow::Result<()> {
         let (anchors, memberships) = (self.anchors.clone(), self.memberships.clone());
+        let indexed = self.indexed.clone();
         self.write(move |c| {
             let tx = c.transaction()?;
             for r in &refs {
+                delete_lookups(&tx, &r.object_type, &r.anchor, &indexed)?;
                 tx.execute(
                     "DELETE FROM objects WHERE object_type = ?1 AND anchor = ?2",
-                    params![r.object_type, r.anchor],
-                )?;
-                tx.execute(
-                    "DELETE FROM lookup WHERE object_type = ?1 AND anchor = ?2",
                     params![r.object_type, r.anchor],
                 )?;
                 members::forget(&tx, &memberships, &r.object_type, &r.anchor)?;
@@ -492,7 +492,9 @@ impl Cache {
     }
 
     /// Completes a full import: objects it did not see (older generations) are removed.
-    /// Returns how many.
+    /// Returns how many. Without an index on generations, this is one pass over the
+    /// objects (and one over the lookups) per full import, instead of an index update
+    /// for every object every import moves to the new generation.
     pub async fn finish_full_import(&self, generation: i64) -> anyhow::Result<u64> {
         let (anchors, memberships) = (self.anchors.clone(), self.memberships.clone());
         let complete = self.complete.clone();
@@ -650,17 +652,36 @@ fn upsert_one(
     if inserted == 1 {
         return insert_lookups(tx, object, indexed);
     }
+    delete_lookups(tx, &object.object_type, &object.anchor, indexed)?;
     tx.prepare_cached(
-        "INSERT INTO objects (object_type, anchor, attributes, created, modified, generation) \
-         VALUES (?1, ?2, ?3, ?4, ?4, ?5) \
-         ON CONFLICT (object_type, anchor) DO UPDATE SET \
-           modified = CASE WHEN attributes = excluded.attributes THEN modified ELSE excluded.modified END, \
-           attributes = excluded.attributes, generation = excluded.generation",
+        "UPDATE objects SET modified = ?3, attributes = ?4, generation = ?5 \
+         WHERE object_type = ?1 AND anchor = ?2",
     )?
-    .execute(params![object.object_type, object.anchor, attributes, now, generation])?;
-    tx.prepare_cached("DELETE FROM lookup WHERE object_type = ?1 AND anchor = ?2")?
-        .execute(params![object.object_type, object.anchor])?;
+    .execute(params![
+        object.object_type,
+        object.anchor,
+        now,
+        attributes,
+        generation
+    ])?;
     insert_lookups(tx, object, indexed)
+}
+
+/// The (attribute, lookup key) rows `object` has in the lookup table.
+fn lookup_rows<'o>(
+    object: &'o Object,
+    indexed: &'o BTreeSet<(String, String)>,
+) -> impl Iterator<Item = (&'o str, String)> + 'o {
+    object
+        .attributes
+        .iter()
+        .filter(|a| indexed.contains(&(object.object_type.clone(), a.name.clone())))
+        .flat_map(|a| {
+            a.values
+                .iter()
+                .filter_map(lookup_key)
+                .map(move |key| (a.name.as_str(), key))
+        })
 }
 
 fn insert_lookups(
@@ -671,18 +692,44 @@ fn insert_lookups(
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO lookup (object_type, attribute, value, anchor) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    for attribute in &object.attributes {
-        if !indexed.contains(&(object.object_type.clone(), attribute.name.clone())) {
-            continue;
-        }
-        for key in attribute.values.iter().filter_map(lookup_key) {
-            insert.execute(params![
-                object.object_type,
-                attribute.name,
-                key,
-                object.anchor
-            ])?;
-        }
+    for (attribute, key) in lookup_rows(object, indexed) {
+        insert.execute(params![object.object_type, attribute, key, object.anchor])?;
+    }
+    Ok(())
+}
+
+/// Deletes the lookups of the stored object `anchor`, found from its stored attributes
+/// by the lookup table's own key: the table needs no second index by anchor, which every
+/// write would otherwise have to update. An unreadable stored object falls back to a
+/// scan.
+fn delete_lookups(
+    tx: &Connection,
+    object_type: &str,
+    anchor: &str,
+    indexed: &BTreeSet<(String, String)>,
+) -> anyhow::Result<()> {
+    let stored: Option<String> = tx
+        .prepare_cached("SELECT attributes FROM objects WHERE object_type = ?1 AND anchor = ?2")?
+        .query_row(params![object_type, anchor], |r| r.get(0))
+        .optional()?;
+    let Some(stored) = stored else {
+        return Ok(());
+    };
+    let Ok(attributes) = serde_json::from_str::<Vec<Attribute>>(&stored) else {
+        tx.prepare_cached("DELETE FROM lookup WHERE object_type = ?1 AND anchor = ?2")?
+            .execute(params![object_type, anchor])?;
+        return Ok(());
+    };
+    let old = Object {
+        object_type: object_type.to_string(),
+        anchor: anchor.to_string(),
+        attributes,
+    };
+    let mut delete = tx.prepare_cached(
+        "DELETE FROM lookup WHERE object_type = ?1 AND attribute = ?2 AND value = ?3 AND anchor = ?4",
+    )?;
+    for (attribute, key) in lookup_rows(&old, indexed) {
+        delete.execute(params![object_type, attribute, key, anchor])?;
     }
     Ok(())
 }
@@ -749,6 +796,36 @@ mod tests {
         let second = cache.page("user", 1, 5).await.unwrap();
         assert_eq!(second.len(), 1);
         assert_eq!(second[0].object, user("2", "bob"));
+        // A changed value moves its lookup; a deleted object takes its lookups along.
+        cache.upsert(vec![user("1", "Alicia")]).await.unwrap();
+        assert!(
+            cache
+                .find("user", "user_name", "alice")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            cache
+                .find("user", "user_name", "alicia")
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let gone = ObjectRef {
+            object_type: "user".into(),
+            anchor: "1".into(),
+        };
+        cache.delete(vec![gone]).await.unwrap();
+        assert!(
+            cache
+                .find("user", "user_name", "alicia")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        cache.upsert(vec![user("1", "Alice")]).await.unwrap();
         drop(cache);
         let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
         assert_eq!(
