@@ -203,14 +203,7 @@ impl Target {
 /// direct changes quickly.
 pub fn config(plugins: &Path, target: &Target, extra: &str) -> String {
     format!(
-        r#"{server}
-[apps.hr]
-plugin = "generic-sql"
-token = {{ file = "token" }}
-
-[apps.hr.database]
-url = "{url}"
-
+        r#"{app}
 [apps.hr.import]
 delta-interval-seconds = 1
 
@@ -220,6 +213,22 @@ table = "users"
 anchor = "id"
 change-table = {{ table = "user_changes", sequence = "seq", anchor = "user_id" }}
 {extra}"#,
+        app = sql_app(plugins, target),
+    )
+}
+
+/// The `[server]` section and the generic SQL app `hr` on `target`, up to its database:
+/// for configurations that bring their own object types and mapping.
+pub fn sql_app(plugins: &Path, target: &Target) -> String {
+    format!(
+        r#"{server}
+[apps.hr]
+plugin = "generic-sql"
+token = {{ file = "token" }}
+
+[apps.hr.database]
+url = "{url}"
+"#,
         server = crate::server_section(plugins),
         url = target.url(),
     )

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use ferry_e2e::lifecycle::{Inspect, entra_lifecycle};
 use ferry_e2e::scim::{encode, entra_group_lookup, entra_user, find, patch_op};
-use ferry_e2e::targets::{Target, config};
+use ferry_e2e::targets::{Target, config, sql_app};
 use ferry_e2e::{Ferry, ScimClient, eventually, ferry_command, sql_plugin_folder};
 use serde_json::{Value, json};
 
@@ -638,14 +638,7 @@ fn people_config(plugins: &std::path::Path, target: &Target) -> String {
         "upper(encode(convert_to(:password, 'UTF8'), 'hex'))"
     };
     format!(
-        r#"{server}
-[apps.hr]
-plugin = "generic-sql"
-token = {{ file = "token" }}
-
-[apps.hr.database]
-url = "{url}"
-
+        r#"{app}
 [apps.hr.users.attributes]
 userName = "login"
 emails = "emails"
@@ -677,8 +670,7 @@ value = "member"
 reference = ["user", "group"]
 reference-type-column = "member_type"
 "#,
-        server = ferry_e2e::server_section(plugins),
-        url = target.url(),
+        app = sql_app(plugins, target),
     )
 }
 
@@ -762,14 +754,7 @@ const ACCOUNTS_DDL: &str = "CREATE TABLE accounts (tenant TEXT NOT NULL, login T
 async fn composite_sequence(target: Target, dir: &std::path::Path) {
     target.execute(ACCOUNTS_DDL).await;
     let config = format!(
-        r#"{server}
-[apps.hr]
-plugin = "generic-sql"
-token = {{ file = "token" }}
-
-[apps.hr.database]
-url = "{url}"
-
+        r#"{app}
 [apps.hr.users.attributes]
 userName = "login"
 "{ENTERPRISE}:organization" = "tenant"
@@ -779,8 +764,7 @@ name = "user"
 table = "accounts"
 anchor = ["tenant", "login"]
 "#,
-        server = ferry_e2e::server_section(&sql_plugin_folder(dir)),
-        url = target.url(),
+        app = sql_app(&sql_plugin_folder(dir), &target),
     );
     let mut ferry = Ferry::start(dir, &config);
     let scim = ferry.ready("hr").await;

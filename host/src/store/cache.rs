@@ -394,10 +394,8 @@ impl Cache {
         anchor: &str,
         attribute: &str,
     ) -> anyhow::Result<Vec<String>> {
-        let membership = self.membership(object_type, attribute)?;
-        let anchor = anchor.to_string();
-        self.read(move |c| Ok(members::list(c, &membership, &anchor)?))
-            .await
+        let kinds = self.member_kinds(object_type, anchor, attribute).await?;
+        Ok(kinds.into_iter().map(|member| member.anchor).collect())
     }
 
     /// The members listed in `attribute` of one object, in anchor order, each marked as
