@@ -148,6 +148,7 @@ fn build_app(config: &LoadedConfig, catalog: &Catalog, name: &str) -> Result<App
             object_type: users.and_then(|u| u.object_type.clone()),
             default_mapping: users.is_none_or(|u| u.default_mapping),
             attributes: users.map(|u| u.attributes.clone()).unwrap_or_default(),
+            lookups: users.map(|u| u.lookups.clone()).unwrap_or_default(),
         },
         app.groups.clone(),
         &config.config.server.data,

@@ -33,6 +33,8 @@ pub struct UsersConfig {
     pub default_mapping: bool,
     /// Configured SCIM path → connector attribute.
     pub attributes: std::collections::BTreeMap<String, String>,
+    /// SCIM paths the cache keeps lookups for beyond those IdPs match on.
+    pub lookups: Vec<String>,
 }
 
 /// What an app needs once its connector's schema is known: the mapping and the cache.
@@ -238,18 +240,25 @@ impl App {
         };
         let users = self.users_mapping(&schema)?;
         let groups = self.groups_binding(&schema, &users)?;
-        let mut indexed: BTreeSet<(String, String)> = users
-            .filterable_attributes()
-            .map(|a| (users.object_type.clone(), a.to_string()))
-            .collect();
+        let lookups = |mapping: &Mapping, extra: &[String], section: &str| {
+            mapping
+                .lookups(extra)
+                .map_err(|e| anyhow::anyhow!("[apps.{}.{section}] {e}", self.name))
+                .map(|names| {
+                    names
+                        .into_iter()
+                        .map(|a| (mapping.object_type.clone(), a))
+                        .collect::<Vec<_>>()
+                })
+        };
+        let mut indexed: BTreeSet<(String, String)> =
+            lookups(&users, &self.users_config.lookups, "users")?
+                .into_iter()
+                .collect();
         let mut memberships = BTreeSet::new();
         if let Some(groups) = &groups {
-            let mapping = &groups.mapping;
-            indexed.extend(
-                mapping
-                    .filterable_attributes()
-                    .map(|a| (mapping.object_type.clone(), a.to_string())),
-            );
+            let extra = self.groups_config.as_ref().map_or(&[][..], |g| &g.lookups);
+            indexed.extend(lookups(&groups.mapping, extra, "groups")?);
             memberships.insert(groups.membership());
         }
         let cache = Arc::new(Cache::open(&self.cache_path, indexed, memberships)?);

@@ -228,6 +228,10 @@ pub struct ResourceMappingConfig {
     /// SCIM attribute path → connector attribute; overrides the default mapping.
     #[serde(default)]
     pub attributes: BTreeMap<String, String>,
+    /// SCIM attribute paths clients filter on besides those IdPs match on (see
+    /// [`crate::scim::mapping::MATCHED_BY_IDPS`]): the cache keeps lookups for them. Other filters scan.
+    #[serde(default)]
+    pub lookups: Vec<String>,
 }
 
 /// `[apps.NAME.groups]`: which object type SCIM Groups are, which of its attributes
@@ -247,6 +251,10 @@ pub struct GroupsMappingConfig {
     /// SCIM attribute path → connector attribute; overrides the default mapping.
     #[serde(default)]
     pub attributes: BTreeMap<String, String>,
+    /// SCIM attribute paths clients filter on besides those IdPs match on (see
+    /// [`crate::scim::mapping::MATCHED_BY_IDPS`]): the cache keeps lookups for them. Other filters scan.
+    #[serde(default)]
+    pub lookups: Vec<String>,
 }
 
 fn group() -> String {

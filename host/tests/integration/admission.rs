@@ -46,6 +46,7 @@ async fn app(dir: &std::path::Path) -> Arc<App> {
             object_type: None,
             default_mapping: true,
             attributes: Default::default(),
+            lookups: vec![],
         },
         None,
         dir,
