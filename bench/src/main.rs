@@ -78,6 +78,19 @@ impl Options {
             .is_none_or(|only| scenario.contains(only))
     }
 
+    /// Whether a scenario on PostgreSQL runs (all but the LDAP ones and per-call).
+    fn wants_postgres(&self) -> bool {
+        [
+            "sql-import",
+            "cached-read",
+            "scim-create-sql",
+            "memory",
+            "startup",
+        ]
+        .iter()
+        .any(|scenario| self.wants(scenario))
+    }
+
     /// Whether a scenario on slapd runs (and so needs slapd and the LDAP connector).
     fn wants_ldap(&self) -> bool {
         self.wants("ldap-import") || self.wants("scim-create-ldap")
@@ -159,7 +172,9 @@ fn main() -> ExitCode {
 
 fn bench(options: Options) -> anyhow::Result<()> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    target::check_psql()?;
+    if options.wants_postgres() {
+        target::check_psql()?;
+    }
     let needed = [&options.ferry, &options.plugin]
         .into_iter()
         .chain(options.wants_ldap().then_some(&options.ldap_plugin));
@@ -169,8 +184,10 @@ fn bench(options: Options) -> anyhow::Result<()> {
         }
     }
     let runtime = tokio::runtime::Runtime::new()?;
-    eprintln!("ferry-bench: starting PostgreSQL");
-    let postgres = ferry_test_support::TempPostgres::start();
+    let postgres = options.wants_postgres().then(|| {
+        eprintln!("ferry-bench: starting PostgreSQL");
+        ferry_test_support::TempPostgres::start()
+    });
     let slapd = options
         .wants_ldap()
         .then(|| ldap::start(options.wants("ldap-import").then(|| options.rows())));
@@ -178,21 +195,8 @@ fn bench(options: Options) -> anyhow::Result<()> {
     let mut results: Vec<Comparison> = Vec::new();
     let mut figures: Vec<Figure> = Vec::new();
     runtime.block_on(async {
-        let seeded = if options.wants("sql-import") || options.wants("cached-read") {
-            Some(target::seeded_database(&postgres, options.rows()).await?)
-        } else {
-            None
-        };
-        if let Some(db) = &seeded {
-            if options.wants("sql-import") {
-                results.push(import::sql_import(&options, &postgres, db, &work).await?);
-            }
-            if options.wants("cached-read") {
-                results.extend(read::cached_read(&options, &postgres, db, &work).await?);
-            }
-        }
-        if options.wants("scim-create-sql") {
-            results.extend(create::scim_create_sql(&options, &postgres, &work).await?);
+        if let Some(postgres) = &postgres {
+            postgres_scenarios(&options, postgres, &work, &mut results, &mut figures).await?;
         }
         if let Some(slapd) = &slapd {
             if options.wants("ldap-import") {
@@ -203,18 +207,14 @@ fn bench(options: Options) -> anyhow::Result<()> {
                 results.extend(create::scim_create_ldap(&options, slapd, &work).await?);
             }
         }
-        if options.wants("memory") || options.wants("startup") {
-            figures.extend(large::cached_scenarios(&options, &postgres, &work).await?);
-        }
-        if options.wants("memory") {
-            figures.extend(memory::instances(&options, &postgres, &work).await?);
-        }
         anyhow::Ok(())
     })?;
     if let Some(criterion) = options.criterion.as_deref()
         && options.wants("per-call")
     {
-        results.extend(per_call::comparisons(criterion)?);
+        let (comparisons, absolute) = per_call::results(criterion)?;
+        results.extend(comparisons);
+        figures.extend(absolute);
     }
     if results.is_empty() && figures.is_empty() {
         bail!(
@@ -226,6 +226,39 @@ fn bench(options: Options) -> anyhow::Result<()> {
     let written = report::write(&options, &results, &figures)?;
     let _ = std::fs::remove_dir_all(&work);
     eprintln!("ferry-bench: wrote {}", written.display());
+    Ok(())
+}
+
+/// Runs the scenarios on PostgreSQL that `options` asks for.
+async fn postgres_scenarios(
+    options: &Options,
+    postgres: &ferry_test_support::TempPostgres,
+    work: &std::path::Path,
+    results: &mut Vec<Comparison>,
+    figures: &mut Vec<Figure>,
+) -> anyhow::Result<()> {
+    let seeded = if options.wants("sql-import") || options.wants("cached-read") {
+        Some(target::seeded_database(postgres, options.rows()).await?)
+    } else {
+        None
+    };
+    if let Some(db) = &seeded {
+        if options.wants("sql-import") {
+            results.push(import::sql_import(options, postgres, db, work).await?);
+        }
+        if options.wants("cached-read") {
+            results.extend(read::cached_read(options, postgres, db, work).await?);
+        }
+    }
+    if options.wants("scim-create-sql") {
+        results.extend(create::scim_create_sql(options, postgres, work).await?);
+    }
+    if options.wants("memory") || options.wants("startup") {
+        figures.extend(large::cached_scenarios(options, postgres, work).await?);
+    }
+    if options.wants("memory") {
+        figures.extend(memory::instances(options, postgres, work).await?);
+    }
     Ok(())
 }
 

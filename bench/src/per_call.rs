@@ -1,14 +1,15 @@
 //! Per-call overhead, from criterion: `cargo xtask bench` runs the host's `per_call`
 //! benchmark (host/benches/per_call.rs) and passes criterion's output folder as
 //! `--criterion`; this reads the estimates criterion wrote there and makes a report row
-//! of each benchmark pair, Ferry's figure over its native reference's.
+//! of each benchmark pair, Ferry's figure over its native reference's, and an absolute
+//! figure of each held against issue 7's ceiling per call.
 
 use std::path::Path;
 
 use anyhow::Context;
 use serde_json::{Value, json};
 
-use crate::report::{Better, Comparison};
+use crate::report::{Better, Comparison, Figure};
 
 /// One report row: the criterion ids (`group/function`, as host/benches/per_call.rs
 /// names them) of Ferry's benchmark and its reference, and issue 7's target.
@@ -86,8 +87,9 @@ impl Estimates {
     }
 }
 
-/// The per-call rows, from the estimates in `criterion` (criterion's output folder).
-pub fn comparisons(criterion: &Path) -> anyhow::Result<Vec<Comparison>> {
+/// The per-call rows, from the estimates in `criterion` (criterion's output folder): each
+/// benchmark against its native reference, and its median against the ceiling.
+pub fn results(criterion: &Path) -> anyhow::Result<(Vec<Comparison>, Vec<Figure>)> {
     ROWS.iter()
         .map(|row| {
             let ferry = Estimates::read(criterion, row.ferry)?;
@@ -97,8 +99,6 @@ pub fn comparisons(criterion: &Path) -> anyhow::Result<Vec<Comparison>> {
                 "ferry_median_interval_us": ferry.median_interval,
                 "ferry_mean_us": ferry.mean,
                 "reference_mean_us": reference.mean,
-                "issue_7_target_us": format!("< {}", row.target_us),
-                "under_target": ferry.median < row.target_us,
             });
             if let Some((name, id)) = row.beside {
                 extra[name] = json!(Estimates::read(criterion, id)?.median);
@@ -107,7 +107,16 @@ pub fn comparisons(criterion: &Path) -> anyhow::Result<Vec<Comparison>> {
                 "ferry-bench: per-call {}: ferry {:.2} µs, reference {:.4} µs",
                 row.ferry, ferry.median, reference.median
             );
-            Ok(Comparison {
+            let absolute = Figure {
+                scenario: "per-call".into(),
+                case: row.case.into(),
+                unit: "µs",
+                values: vec![ferry.median],
+                what: "criterion's median per call (the same figure as the comparison's)".into(),
+                ceiling: Some(row.target_us),
+                extra: json!({}),
+            };
+            let comparison = Comparison {
                 scenario: "per-call".into(),
                 case: row.case.into(),
                 unit: "µs",
@@ -117,9 +126,11 @@ pub fn comparisons(criterion: &Path) -> anyhow::Result<Vec<Comparison>> {
                 reference_name: row.reference_name.into(),
                 target: None,
                 extra,
-            })
+            };
+            Ok((comparison, absolute))
         })
-        .collect()
+        .collect::<anyhow::Result<Vec<_>>>()
+        .map(|pairs| pairs.into_iter().unzip())
 }
 
 #[cfg(test)]
@@ -146,7 +157,7 @@ mod tests {
             let json = json!({"median": estimate(nanos), "mean": estimate(nanos + 500.0)});
             std::fs::write(folder.join("estimates.json"), json.to_string()).unwrap();
         }
-        let rows = comparisons(&dir).unwrap();
+        let (rows, figures) = results(&dir).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].ferry, [5.0]);
@@ -161,7 +172,10 @@ mod tests {
             rows[1].extra["ferry_instantiated_and_dropped_median_us"],
             70.0
         );
-        assert_eq!(rows[1].extra["under_target"], true);
-        assert!(comparisons(&dir).is_err(), "missing estimates are an error");
+        assert_eq!(figures[0].values, [5.0]);
+        assert_eq!(figures[0].meets_ceiling(), Some(true));
+        assert_eq!(figures[1].values, [40.0]);
+        assert_eq!(figures[1].ceiling, Some(100.0));
+        assert!(results(&dir).is_err(), "missing estimates are an error");
     }
 }
