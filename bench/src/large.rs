@@ -1,5 +1,6 @@
 //! The scenarios on a large cache (1M users at scale 1): `memory` and `startup` share one
-//! seeded table and one full import into one Ferry, since the import is what takes long.
+//! full import into one Ferry, since the import is what takes long (of the table
+//! `cached-read` reads too).
 
 use std::path::Path;
 
@@ -7,20 +8,21 @@ use ferry_test_support::TempPostgres;
 
 use crate::ferry::{Ferry, Scheme};
 use crate::report::Figure;
-use crate::{Options, memory, startup, target};
+use crate::{Options, memory, startup};
 
-/// Seeds the table, fills Ferry's cache from it, then measures what `options` asks for.
+/// Fills Ferry's cache from `database` (seeded with [`Options::cached_users`] users),
+/// then measures what `options` asks for.
 pub async fn cached_scenarios(
     options: &Options,
     postgres: &TempPostgres,
+    database: &str,
     work: &Path,
 ) -> anyhow::Result<Vec<Figure>> {
     let users = options.cached_users();
-    let database = target::seeded_database(postgres, users).await?;
     let mut ferry = Ferry::start(
         options,
         &work.join("large"),
-        &postgres.url(&database),
+        &postgres.url(database),
         Scheme::Https,
     )?;
     let serving = ferry.ready().await?;

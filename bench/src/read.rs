@@ -58,7 +58,7 @@ async fn over(
     work: &Path,
     scheme: Scheme,
 ) -> anyhow::Result<Vec<Comparison>> {
-    let rows = options.rows();
+    let rows = options.cached_users();
     let (url_scheme, transport) = names(scheme);
     let mut ferry = Ferry::start(
         options,
