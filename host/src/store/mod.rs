@@ -4,3 +4,4 @@
 pub mod anchors;
 pub mod cache;
 pub mod members;
+pub mod writer;
