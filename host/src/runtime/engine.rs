@@ -2,7 +2,9 @@
 //! pooling allocator for fast instantiation, and the ticker thread that advances epochs.
 
 use anyhow::Context;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ProfilingStrategy,
+};
 
 use super::limits::{EPOCH_TICK, Limits};
 
@@ -32,6 +34,11 @@ const CORE_INSTANCES_PER_COMPONENT: u32 = 50;
 /// Memories per component: the program's own plus a few for adapters.
 const MEMORIES_PER_COMPONENT: u32 = 4;
 
+/// Set (to anything) to have wasmtime write `/tmp/perf-PID.map`, so that `perf report`
+/// names the functions of connectors' compiled code instead of showing bare addresses:
+/// for profiling connectors (BENCHMARKS.md), never needed in production.
+pub const PERF_MAP_ENV: &str = "FERRY_PERF_MAP";
+
 /// Builds the engine. Call once per process: compiled components are tied to it.
 pub fn build_engine(sizing: EngineSizing) -> anyhow::Result<Engine> {
     let mut pooling = PoolingAllocationConfig::new();
@@ -58,6 +65,9 @@ pub fn build_engine(sizing: EngineSizing) -> anyhow::Result<Engine> {
         // Guest stack per call; a recursion past it traps instead of growing host memory.
         .max_wasm_stack(1 << 20)
         .async_stack_size(2 << 20);
+    if std::env::var_os(PERF_MAP_ENV).is_some() {
+        config.profiler(ProfilingStrategy::PerfMap);
+    }
     let engine = Engine::new(&config)
         .map_err(anyhow::Error::from)
         .context("configuring the WebAssembly engine")?;

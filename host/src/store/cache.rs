@@ -216,10 +216,7 @@ impl Cache {
     /// handing it to another thread (`spawn_blocking`, `block_in_place`) and waking back
     /// up costs, which perf showed dominating the SCIM read path. With more callers than
     /// readers, a caller waits for a connection as it would for a blocking-pool thread.
-    async fn read<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Connection) -> anyhow::Result<T> + Send + 'static,
-    ) -> anyhow::Result<T> {
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> anyhow::Result<T>) -> anyhow::Result<T> {
         let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
         let conn = self.readers[i].lock().unwrap_or_else(|e| e.into_inner());
         f(&conn)
@@ -240,17 +237,16 @@ impl Cache {
         object_type: &str,
         anchor: &str,
     ) -> anyhow::Result<Option<CachedObject>> {
-        let (t, a) = (object_type.to_string(), anchor.to_string());
-        self.read(move |c| {
-            c.query_row(
+        self.read(|c| {
+            c.prepare_cached(
                 "SELECT anchor, attributes, created, modified FROM objects WHERE object_type = ?1 AND anchor = ?2",
-                params![t, a],
-                |row| row_to_object(&t, row),
-            )
+            )?
+            .query_row(params![object_type, anchor], |row| {
+                row_to_object(object_type, row)
+            })
             .optional()?
             .transpose()
         })
-        .await
     }
 
     /// Whether lookups are kept for this attribute.
@@ -267,17 +263,14 @@ impl Cache {
         attribute: &str,
         key: &str,
     ) -> anyhow::Result<Vec<CachedObject>> {
-        let (t, attr, key) = (
-            object_type.to_string(),
-            attribute.to_string(),
-            lookup_prefix(key),
-        );
-        self.read(move |c| {
+        let key = lookup_prefix(key);
+        self.read(|c| {
             let mut stmt = c.prepare_cached(FIND)?;
-            let rows = stmt.query_map(params![t, attr, key], |row| row_to_object(&t, row))?;
+            let rows = stmt.query_map(params![object_type, attribute, key], |row| {
+                row_to_object(object_type, row)
+            })?;
             rows.map(|r| r?).collect()
         })
-        .await
     }
 
     /// Up to `limit` objects of a type in anchor order, after `after` (for scans in
@@ -288,19 +281,17 @@ impl Cache {
         after: Option<String>,
         limit: usize,
     ) -> anyhow::Result<Vec<CachedObject>> {
-        let t = object_type.to_string();
-        self.read(move |c| {
+        self.read(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT anchor, attributes, created, modified FROM objects \
                  WHERE object_type = ?1 AND anchor > ?2 ORDER BY anchor LIMIT ?3",
             )?;
-            let rows = stmt
-                .query_map(params![t, after.unwrap_or_default(), limit as i64], |row| {
-                    row_to_object(&t, row)
-                })?;
+            let rows = stmt.query_map(
+                params![object_type, after.unwrap_or_default(), limit as i64],
+                |row| row_to_object(object_type, row),
+            )?;
             rows.map(|r| r?).collect()
         })
-        .await
     }
 
     /// Up to `limit` objects of a type in anchor order, skipping the first `offset` (a
@@ -311,32 +302,29 @@ impl Cache {
         offset: usize,
         limit: usize,
     ) -> anyhow::Result<Vec<CachedObject>> {
-        let t = object_type.to_string();
-        self.read(move |c| {
+        self.read(|c| {
             let mut stmt = c.prepare_cached(
                 "SELECT anchor, attributes, created, modified FROM objects \
                  WHERE object_type = ?1 ORDER BY anchor LIMIT ?2 OFFSET ?3",
             )?;
-            let rows = stmt.query_map(params![t, limit as i64, offset as i64], |row| {
-                row_to_object(&t, row)
-            })?;
+            let rows = stmt
+                .query_map(params![object_type, limit as i64, offset as i64], |row| {
+                    row_to_object(object_type, row)
+                })?;
             rows.map(|r| r?).collect()
         })
-        .await
     }
 
     /// How many objects of a type are cached.
     pub async fn count(&self, object_type: &str) -> anyhow::Result<u64> {
-        let t = object_type.to_string();
-        self.read(move |c| {
+        self.read(|c| {
             let n: i64 = c.query_row(
                 "SELECT count(*) FROM objects WHERE object_type = ?1",
-                [t],
+                [object_type],
                 |r| r.get(0),
             )?;
             Ok(n as u64)
         })
-        .await
     }
 
     /// Stores complete objects (new or changed), in one transaction: their membership
@@ -436,9 +424,7 @@ impl Cache {
         attribute: &str,
     ) -> anyhow::Result<Vec<Member>> {
         let membership = self.membership(object_type, attribute)?;
-        let anchor = anchor.to_string();
-        self.read(move |c| Ok(members::list_kinds(c, &membership, &anchor)?))
-            .await
+        self.read(|c| Ok(members::list_kinds(c, membership, anchor)?))
     }
 
     /// The objects of `object_type` whose `attribute` lists `member`, directly or through
@@ -450,9 +436,7 @@ impl Cache {
         member: &str,
     ) -> anyhow::Result<Vec<Belonging>> {
         let membership = self.membership(object_type, attribute)?;
-        let member = member.to_string();
-        self.read(move |c| Ok(members::belongings(c, &membership, &member)?))
-            .await
+        self.read(|c| Ok(members::belongings(c, membership, member)?))
     }
 
     /// Whether `attribute` of one object lists `member`.
@@ -464,9 +448,7 @@ impl Cache {
         member: &str,
     ) -> anyhow::Result<bool> {
         let membership = self.membership(object_type, attribute)?;
-        let (anchor, member) = (anchor.to_string(), member.to_string());
-        self.read(move |c| Ok(members::contains(c, &membership, &anchor, &member)?))
-            .await
+        self.read(|c| Ok(members::contains(c, membership, anchor, member)?))
     }
 
     /// The anchors of the objects of `object_type` whose `attribute` lists `member`.
@@ -477,14 +459,11 @@ impl Cache {
         member: &str,
     ) -> anyhow::Result<Vec<String>> {
         let membership = self.membership(object_type, attribute)?;
-        let member = member.to_string();
-        self.read(move |c| Ok(members::groups_of(c, &membership, &member)?))
-            .await
+        self.read(|c| Ok(members::groups_of(c, membership, member)?))
     }
 
-    fn membership(&self, object_type: &str, attribute: &str) -> anyhow::Result<Membership> {
+    fn membership(&self, object_type: &str, attribute: &str) -> anyhow::Result<&Membership> {
         members::find(&self.memberships, object_type, attribute)
-            .cloned()
             .with_context(|| format!("'{attribute}' of '{object_type}' is not a membership"))
     }
 
@@ -585,8 +564,7 @@ impl Cache {
 
     /// A value Ferry keeps for the app (a watermark, the schema).
     pub async fn state(&self, key: &str) -> anyhow::Result<Option<String>> {
-        let key = key.to_string();
-        self.read(move |c| read_state(c, &key)).await
+        self.read(|c| read_state(c, key))
     }
 
     /// Stores a value for the app.
