@@ -73,24 +73,7 @@ change-table = {{ table = "user_changes", sequence = "seq", anchor = "user_id" }
                 // (accesslog): delta polling is off, but the full import at start takes
                 // its watermark from the log, as an operator's would, also after the
                 // create scenario's adds crowded it.
-                format!(
-                    r#"
-[apps.hr.network]
-allow = ["127.0.0.1:{port}"]
-
-[apps.hr.settings]
-host = "127.0.0.1"
-port = {port}
-security = "plain"
-bind-dn = "{bind_dn}"
-bind-password = {{ file = "ldap.password" }}
-base-dn = "{base_dn}"
-user-dn-template = "uid={{uid}},{{base-dn}}"
-disable = "ppolicy"
-"#,
-                    port = slapd.port(),
-                    bind_dn = slapd.admin_dn(),
-                )
+                slapd.app_tables("hr", base_dn, "plain", None, None)
             }
         })
     }

@@ -160,26 +160,12 @@ fn generic_ldap_on_slapd_conforms() {
     let ou = slapd.unique_ou();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ldap.password"), slapd.admin_password()).unwrap();
-    let body = format!(
-        r#"
-[apps.conformance.network]
-allow = ["127.0.0.1:{port}"]
-ca-file = "{ca}"
-system-roots = false
-
-[apps.conformance.settings]
-host = "127.0.0.1"
-port = {port}
-security = "starttls"
-bind-dn = "{bind_dn}"
-bind-password = {{ file = "ldap.password" }}
-base-dn = "{ou}"
-user-dn-template = "uid={{uid}},{{base-dn}}"
-disable = "ppolicy"
-"#,
-        port = slapd.port(),
-        ca = slapd.ca_pem_path().display(),
-        bind_dn = slapd.admin_dn(),
+    let body = slapd.app_tables(
+        "conformance",
+        &ou,
+        "starttls",
+        Some(slapd.ca_pem_path()),
+        None,
     );
     // The DN template names entries by uid, which the schema cannot tell.
     assert_conforms(

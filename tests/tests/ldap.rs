@@ -22,39 +22,16 @@ fn app(
     ca: &Path,
     allow: &[String],
 ) -> String {
-    let port = if security == "ldaps" {
-        slapd.ldaps_port()
-    } else {
-        slapd.port()
-    };
-    let allow: Vec<String> = allow.iter().map(|a| format!("\"{a}\"")).collect();
     format!(
         r#"
 [apps.{name}]
 plugin = "generic-ldap"
 token = {{ file = "token" }}
 
-[apps.{name}.network]
-allow = [{allow}]
-ca-file = "{ca}"
-system-roots = false
-
 [apps.{name}.import]
 delta-interval-seconds = 1
-
-[apps.{name}.settings]
-host = "127.0.0.1"
-port = {port}
-security = "{security}"
-bind-dn = "{bind_dn}"
-bind-password = {{ file = "ldap.password" }}
-base-dn = "{ou}"
-user-dn-template = "uid={{uid}},{{base-dn}}"
-disable = "ppolicy"
-"#,
-        allow = allow.join(", "),
-        ca = ca.display(),
-        bind_dn = slapd.admin_dn(),
+{tables}"#,
+        tables = slapd.app_tables(name, ou, security, Some(ca), Some(allow)),
     )
 }
 

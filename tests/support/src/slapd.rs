@@ -278,6 +278,58 @@ impl TempSlapd {
         &self.certs.client_key
     }
 
+    /// The `[apps.APP.network]` and `[apps.APP.settings]` tables of a generic-ldap app
+    /// that binds as the administrator and keeps users below `base_dn` (one entry per uid,
+    /// the password policy as `active`): what the e2e tests, the conformance test and the
+    /// benchmarks all configure. `security` is the connector's (`plain`, `starttls`,
+    /// `ldaps`: the port follows); `ca` is the CA file to trust instead of the system's;
+    /// `allow` the network grants (default: this server's port). The bind password is
+    /// read from `ldap.password` beside the configuration, which the caller writes.
+    pub fn app_tables(
+        &self,
+        app: &str,
+        base_dn: &str,
+        security: &str,
+        ca: Option<&Path>,
+        allow: Option<&[String]>,
+    ) -> String {
+        let port = if security == "ldaps" {
+            self.ldaps_port()
+        } else {
+            self.port()
+        };
+        let allow = allow.map_or_else(
+            || format!("\"127.0.0.1:{port}\""),
+            |allow| {
+                allow
+                    .iter()
+                    .map(|a| format!("\"{a}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        );
+        let trust = ca.map_or_else(String::new, |ca| {
+            format!("ca-file = \"{}\"\nsystem-roots = false\n", ca.display())
+        });
+        format!(
+            r#"
+[apps.{app}.network]
+allow = [{allow}]
+{trust}
+[apps.{app}.settings]
+host = "127.0.0.1"
+port = {port}
+security = "{security}"
+bind-dn = "{bind_dn}"
+bind-password = {{ file = "ldap.password" }}
+base-dn = "{base_dn}"
+user-dn-template = "uid={{uid}},{{base-dn}}"
+disable = "ppolicy"
+"#,
+            bind_dn = self.admin_dn(),
+        )
+    }
+
     /// The server's folder (configuration in `slapd.d/` and `config.ldif`, databases, log in
     /// `slapd.log`, certificates): worth a look when a test fails. It disappears with the
     /// server.
