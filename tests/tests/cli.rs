@@ -61,6 +61,22 @@ fn check_names_file_line_and_app() {
         "{out}"
     );
 
+    // A filter lookup on a path the mapping does not have: the section and the path.
+    write_config(
+        dir.path(),
+        &config(
+            &plugins,
+            &target,
+            "[apps.hr.users]\nlookups = [\"name.givenName\", \"nickName\"]\n",
+        ),
+    );
+    let (ok, out) = ferry_command(&["check", "--config", "ferry.toml"], dir.path());
+    assert!(!ok);
+    assert!(
+        out.contains("[apps.hr.users] lookups: 'nickName'") && !out.contains("givenName"),
+        "{out}"
+    );
+
     // An unknown plugin: the app, and what is loaded.
     write_config(
         dir.path(),

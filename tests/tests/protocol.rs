@@ -32,6 +32,73 @@ async fn server(dir: &std::path::Path) -> (Ferry, ScimClient) {
     (ferry, scim)
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn filters_on_any_attribute_find_the_same_users_with_or_without_a_lookup() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = Target::sqlite(dir.path());
+    // givenName gets a lookup of its own; familyName has none and is answered by a scan.
+    let extra = "[apps.hr.users]\nlookups = [\"name.givenName\"]\n";
+    let mut ferry = Ferry::start(
+        dir.path(),
+        &config(&sql_plugin_folder(dir.path()), &target, extra),
+    );
+    let scim = ferry.ready("hr").await;
+    let mut ids = Vec::new();
+    for (user_name, given, family) in [
+        ("ada@example.org", "Ada", "Lovelace"),
+        ("byron@example.org", "Ada", "Byron"),
+        ("annabella@example.org", "Annabella", "Lovelace"),
+    ] {
+        let body = json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": user_name,
+            "name": {"givenName": given, "familyName": family},
+        });
+        let (status, created) = scim.post("/Users", &body).await.unwrap();
+        assert_eq!(status, 201, "{created}");
+        ids.push(created["id"].as_str().unwrap().to_string());
+    }
+    let found = async |filter: &str| {
+        let (status, list) = scim
+            .get(&format!("/Users?filter={}", encode(filter)))
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{filter}: {list}");
+        let mut found: Vec<String> = list["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect();
+        found.sort();
+        assert_eq!(list["totalResults"], found.len(), "{filter}: {list}");
+        found
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let lovelaces = sorted(vec![ids[0].clone(), ids[2].clone()]);
+    assert_eq!(found(r#"name.familyName eq "LOVELACE""#).await, lovelaces);
+    assert_eq!(
+        found(r#"name.givenName eq "ada""#).await,
+        sorted(vec![ids[0].clone(), ids[1].clone()])
+    );
+    assert_eq!(
+        found(r#"name.givenName eq "Ada" and name.familyName eq "Lovelace""#).await,
+        vec![ids[0].clone()]
+    );
+    assert_eq!(
+        found(r#"userName eq "BYRON@example.org""#).await,
+        vec![ids[1].clone()]
+    );
+    assert_eq!(
+        found(r#"name.familyName eq "Nobody""#).await,
+        Vec::<String>::new()
+    );
+    ferry.stop();
+}
+
 fn assert_scim_error(status: u16, body: &Value, expected: u16, scim_type: Option<&str>) {
     assert_eq!(status, expected, "{body}");
     assert_eq!(

@@ -240,27 +240,8 @@ impl App {
         };
         let users = self.users_mapping(&schema)?;
         let groups = self.groups_binding(&schema, &users)?;
-        let lookups = |mapping: &Mapping, extra: &[String], section: &str| {
-            mapping
-                .lookups(extra)
-                .map_err(|e| anyhow::anyhow!("[apps.{}.{section}] {e}", self.name))
-                .map(|names| {
-                    names
-                        .into_iter()
-                        .map(|a| (mapping.object_type.clone(), a))
-                        .collect::<Vec<_>>()
-                })
-        };
-        let mut indexed: BTreeSet<(String, String)> =
-            lookups(&users, &self.users_config.lookups, "users")?
-                .into_iter()
-                .collect();
-        let mut memberships = BTreeSet::new();
-        if let Some(groups) = &groups {
-            let extra = self.groups_config.as_ref().map_or(&[][..], |g| &g.lookups);
-            indexed.extend(lookups(&groups.mapping, extra, "groups")?);
-            memberships.insert(groups.membership());
-        }
+        let indexed = self.lookups(&users, groups.as_ref())?;
+        let memberships = groups.iter().map(|g| g.membership()).collect();
         let cache = Arc::new(Cache::open(&self.cache_path, indexed, memberships)?);
         self.binding(schema, cache).await
     }
@@ -322,6 +303,36 @@ impl App {
     ) -> anyhow::Result<Option<groups::GroupBinding>> {
         groups::bind(schema, self.groups_config.as_ref(), &users.object_type)
             .map_err(|e| anyhow::anyhow!("[apps.{}.groups] {e}", self.name))
+    }
+
+    /// The (object type, connector attribute) pairs the cache keeps lookups for: those
+    /// IdPs match on and the configured `lookups` (see [`Mapping::lookups`]); `ferry
+    /// check` verifies them too.
+    pub fn lookups(
+        &self,
+        users: &Mapping,
+        groups: Option<&groups::GroupBinding>,
+    ) -> anyhow::Result<BTreeSet<(String, String)>> {
+        let of = |mapping: &Mapping, extra: &[String], section: &str| {
+            let names = mapping
+                .lookups(extra)
+                .map_err(|e| anyhow::anyhow!("[apps.{}.{section}] {e}", self.name))?;
+            Ok::<_, anyhow::Error>(
+                names
+                    .into_iter()
+                    .map(|a| (mapping.object_type.clone(), a))
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let mut indexed: BTreeSet<(String, String)> =
+            of(users, &self.users_config.lookups, "users")?
+                .into_iter()
+                .collect();
+        if let Some(groups) = groups {
+            let extra = self.groups_config.as_ref().map_or(&[][..], |g| &g.lookups);
+            indexed.extend(of(&groups.mapping, extra, "groups")?);
+        }
+        Ok(indexed)
     }
 
     /// The mapping of SCIM Users for a connector schema (what `ferry check` verifies

@@ -36,6 +36,7 @@ pub async fn run(config_file: &Path) -> anyhow::Result<()> {
         let mappings = match pool.schema().await {
             Ok(schema) => app.users_mapping(&schema).and_then(|users| {
                 let groups = app.groups_binding(&schema, &users)?;
+                app.lookups(&users, groups.as_ref())?;
                 Ok((users, groups))
             }),
             Err(e) => Err(anyhow::anyhow!("schema() failed: {e}")),
