@@ -136,7 +136,7 @@ pub async fn list_groups(
     let bound = &*bound(&auth.app)?;
     let binding = groups(bound)?;
     let query = ListQuery::parse(&params)?;
-    ready_for_reads(bound).await?;
+    ready_for_reads(bound)?;
     let with_members = query.projection.includes("members");
     let mut body = match query.filter.as_ref().map(members::member_filter) {
         Some(Err(e)) => return Err(e),
@@ -257,7 +257,7 @@ pub async fn get_group(
         query.get("attributes").map(String::as_str),
         query.get("excludedAttributes").map(String::as_str),
     )?;
-    ready_for_reads(bound).await?;
+    ready_for_reads(bound)?;
     let cached = find_group(&auth, bound, &params["id"]).await?;
     let resource = render(&auth, bound, &cached, projection.includes("members")).await?;
     Ok(scim_response(
@@ -420,7 +420,7 @@ pub async fn patch_group(
     let bound = &*bound(&auth.app)?;
     let binding = groups(bound)?;
     let (edits, others) = members::split(parse_patch(&body)?)?;
-    ready_for_reads(bound).await?;
+    ready_for_reads(bound)?;
     let cached = find_group(&auth, bound, &params["id"]).await?;
     let mut changes = Vec::new();
     if !others.is_empty() {
@@ -445,7 +445,7 @@ pub async fn replace_group(
 ) -> Result<Response, ScimError> {
     let bound = &*bound(&auth.app)?;
     let binding = groups(bound)?;
-    ready_for_reads(bound).await?;
+    ready_for_reads(bound)?;
     let cached = find_group(&auth, bound, &params["id"]).await?;
     let (rest, listed) = without_members(&body)?;
     let before = render(&auth, bound, &cached, false).await?;
@@ -493,7 +493,7 @@ pub async fn delete_group(
     Path(params): Path<HashMap<String, String>>,
 ) -> Result<Response, ScimError> {
     let bound = &*bound(&auth.app)?;
-    ready_for_reads(bound).await?;
+    ready_for_reads(bound)?;
     let cached = find_group(&auth, bound, &params["id"]).await?;
     let change = Change::Delete(App::object_ref(
         &cached.object.object_type,

@@ -50,7 +50,7 @@ pub(crate) fn bound(app: &App) -> Result<Arc<Bound>, ScimError> {
 
 /// Reads are answered only once a full import has filled the cache: answering "no such
 /// user" from an empty cache would make the IdP create users that exist.
-pub(crate) async fn ready_for_reads(bound: &Bound) -> Result<(), ScimError> {
+pub(crate) fn ready_for_reads(bound: &Bound) -> Result<(), ScimError> {
     if bound.cache.is_complete() {
         return Ok(());
     }
@@ -161,7 +161,7 @@ pub async fn list_users(
 ) -> Result<Response, ScimError> {
     let bound = &*bound(&auth.app)?;
     let query = ListQuery::parse(&params)?;
-    ready_for_reads(bound).await?;
+    ready_for_reads(bound)?;
     let body = list(&bound.cache, &bound.users, &query, &endpoint(&auth)).await?;
     Ok(scim_response(StatusCode::OK, &body))
 }
@@ -177,7 +177,7 @@ pub async fn get_user(
         query.get("attributes").map(String::as_str),
         query.get("excludedAttributes").map(String::as_str),
     )?;
-    ready_for_reads(bound).await?;
+    ready_for_reads(bound)?;
     let cached = find_user(&auth, bound, &params["id"]).await?;
     let mut resource = render(bound, &cached, &endpoint(&auth));
     if projection.includes("groups") {
@@ -295,7 +295,7 @@ pub async fn replace_user(
     ScimJson(body): ScimJson,
 ) -> Result<Response, ScimError> {
     let bound = &*bound(&auth.app)?;
-    ready_for_reads(bound).await?;
+    ready_for_reads(bound)?;
     let cached = find_user(&auth, bound, &params["id"]).await?;
     let before = render(bound, &cached, &endpoint(&auth));
     update(&auth, bound, cached, before, body).await
@@ -309,7 +309,7 @@ pub async fn patch_user(
 ) -> Result<Response, ScimError> {
     let bound = &*bound(&auth.app)?;
     let operations = parse_patch(&body)?;
-    ready_for_reads(bound).await?;
+    ready_for_reads(bound)?;
     let cached = find_user(&auth, bound, &params["id"]).await?;
     let before = render(bound, &cached, &endpoint(&auth));
     let mut after = before.clone();
@@ -323,7 +323,7 @@ pub async fn delete_user(
     Path(params): Path<HashMap<String, String>>,
 ) -> Result<Response, ScimError> {
     let bound = &*bound(&auth.app)?;
-    ready_for_reads(bound).await?;
+    ready_for_reads(bound)?;
     let cached = find_user(&auth, bound, &params["id"]).await?;
     let change = Change::Delete(App::object_ref(
         &cached.object.object_type,

@@ -251,8 +251,7 @@ impl Cache {
 
     /// Whether lookups are kept for this attribute.
     pub fn is_indexed(&self, object_type: &str, attribute: &str) -> bool {
-        self.indexed
-            .contains(&(object_type.to_string(), attribute.to_string()))
+        indexes(&self.indexed, object_type, attribute)
     }
 
     /// The objects whose `attribute` has a value whose lookup key is `key` (see
@@ -701,6 +700,15 @@ fn upsert_one(
     Ok(true)
 }
 
+/// Whether `indexed` lists (`object_type`, `attribute`). Compared in place: a set of
+/// owned pairs can only be probed with owned strings, two allocations per attribute of
+/// every object an import stores, and the set holds a handful of pairs.
+fn indexes(indexed: &BTreeSet<(String, String)>, object_type: &str, attribute: &str) -> bool {
+    indexed
+        .iter()
+        .any(|(t, a)| t == object_type && a == attribute)
+}
+
 /// The (attribute, lookup key) rows `object` has in the lookup table.
 fn lookup_rows<'o>(
     object: &'o Object,
@@ -709,7 +717,7 @@ fn lookup_rows<'o>(
     object
         .attributes
         .iter()
-        .filter(|a| indexed.contains(&(object.object_type.clone(), a.name.clone())))
+        .filter(|a| indexes(indexed, &object.object_type, &a.name))
         .flat_map(|a| {
             a.values
                 .iter()

@@ -4,9 +4,11 @@
 //! own), and none is reported done before the commit that holds it.
 //!
 //! A commit is what a write costs most: SQLite appends every page the transaction
-//! changed to the WAL. Eight SCIM creates at once used to be eight commits, each
-//! writing the same few hot pages (the newest leaf of the objects table, the lookup
-//! pages) again; now they are one.
+//! changed to the WAL. Writes that arrive together, each committed alone, write the same
+//! few hot pages (the newest leaf of the objects table, the lookup pages) once each;
+//! grouped, once in all. Measured on 20,000 single-object upserts through the cache at
+//! concurrency 8: 8–9% more writes per second. SCIM creates end to end gained nothing
+//! measurable on 2 cores, where the commit is not what they wait for.
 
 use std::sync::{Arc, Mutex};
 
@@ -16,9 +18,9 @@ use rusqlite::Connection;
 /// What a write does once its group's commit is known: tells its caller.
 type Done = Box<dyn FnOnce(Result<(), String>) + Send>;
 
-/// A queued write: runs on the connection, inside the group's transaction; in a
-/// savepoint of its own when the group has others (`true`).
-/// Gives back what to do once the commit is known, and whether the write succeeded.
+/// A queued write: runs on the connection, inside the group's transaction, in a
+/// savepoint of its own when the group has others (`true`); gives back what to do once
+/// the commit is known, and whether the write succeeded.
 type Job = Box<dyn FnOnce(&Connection, bool) -> (Done, bool) + Send>;
 
 /// The write connection and the writes waiting for it.
