@@ -12,13 +12,12 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::error::ScimError;
-use super::list::{ListQuery, list};
+use super::list::{ListQuery, list, list_response};
 use super::mapping::render::Meta;
 use super::members::{self, MemberEdit};
 use super::patch::{apply_patch, parse_patch};
 use super::projection::Projection;
 use super::request::{AuthorizedApp, ScimJson, scim_response};
-use super::schema::LIST_RESPONSE;
 use super::users::{bound, export_error, find_object, ready_for_reads, refuse_taken, written};
 use super::{id, references};
 use crate::app::groups::GroupBinding;
@@ -183,13 +182,7 @@ async fn groups_of_member(
             page.push(query.projection.apply(resource, &binding.mapping.schema));
         }
     }
-    Ok(json!({
-        "schemas": [LIST_RESPONSE],
-        "totalResults": anchors.len(),
-        "startIndex": query.start_index,
-        "itemsPerPage": page.len(),
-        "Resources": page,
-    }))
+    Ok(list_response(anchors.len(), query.start_index, page))
 }
 
 /// Adds a user's read-only `groups` (the groups listing it, from the membership index)

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use time::OffsetDateTime;
 
 use super::anchors::{self, Anchors};
@@ -49,6 +49,12 @@ const WAL_CHECKPOINT_BYTES: i64 = 64 << 20;
 
 /// The page size [`SCHEMA`] gives a new cache file.
 const PAGE_BYTES: i64 = 8192;
+
+/// SQLite's "unix-excl" VFS: the process holds an exclusive lock on the cache file, so
+/// no second Ferry can write the same cache, and the WAL index lives in the heap: a read
+/// transaction takes its locks in memory instead of two `fcntl` calls on the `-shm`
+/// file, which perf showed among the costs of every cached read.
+const VFS: &str = "unix-excl";
 
 /// Read connections: SQLite in WAL mode serves readers in parallel with the writer.
 const READERS: usize = 4;
@@ -153,7 +159,7 @@ impl Cache {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         let open = || -> anyhow::Result<Connection> {
-            let c = Connection::open(path)
+            let c = Connection::open_with_flags_and_vfs(path, OpenFlags::default(), VFS)
                 .with_context(|| format!("opening the cache {}", path.display()))?;
             c.busy_timeout(std::time::Duration::from_secs(30))?;
             c.execute_batch(SCHEMA)

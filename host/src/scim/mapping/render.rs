@@ -21,6 +21,13 @@ pub struct Meta<'a> {
     pub endpoint: &'a str,
 }
 
+/// The weak version (`meta.version`) of a resource last changed at `modified`: the cache
+/// moves `modified` on whenever an object's stored attributes change, and only then, so
+/// it tells versions apart without hashing the attributes on every read.
+fn version(modified: OffsetDateTime) -> String {
+    format!("W/\"{:x}\"", modified.unix_timestamp_nanos())
+}
+
 fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
@@ -57,11 +64,6 @@ impl Mapping {
             resource.insert(self.target_urn.clone(), Json::Object(target));
         }
         resource.insert("schemas".into(), Json::Array(schemas));
-        let version = crate::runtime::compile_cache::sha256_hex(
-            serde_json::to_string(&object.attributes)
-                .unwrap_or_default()
-                .as_bytes(),
-        );
         resource.insert(
             "meta".into(),
             json!({
@@ -69,7 +71,7 @@ impl Mapping {
                 "created": rfc3339(meta.created),
                 "lastModified": rfc3339(meta.modified),
                 "location": format!("{}/{id}", meta.endpoint),
-                "version": format!("W/\"{}\"", &version[..16]),
+                "version": version(meta.modified),
             }),
         );
         Json::Object(resource)
@@ -210,5 +212,22 @@ mod tests {
         assert_eq!(r["meta"]["resourceType"], "User");
         let schemas = r["schemas"].as_array().unwrap();
         assert_eq!(schemas.len(), 3);
+    }
+
+    #[test]
+    fn version_changes_with_modified_only() {
+        let m = mapping(&[]);
+        let version = |modified: OffsetDateTime| {
+            let meta = Meta {
+                created: OffsetDateTime::UNIX_EPOCH,
+                modified,
+                endpoint: "https://h/apps/a/scim/v2/Users",
+            };
+            m.render(&alice(), &meta)["meta"]["version"].clone()
+        };
+        let t = OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(1);
+        assert_eq!(version(t), json!("W/\"3b9aca00\""));
+        assert_eq!(version(t), version(t));
+        assert_ne!(version(t), version(t + time::Duration::nanoseconds(1)));
     }
 }
