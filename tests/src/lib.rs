@@ -134,6 +134,11 @@ impl Ferry {
         }
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// The process's log so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("ferry.log")).unwrap_or_default()

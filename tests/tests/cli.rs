@@ -134,3 +134,47 @@ fn inspect_describes_the_connector() {
     let (ok, out) = ferry_command(&["plugins", "inspect", "nope.wasm"], dir.path());
     assert!(!ok && out.contains("nope.wasm"), "{out}");
 }
+
+#[tokio::test]
+async fn a_second_server_on_the_same_data_folder_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = Target::sqlite(dir.path());
+    let text = config(&sql_plugin_folder(dir.path()), &target, "");
+    let mut first = ferry_e2e::Ferry::start(dir.path(), &text);
+    first.client("hr").await;
+
+    let second_port = ferry_test_support::free_port().to_string();
+    std::fs::write(
+        dir.path().join("second.toml"),
+        text.replace("{port}", &second_port),
+    )
+    .unwrap();
+    let mut second = std::process::Command::new(ferry_e2e::ferry_bin())
+        .args(["serve", "--config", "second.toml"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while second.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            second.kill().unwrap();
+            panic!("a second ferry serve on the same data folder kept running");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let output = second.wait_with_output().unwrap();
+    let out = String::from_utf8_lossy(&output.stderr).into_owned()
+        + &String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{out}");
+    assert!(
+        out.contains("is in use by another ferry serve") && out.contains(&first.pid().to_string()),
+        "{out}"
+    );
+
+    // Once the first has stopped, the folder is free again.
+    first.stop();
+    let mut again = ferry_e2e::Ferry::start(dir.path(), &text);
+    again.ready("hr").await;
+}

@@ -1,5 +1,6 @@
 //! `ferry serve`: assemble the configuration and serve SCIM until SIGINT or SIGTERM.
 
+use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +14,9 @@ use crate::scim::request::ScimState;
 use crate::scim::router::router;
 use crate::server::assemble;
 
+/// The file in the data folder a serving process holds locked.
+const LOCK_FILE: &str = "ferry.lock";
+
 /// How long in-flight requests may take to finish after a shutdown signal.
 const GRACE: Duration = Duration::from_secs(10);
 
@@ -23,6 +27,7 @@ pub async fn run(config_file: &Path) -> anyhow::Result<()> {
 
 /// Serves a loaded configuration.
 pub async fn serve(config: LoadedConfig) -> anyhow::Result<()> {
+    let _data_lock = lock_data_folder(&config.config.server.data)?;
     let ferry = assemble(&config).await?;
     for app in ferry.apps.values() {
         tokio::spawn(scheduler::run(app.clone()));
@@ -74,6 +79,39 @@ pub async fn serve(config: LoadedConfig) -> anyhow::Result<()> {
             .await?;
     }
     Ok(())
+}
+
+/// Takes the data folder for this process, for as long as the returned file is open:
+/// two servers writing one cache would each believe their own view of it. The lock is
+/// the operating system's (`flock`), so it is released however the process ends.
+fn lock_data_folder(data: &Path) -> anyhow::Result<std::fs::File> {
+    std::fs::create_dir_all(data).with_context(|| format!("creating {}", data.display()))?;
+    let path = data.join(LOCK_FILE);
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            anyhow::bail!(
+                "the data folder {} is in use by another ferry serve (process {}): \
+                 two servers must not share one data folder",
+                data.display(),
+                holder.trim()
+            );
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("locking {}", path.display()));
+        }
+    }
+    file.set_len(0)?;
+    write!(file, "{}", std::process::id())?;
+    Ok(file)
 }
 
 async fn shutdown_on_signal(handle: axum_server::Handle<std::net::SocketAddr>) {
