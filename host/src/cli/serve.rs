@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum_server::accept::NoDelayAcceptor;
 
 use crate::app::scheduler;
 use crate::config::LoadedConfig;
@@ -61,8 +62,12 @@ pub async fn serve(config: LoadedConfig) -> anyhow::Result<()> {
         tracing::info!(app = %name, "SCIM base URL: {scheme}://{}/apps/{name}/scim/v2", server.listen);
     }
     let service = app.into_make_service();
+    // TCP_NODELAY: a response leaves at once instead of waiting for the client's
+    // acknowledgement of the one before (Nagle), as every HTTP server does for
+    // request/response traffic.
     if server.insecure_http {
         axum_server::from_tcp(listener)?
+            .acceptor(NoDelayAcceptor::new())
             .handle(handle)
             .serve(service)
             .await?;
@@ -74,6 +79,7 @@ pub async fn serve(config: LoadedConfig) -> anyhow::Result<()> {
         )
         .await?;
         axum_server::from_tcp_rustls(listener, tls)?
+            .map(|rustls| rustls.acceptor(NoDelayAcceptor::new()))
             .handle(handle)
             .serve(service)
             .await?;

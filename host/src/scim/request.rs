@@ -155,9 +155,17 @@ impl FromRequest<Arc<ScimState>> for ScimJson {
     }
 }
 
+/// Bytes reserved for a response body up front: one resource with its metadata fits, so
+/// the usual answer is written without growing the buffer.
+const RESPONSE_CAPACITY: usize = 2048;
+
 /// A SCIM JSON response with a status.
 pub fn scim_response(status: StatusCode, body: &Value) -> Response {
-    let mut r = (status, serde_json::to_vec(body).unwrap_or_default()).into_response();
+    let mut bytes = Vec::with_capacity(RESPONSE_CAPACITY);
+    // Writing a `Value` into a Vec cannot fail: its keys are strings, and a Vec takes
+    // every write.
+    let _ = serde_json::to_writer(&mut bytes, body);
+    let mut r = (status, bytes).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(super::error::SCIM_JSON),
