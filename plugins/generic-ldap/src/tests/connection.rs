@@ -1,6 +1,9 @@
 //! Connecting, binding, the root DSE, the schema, and reconnecting after a drop.
 
+use std::time::Duration;
+
 use super::{Fixture, add, export_one, texts};
+use crate::directory::TRUSTED_AFTER_ANSWER;
 use ferry_connector::Session;
 use ferry_connector::types::{ErrorKind, SettingValue, ValueType};
 
@@ -129,8 +132,10 @@ fn one_connection_serves_the_session_and_is_remade_after_a_drop() {
         "the reconnect is logged"
     );
 
-    // An export after a drop checks the connection first and writes on a new one.
+    // An export on a connection idle since its last answer checks it first, and writes
+    // on a new one when it was dropped.
     fixture.cut_connections();
+    std::thread::sleep(TRUSTED_AFTER_ANSWER + Duration::from_millis(100));
     let added = export_one(
         &connector,
         add(&[("uid", &["after-drop"]), ("cn", &["A"]), ("sn", &["B"])]),
@@ -145,8 +150,8 @@ fn a_write_lost_in_flight_is_unavailable_and_not_repeated() {
     let fixture = Fixture::new();
     let connector = fixture.connector();
     connector.schema().unwrap();
-    // The export checks the connection (one write), then adds (the next).
-    fixture.network.fail_write_in(1);
+    // The connection answered just now: the export trusts it and adds (the next write).
+    fixture.network.fail_write_in(0);
     let failure = export_one(
         &connector,
         add(&[("uid", &["in-flight"]), ("cn", &["A"]), ("sn", &["B"])]),

@@ -168,8 +168,8 @@ fn an_add_returns_the_entry_as_written_without_reading_it_back() {
     add_alice(&connector);
     let opened = fixture.network.opened();
     // The request after the add (a read-back) would fail and reconnect: the connection
-    // check before it is write 0, the add write 1.
-    fixture.network.fail_write_in(2);
+    // answered just now, so it is not checked, and the add is write 0.
+    fixture.network.fail_write_in(1);
     let bob = export_one(
         &connector,
         add(&[
