@@ -136,11 +136,13 @@ pub async fn list(
         }
         None => {
             let mut after = None;
+            let mut scanned = 0;
             loop {
                 let batch = cache
                     .scan(&mapping.object_type, after.take(), SCAN_BATCH)
                     .await
                     .map_err(internal)?;
+                scanned += batch.len();
                 batch.iter().for_each(&mut consider);
                 match batch.last() {
                     Some(last) if batch.len() == SCAN_BATCH => {
@@ -149,6 +151,7 @@ pub async fn list(
                     _ => break,
                 }
             }
+            report_unindexed(cache, mapping, query.filter.as_ref(), scanned);
         }
     }
     Ok(list_response(total, query.start_index, page))
@@ -200,6 +203,16 @@ async fn candidates(
     Ok(None)
 }
 
+/// After a scan: names each mapped attribute the filter requires an equality on (none
+/// of them has a lookup, or there would have been no scan) to the cache's warning.
+fn report_unindexed(cache: &Cache, mapping: &Mapping, filter: Option<&Filter>, scanned: usize) {
+    for (path, _) in filter.map(Filter::required_equalities).unwrap_or_default() {
+        if let Some(attribute) = mapping.attribute_for(&path) {
+            cache.report_scan(&mapping.object_type, attribute, &path.to_string(), scanned);
+        }
+    }
+}
+
 /// The lookup key of a filter value: lower-cased, and for reference attributes the
 /// anchor the SCIM id stands for.
 fn reference_aware_key(mapping: &Mapping, attribute: &str, value: &str) -> String {
@@ -209,5 +222,67 @@ fn reference_aware_key(mapping: &Mapping, attribute: &str, value: &str) -> Strin
     match is_reference.then(|| id::decode(value)).flatten() {
         Some(anchor) => anchor.to_lowercase(),
         None => value.to_lowercase(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::runtime::bindings::types::{Attribute, Object, Value as Typed};
+    use crate::scim::mapping::tests::mapping;
+    use crate::store::cache::SCAN_WARNING_OBJECTS;
+
+    fn user(i: usize) -> Object {
+        let text = |name: &str, value: String| Attribute {
+            name: name.into(),
+            values: vec![Typed::String(value)],
+        };
+        let given = if i == 7 { "Alice" } else { "Bob" };
+        Object {
+            object_type: "user".into(),
+            anchor: i.to_string(),
+            attributes: vec![
+                text("user_name", format!("user{i}")),
+                text("given_name", given.into()),
+            ],
+        }
+    }
+
+    #[tokio::test]
+    async fn a_filter_no_lookup_covers_scans_and_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = mapping(&[]);
+        let indexed = [("user".to_string(), "user_name".to_string())].into();
+        let cache = Cache::open(&dir.path().join("c.db"), indexed, BTreeSet::new()).unwrap();
+        cache
+            .upsert((0..SCAN_WARNING_OBJECTS).map(user).collect())
+            .await
+            .unwrap();
+        let query = |filter: &str| ListQuery {
+            filter: Some(parse_filter(filter).unwrap()),
+            start_index: 1,
+            count: 10,
+            projection: Projection::default(),
+        };
+
+        // userName has a lookup: no scan, nothing to report.
+        let found = list(&cache, &m, &query("userName eq \"user7\""), "e")
+            .await
+            .unwrap();
+        assert_eq!(found["totalResults"], 1);
+        assert!(cache.report_scan("user", "user_name", "userName", SCAN_WARNING_OBJECTS));
+
+        // name.givenName has none: the scan finds Alice, and was reported already.
+        let found = list(&cache, &m, &query("name.givenName eq \"Alice\""), "e")
+            .await
+            .unwrap();
+        assert_eq!(found["totalResults"], 1);
+        assert_eq!(found["Resources"][0]["id"], "7");
+        assert!(
+            !cache.report_scan("user", "given_name", "name.givenName", SCAN_WARNING_OBJECTS),
+            "the scan was reported by the list"
+        );
     }
 }

@@ -82,7 +82,16 @@ pub struct Cache {
     /// Whether a full import ever completed: asked on every SCIM read, so kept in
     /// memory (it only ever turns true while the cache is open).
     complete: Arc<AtomicBool>,
+    /// The file, to name the app in warnings.
+    path: std::path::PathBuf,
+    /// The (object type, attribute) pairs whose scans were reported (see
+    /// [`Cache::report_scan`]).
+    scans_reported: Mutex<BTreeSet<(String, String)>>,
 }
+
+/// Objects a filter must scan before Ferry warns that a lookup would answer it: below
+/// this, a scan costs about as much as an index probe does.
+pub const SCAN_WARNING_OBJECTS: usize = 10_000;
 
 /// The normalised form of a value in the lookup table; `None` for values never matched
 /// by text (binary).
@@ -214,7 +223,43 @@ impl Cache {
             write_generation: Arc::new(AtomicI64::new(generation)),
             anchors: Arc::new(anchors),
             complete: Arc::new(AtomicBool::new(complete)),
+            path: path.to_path_buf(),
+            scans_reported: Mutex::new(BTreeSet::new()),
         })
+    }
+
+    /// Warns, once per attribute while the cache is open, that a filter requiring an
+    /// equality on `attribute` (SCIM path `scim_path`) had to scan `scanned` objects
+    /// because no lookup covers it; returns whether it warned. The lookup defaults cover
+    /// what IdPs match on; an operator whose IdP matches on something else learns here
+    /// which `lookups` entry would answer it from an index.
+    pub fn report_scan(
+        &self,
+        object_type: &str,
+        attribute: &str,
+        scim_path: &str,
+        scanned: usize,
+    ) -> bool {
+        if scanned < SCAN_WARNING_OBJECTS {
+            return false;
+        }
+        let first = self
+            .scans_reported
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((object_type.to_owned(), attribute.to_owned()));
+        if first {
+            tracing::warn!(
+                cache = %self.path.display(),
+                object_type,
+                attribute,
+                scanned,
+                "a filter on '{scim_path}' scanned every cached {object_type}: no lookup \
+                 covers it; add \"{scim_path}\" to the app's `lookups` (in [apps.NAME.users] \
+                 or [apps.NAME.groups]) to answer it from an index"
+            );
+        }
+        first
     }
 
     /// Runs `f` on a reader connection, right here on the calling task. A read is one
@@ -839,6 +884,24 @@ mod tests {
 
     fn indexed() -> BTreeSet<(String, String)> {
         [("user".to_string(), "user_name".to_string())].into()
+    }
+
+    #[test]
+    fn a_large_scan_is_reported_once_per_attribute() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(&dir.path().join("c.db"), indexed(), BTreeSet::new()).unwrap();
+        let report =
+            |attribute: &str, scanned: usize| cache.report_scan("user", attribute, "path", scanned);
+        assert!(
+            !report("email", SCAN_WARNING_OBJECTS - 1),
+            "a small scan is fine"
+        );
+        assert!(report("email", SCAN_WARNING_OBJECTS));
+        assert!(
+            !report("email", 10 * SCAN_WARNING_OBJECTS),
+            "once per attribute"
+        );
+        assert!(report("given_name", SCAN_WARNING_OBJECTS));
     }
 
     #[tokio::test]
