@@ -16,24 +16,15 @@ mod certs;
 mod daemon;
 mod ldif;
 mod lifeline;
+mod ports;
 mod postgres;
 mod process;
 mod slapd;
 mod users_table;
 
 pub use api::TestApi;
+pub use ports::free_port;
 pub use postgres::{TempPostgres, shared_postgres};
 pub use process::stop_child;
 pub use slapd::{TempSlapd, shared_slapd};
 pub use users_table::POSTGRES_USERS_TABLE;
-
-/// A TCP port on 127.0.0.1 that was free a moment ago, for a server a test starts.
-///
-/// The port is released before it is returned, so another process may take it first;
-/// servers started here retry with a new port when theirs is taken.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind(("127.0.0.1", 0))
-        .and_then(|listener| listener.local_addr())
-        .expect("cannot bind a free port on 127.0.0.1")
-        .port()
-}
