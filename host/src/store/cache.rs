@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 
 use super::anchors::{self, Anchors};
 use super::members::{self, Belonging, Member, Membership};
-use super::writer::Writer;
+use super::writer::{Weight, Writer};
 use crate::runtime::bindings::types::{Attribute, AttributeChange, Object, ObjectRef, Value};
 
 /// The longest prefix of a value kept in the lookup table. Longer values still match:
@@ -41,14 +41,17 @@ const COMPLETED: &str = "full-import-completed";
 /// The writer's page cache, as SQLite's `cache_size` takes it (negative: KiB): 64 MiB.
 const WRITER_CACHE_KIB: i64 = -65_536;
 
-/// How large the WAL grows before SQLite copies it into the file: 64 MiB (SQLite's
-/// default is 1,000 pages, 8 MiB here). Each checkpoint writes every page the WAL holds
-/// and syncs; checkpointing less often lets a page an import changes in several batches
+/// How large the WAL grows before it is copied into the file: 64 MiB (SQLite's default
+/// is 1,000 pages, 8 MiB here). Each checkpoint writes every page the WAL holds and
+/// syncs; checkpointing less often lets a page an import changes in several batches
 /// reach the file once. The WAL is cut back to this size afterwards.
 const WAL_CHECKPOINT_BYTES: i64 = 64 << 20;
 
 /// The page size [`SCHEMA`] gives a new cache file.
 const PAGE_BYTES: i64 = 8192;
+
+/// [`WAL_CHECKPOINT_BYTES`] in WAL frames (one page each).
+const CHECKPOINT_FRAMES: i32 = (WAL_CHECKPOINT_BYTES / PAGE_BYTES) as i32;
 
 /// SQLite's "unix-excl" VFS: the process holds an exclusive lock on the cache file, so
 /// no second Ferry can write the same cache, and the WAL index lives in the heap: a read
@@ -190,11 +193,6 @@ impl Cache {
         // SQLite's default 2 MiB page cache the indexes of 100,000 users no longer fit,
         // and every insert reads pages back from the file.
         writer.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
-        writer.pragma_update(
-            None,
-            "wal_autocheckpoint",
-            WAL_CHECKPOINT_BYTES / PAGE_BYTES,
-        )?;
         writer.pragma_update(None, "journal_size_limit", WAL_CHECKPOINT_BYTES)?;
         let generation: i64 = read_state(&writer, "generation")?
             .and_then(|g| g.parse().ok())
@@ -227,7 +225,7 @@ impl Cache {
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Self {
-            writer: Writer::new(writer),
+            writer: Writer::new(writer, CHECKPOINT_FRAMES),
             readers: Arc::new(readers),
             next_reader: AtomicUsize::new(0),
             indexed: Arc::new(indexed),
@@ -286,12 +284,14 @@ impl Cache {
     }
 
     /// Runs `f` in a transaction on the write connection, grouped with the writes
-    /// arriving beside it (see [`Writer`]).
+    /// arriving beside it, or on this task when it is small and the connection is free
+    /// (see [`Writer`]).
     async fn write<T: Send + 'static>(
         &self,
+        weight: Weight,
         f: impl FnOnce(&Connection) -> anyhow::Result<T> + Send + 'static,
     ) -> anyhow::Result<T> {
-        self.writer.run(f).await
+        self.writer.run(weight, f).await
     }
 
     /// The object with this anchor.
@@ -400,7 +400,8 @@ impl Cache {
         let (indexed, memberships) = (self.indexed.clone(), self.memberships.clone());
         let generation = self.write_generation.load(Ordering::SeqCst);
         let fresh = !self.is_complete();
-        self.write(move |c| {
+        let weight = self.weight(&objects, &[]);
+        self.write(weight, move |c| {
             let now = now_nanos();
             let mut relooked = Vec::new();
             for object in objects {
@@ -429,7 +430,8 @@ impl Cache {
     ) -> anyhow::Result<()> {
         let (indexed, memberships) = (self.indexed.clone(), self.memberships.clone());
         let generation = self.write_generation.load(Ordering::SeqCst);
-        self.write(move |c| {
+        let weight = self.weight(std::slice::from_ref(&object), &changes);
+        self.write(weight, move |c| {
             let (kept, _) = members::split(object, &memberships);
             if upsert_one(c, &kept, &indexed, generation, now_nanos(), false)? {
                 write_lookups(c, std::slice::from_ref(&kept), &indexed)?;
@@ -459,6 +461,29 @@ impl Cache {
             Ok(())
         })
         .await
+    }
+
+    /// What writing `objects` and the membership `changes` costs: bulk when it may
+    /// replace a member list (the rows it deletes are not counted here) or holds many
+    /// values.
+    fn weight(&self, objects: &[Object], changes: &[AttributeChange]) -> Weight {
+        let replaces_members = objects.iter().any(|o| {
+            o.attributes
+                .iter()
+                .any(|a| self.is_membership(&o.object_type, &a.name))
+        }) || changes
+            .iter()
+            .any(|c| matches!(c, AttributeChange::Clear(_) | AttributeChange::Replace(_)));
+        if replaces_members {
+            return Weight::Bulk;
+        }
+        let values = objects
+            .iter()
+            .flat_map(|o| &o.attributes)
+            .map(|a| a.values.len())
+            .chain(changes.iter().map(|c| c.values().len()))
+            .sum();
+        Weight::of_values(values)
     }
 
     /// Whether `attribute` of `object_type` is kept one row per member.
@@ -533,7 +558,8 @@ impl Cache {
     pub async fn delete(&self, refs: Vec<ObjectRef>) -> anyhow::Result<()> {
         let (anchors, memberships) = (self.anchors.clone(), self.memberships.clone());
         let indexed = self.indexed.clone();
-        self.write(move |c| {
+        // Deleting a group deletes its member rows, as many as it has.
+        self.write(Weight::Bulk, move |c| {
             for r in &refs {
                 delete_lookups(c, &r.object_type, &r.anchor, &indexed)?;
                 c.execute(
@@ -564,7 +590,7 @@ impl Cache {
     pub async fn finish_full_import(&self, generation: i64) -> anyhow::Result<u64> {
         let (anchors, memberships) = (self.anchors.clone(), self.memberships.clone());
         let removed = self
-            .write(move |c| {
+            .write(Weight::Bulk, move |c| {
                 // One pass to learn whether anything is gone (nothing is, after a first
                 // import): the deletes take one pass over the objects each.
                 let stale: bool = c.query_row(
@@ -603,7 +629,7 @@ impl Cache {
             object_type.to_string(),
             target.to_string(),
         );
-        self.write(move |c| Ok(anchors.adopt(c, &t, &target)?))
+        self.write(Weight::Small, move |c| Ok(anchors.adopt(c, &t, &target)?))
             .await
     }
 
@@ -615,8 +641,10 @@ impl Cache {
             host.to_string(),
             target.to_string(),
         );
-        self.write(move |c| Ok(anchors.record(c, &t, &host, &target)?))
-            .await
+        self.write(Weight::Small, move |c| {
+            Ok(anchors.record(c, &t, &host, &target)?)
+        })
+        .await
     }
 
     /// Whether a full import has ever completed, so reads reflect the target.
@@ -632,7 +660,8 @@ impl Cache {
     /// Stores a value for the app.
     pub async fn set_state(&self, key: &str, value: &str) -> anyhow::Result<()> {
         let (key, value) = (key.to_string(), value.to_string());
-        self.write(move |c| write_state(c, &key, &value)).await
+        self.write(Weight::Small, move |c| write_state(c, &key, &value))
+            .await
     }
 }
 
@@ -1295,7 +1324,9 @@ mod tests {
         cache.upsert(vec![user("1", "a")]).await.unwrap();
         cache.finish_full_import(generation).await.unwrap();
         cache
-            .write(|c| Ok(c.execute("DELETE FROM state WHERE key = 'memberships'", [])?))
+            .write(Weight::Small, |c| {
+                Ok(c.execute("DELETE FROM state WHERE key = 'memberships'", [])?)
+            })
             .await
             .unwrap();
         drop(cache);
