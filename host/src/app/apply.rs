@@ -6,6 +6,7 @@ use anyhow::Context;
 
 use super::Bound;
 use crate::runtime::bindings::types::{Attribute, AttributeChange, Change, Object, Schema};
+use crate::store::cache::CachedObject;
 
 /// Records `change`, which the connector confirmed with `returned`; gives back the object
 /// as cached (`None` after a delete).
@@ -13,7 +14,7 @@ pub async fn record(
     bound: &Bound,
     change: &Change,
     returned: Option<Object>,
-) -> anyhow::Result<Option<Object>> {
+) -> anyhow::Result<Option<CachedObject>> {
     let cache = &bound.cache;
     let object = match (change, returned) {
         (Change::Delete(target), _) => {
@@ -38,19 +39,17 @@ pub async fn record(
                 .partition(|c| cache.is_membership(&object.object_type, c.name()));
             apply_changes(&mut object.attributes, &others);
             let object = without_secrets(&bound.schema, object);
-            cache.update(object.clone(), memberships).await?;
-            return Ok(Some(object));
+            return Ok(Some(cache.update(object, memberships).await?));
         }
         (Change::Rename(rename), None) => {
-            return Ok(cache
+            return cache
                 .get(&rename.target.object_type, &rename.target.anchor)
-                .await?
-                .map(|c| c.object));
+                .await;
         }
     };
-    let object = without_secrets(&bound.schema, object);
-    cache.upsert(vec![object.clone()]).await?;
-    Ok(Some(object))
+    Ok(Some(
+        cache.store(without_secrets(&bound.schema, object)).await?,
+    ))
 }
 
 /// `object` without the values of attributes the schema marks secret.

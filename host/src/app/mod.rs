@@ -16,13 +16,11 @@ use arc_swap::ArcSwapOption;
 
 use crate::config::ImportConfig;
 use crate::config::secret::Secret;
-use crate::runtime::bindings::types::{
-    Change, ErrorKind, Object, ObjectRef, ObjectTypeSchema, Schema,
-};
+use crate::runtime::bindings::types::{Change, ErrorKind, ObjectRef, ObjectTypeSchema, Schema};
 use crate::runtime::pool::{CallError, SessionPool};
 use crate::scim::mapping::Mapping;
 use crate::scim::schema::user_resource;
-use crate::store::cache::Cache;
+use crate::store::cache::{Cache, CachedObject};
 
 /// How the app's SCIM Users are configured, kept until the connector's schema is known.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -349,9 +347,13 @@ impl App {
     }
 
     /// Exports one change and, once the connector confirms it, records the result in
-    /// the cache. Runs to completion in its own task even if the client goes away, so a
-    /// change that reached the target is never missing from the cache.
-    pub async fn export(self: &Arc<Self>, change: Change) -> Result<Option<Object>, ExportError> {
+    /// the cache; gives back the object as cached (`None` after a delete). Runs to
+    /// completion in its own task even if the client goes away, so a change that reached
+    /// the target is never missing from the cache.
+    pub async fn export(
+        self: &Arc<Self>,
+        change: Change,
+    ) -> Result<Option<CachedObject>, ExportError> {
         let app = self.clone();
         tokio::spawn(async move { app.export_now(change).await })
             .await
@@ -363,7 +365,7 @@ impl App {
             })
     }
 
-    async fn export_now(&self, change: Change) -> Result<Option<Object>, ExportError> {
+    async fn export_now(&self, change: Change) -> Result<Option<CachedObject>, ExportError> {
         let bound = self.bound();
         let outgoing = match &bound {
             Some(b) => translate::change_to_target(b.cache.anchors(), &b.schema, &change),
@@ -404,7 +406,12 @@ impl App {
             }
         };
         let Some(bound) = bound else {
-            return Ok(returned);
+            // Only the SCIM endpoints export, and they answer 503 until the app is bound.
+            return Err(ExportError::Refused {
+                kind: ErrorKind::Internal,
+                message: "the change was made, but the app's cache was not open to record it"
+                    .into(),
+            });
         };
         let recorded = async {
             let returned = match returned {
@@ -443,7 +450,7 @@ impl App {
         &self,
         object_type: &str,
         anchor: &str,
-    ) -> anyhow::Result<Option<crate::store::cache::CachedObject>> {
+    ) -> anyhow::Result<Option<CachedObject>> {
         match self.bound() {
             Some(b) => b.cache.get(object_type, anchor).await,
             None => Ok(None),
@@ -459,7 +466,7 @@ impl App {
         bound: &Bound,
         object_type: &str,
         anchor: &str,
-    ) -> Result<Option<crate::store::cache::CachedObject>, LookupError> {
+    ) -> Result<Option<CachedObject>, LookupError> {
         if let Some(cached) = bound.cache.get(object_type, anchor).await? {
             return Ok(Some(cached));
         }

@@ -378,7 +378,7 @@ pub async fn create_group(
         attributes,
     });
     let object = auth.app.export(change).await.map_err(export_error)?;
-    let cached = written(bound, object).await?;
+    let cached = written(object)?;
     tracing::info!(app = %auth.app.name, id = %id::encode(&cached.object.anchor), "group created");
     Ok(scim_response(
         StatusCode::CREATED,

@@ -20,7 +20,7 @@ use super::projection::Projection;
 use super::references;
 use super::request::{AuthorizedApp, ScimJson, scim_response};
 use crate::app::{App, Bound, ExportError, LookupError};
-use crate::runtime::bindings::types::{AddChange, Change, ErrorKind, Object, UpdateChange};
+use crate::runtime::bindings::types::{AddChange, Change, ErrorKind, UpdateChange};
 use crate::runtime::instance::FailureKind;
 use crate::runtime::pool::CallError;
 use crate::store::cache::CachedObject;
@@ -140,18 +140,10 @@ async fn find_user(
     .await
 }
 
-/// Re-reads an object the connector just wrote, for its cache timestamps.
-pub(crate) async fn written(
-    bound: &Bound,
-    object: Option<Object>,
-) -> Result<CachedObject, ScimError> {
-    let object = object.ok_or_else(|| ScimError::internal("the connector returned no object"))?;
-    bound
-        .cache
-        .get(&object.object_type, &object.anchor)
-        .await
-        .map_err(|e| ScimError::internal(format!("reading the cache failed: {e:#}")))?
-        .ok_or_else(|| ScimError::internal("the written object is missing from the cache"))
+/// The object an export wrote, as the cache now holds it; a connector that confirmed a
+/// write without returning the object broke the contract.
+pub(crate) fn written(object: Option<CachedObject>) -> Result<CachedObject, ScimError> {
+    object.ok_or_else(|| ScimError::internal("the connector returned no object"))
 }
 
 /// `GET /Users`.
@@ -208,7 +200,7 @@ pub async fn create_user(
         attributes,
     });
     let object = auth.app.export(change).await.map_err(export_error)?;
-    let cached = written(bound, object).await?;
+    let cached = written(object)?;
     tracing::info!(app = %auth.app.name, id = %id::encode(&cached.object.anchor), "user created");
     Ok(scim_response(
         StatusCode::CREATED,
@@ -281,7 +273,7 @@ async fn update(
         changes,
     });
     let object = auth.app.export(change).await.map_err(export_error)?;
-    let cached = written(bound, object).await?;
+    let cached = written(object)?;
     Ok(scim_response(
         StatusCode::OK,
         &render(bound, &cached, &endpoint(auth)),

@@ -405,11 +405,8 @@ impl Cache {
             let now = now_nanos();
             let mut relooked = Vec::new();
             for object in objects {
-                let (kept, lists) = members::split(object, &memberships);
-                let relook = upsert_one(c, &kept, &indexed, generation, now, fresh)?;
-                for (membership, anchors) in lists {
-                    members::replace(c, &membership, &kept.anchor, &anchors)?;
-                }
+                let (kept, relook) =
+                    upsert_with_members(c, object, &memberships, &indexed, generation, now, fresh)?;
                 if relook {
                     relooked.push(kept);
                 }
@@ -420,14 +417,41 @@ impl Cache {
         .await
     }
 
+    /// Stores one object an export confirmed, as [`Cache::upsert`] does, and gives it
+    /// back as the cache now holds it (its memberships kept apart, its timestamps), so
+    /// the SCIM answer needs no second read of what was just written.
+    pub async fn store(&self, object: Object) -> anyhow::Result<CachedObject> {
+        let (indexed, memberships) = (self.indexed.clone(), self.memberships.clone());
+        let generation = self.write_generation.load(Ordering::SeqCst);
+        let fresh = !self.is_complete();
+        let weight = self.weight(std::slice::from_ref(&object), &[]);
+        self.write(weight, move |c| {
+            let (kept, relook) = upsert_with_members(
+                c,
+                object,
+                &memberships,
+                &indexed,
+                generation,
+                now_nanos(),
+                fresh,
+            )?;
+            if relook {
+                write_lookups(c, std::slice::from_ref(&kept), &indexed)?;
+            }
+            stamped(c, kept)
+        })
+        .await
+    }
+
     /// Stores an object changed by an export, in one transaction: `object` holds its
     /// attributes other than memberships, and `changes` are the edits to its membership
     /// attributes, applied member by member (the lists are neither read nor rewritten).
+    /// Gives the object back as the cache now holds it.
     pub async fn update(
         &self,
         object: Object,
         changes: Vec<AttributeChange>,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<CachedObject> {
         let (indexed, memberships) = (self.indexed.clone(), self.memberships.clone());
         let generation = self.write_generation.load(Ordering::SeqCst);
         let weight = self.weight(std::slice::from_ref(&object), &changes);
@@ -458,7 +482,7 @@ impl Cache {
                     }
                 }
             }
-            Ok(())
+            stamped(c, kept)
         })
         .await
     }
@@ -724,6 +748,47 @@ fn row_to_object(
             created: from_nanos(created),
             modified: from_nanos(modified),
         }))
+}
+
+/// Stores one object with its member lists; returns it without them (as the objects
+/// table holds it), and whether its lookups must be written.
+fn upsert_with_members(
+    c: &Connection,
+    object: Object,
+    memberships: &BTreeSet<Membership>,
+    indexed: &BTreeSet<(String, String)>,
+    generation: i64,
+    now: i64,
+    fresh: bool,
+) -> anyhow::Result<(Object, bool)> {
+    let (kept, lists) = members::split(object, memberships);
+    let relook = upsert_one(c, &kept, indexed, generation, now, fresh)?;
+    for (membership, anchors) in lists {
+        members::replace(c, &membership, &kept.anchor, &anchors)?;
+    }
+    Ok((kept, relook))
+}
+
+/// `object`, just stored, with the timestamps the objects table holds for it.
+fn stamped(c: &Connection, object: Object) -> anyhow::Result<CachedObject> {
+    let (created, modified): (i64, i64) = c
+        .prepare_cached(
+            "SELECT created, modified FROM objects WHERE object_type = ?1 AND anchor = ?2",
+        )?
+        .query_row(params![object.object_type, object.anchor], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .with_context(|| {
+            format!(
+                "the stored object {}/{} is missing",
+                object.object_type, object.anchor
+            )
+        })?;
+    Ok(CachedObject {
+        object,
+        created: from_nanos(created),
+        modified: from_nanos(modified),
+    })
 }
 
 /// Stores one object; returns whether its lookups must be written (it is new or its
@@ -1192,6 +1257,62 @@ mod tests {
         let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
         assert_eq!(cache.count("group").await.unwrap(), 0);
         assert!(!cache.is_complete());
+    }
+
+    #[tokio::test]
+    async fn a_stored_object_comes_back_as_a_read_would_give_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(&dir.path().join("c.db"), indexed(), memberships()).unwrap();
+        let read = |anchor: &'static str, object_type: &'static str| {
+            let cache = &cache;
+            async move { cache.get(object_type, anchor).await.unwrap().unwrap() }
+        };
+        let stored = cache.store(user("1", "Alice")).await.unwrap();
+        let got = read("1", "user").await;
+        assert_eq!(stored.object, got.object);
+        assert_eq!(
+            (stored.created, stored.modified),
+            (got.created, got.modified)
+        );
+        assert_eq!(
+            cache
+                .find("user", "user_name", "alice")
+                .await
+                .unwrap()
+                .len(),
+            1,
+            "its lookups are written"
+        );
+
+        // Stored again unchanged, it keeps its timestamps; changed, only `modified` moves.
+        let again = cache.store(user("1", "Alice")).await.unwrap();
+        assert_eq!((again.created, again.modified), (got.created, got.modified));
+        let changed = cache.store(user("1", "Alicia")).await.unwrap();
+        assert_eq!(changed.created, got.created);
+        assert!(changed.modified > got.modified);
+        assert_eq!(changed.modified, read("1", "user").await.modified);
+
+        // A group comes back without its member list, which the cache keeps as rows.
+        let group = cache.store(group("g", &["1"])).await.unwrap();
+        assert_eq!(group.object, read("g", "group").await.object);
+        assert!(group.object.attributes.iter().all(|a| a.name != "members"));
+        assert_eq!(cache.members("group", "g", "members").await.unwrap(), ["1"]);
+        let updated = cache
+            .update(
+                group.object.clone(),
+                vec![AttributeChange::AddValues(Attribute {
+                    name: "members".into(),
+                    values: vec![Value::Reference("2".into())],
+                })],
+            )
+            .await
+            .unwrap();
+        assert_eq!(updated.object, group.object);
+        assert_eq!(updated.created, group.created);
+        assert_eq!(
+            cache.members("group", "g", "members").await.unwrap(),
+            ["1", "2"]
+        );
     }
 
     #[tokio::test]
