@@ -326,13 +326,7 @@ impl Cache {
         key: &str,
     ) -> anyhow::Result<Vec<CachedObject>> {
         let key = lookup_prefix(key);
-        self.read(|c| {
-            let mut stmt = c.prepare_cached(FIND)?;
-            let rows = stmt.query_map(params![object_type, attribute, key], |row| {
-                row_to_object(object_type, row)
-            })?;
-            rows.map(|r| r?).collect()
-        })
+        self.read(|c| query_objects(c, FIND, params![object_type, attribute, key], object_type))
     }
 
     /// Up to `limit` objects of a type in anchor order, after `after` (for scans in
@@ -344,15 +338,13 @@ impl Cache {
         limit: usize,
     ) -> anyhow::Result<Vec<CachedObject>> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached(
+            query_objects(
+                c,
                 "SELECT anchor, attributes, created, modified FROM objects \
                  WHERE object_type = ?1 AND anchor > ?2 ORDER BY anchor LIMIT ?3",
-            )?;
-            let rows = stmt.query_map(
                 params![object_type, after.unwrap_or_default(), limit as i64],
-                |row| row_to_object(object_type, row),
-            )?;
-            rows.map(|r| r?).collect()
+                object_type,
+            )
         })
     }
 
@@ -365,15 +357,13 @@ impl Cache {
         limit: usize,
     ) -> anyhow::Result<Vec<CachedObject>> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached(
+            query_objects(
+                c,
                 "SELECT anchor, attributes, created, modified FROM objects \
                  WHERE object_type = ?1 ORDER BY anchor LIMIT ?2 OFFSET ?3",
-            )?;
-            let rows = stmt
-                .query_map(params![object_type, limit as i64, offset as i64], |row| {
-                    row_to_object(object_type, row)
-                })?;
-            rows.map(|r| r?).collect()
+                params![object_type, limit as i64, offset as i64],
+                object_type,
+            )
         })
     }
 
@@ -728,6 +718,19 @@ fn write_state(c: &Connection, key: &str, value: &str) -> anyhow::Result<()> {
         params![key, value],
     )?;
     Ok(())
+}
+
+/// The objects of `object_type` a query returns; it selects anchor, attributes, created
+/// and modified, in that order.
+fn query_objects(
+    c: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    object_type: &str,
+) -> anyhow::Result<Vec<CachedObject>> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, |row| row_to_object(object_type, row))?;
+    rows.map(|r| r?).collect()
 }
 
 fn row_to_object(

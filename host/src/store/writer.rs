@@ -326,38 +326,23 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_write_leaves_the_writer_usable() {
-        let (_dir, w) = writer();
-        let failed = w
-            .run(Weight::Small, |c| -> anyhow::Result<()> {
-                c.execute("INSERT INTO t (k) VALUES ('lost')", [])?;
-                panic!("a bug in a write");
+        // A small write runs on this task, a bulk one on the blocking pool.
+        for weight in [Weight::Small, Weight::Bulk] {
+            let (_dir, w) = writer();
+            let failed = w
+                .run(weight, |c| -> anyhow::Result<()> {
+                    c.execute("INSERT INTO t (k) VALUES ('lost')", [])?;
+                    panic!("a bug in a write");
+                })
+                .await;
+            assert!(failed.is_err(), "{weight:?}");
+            w.run(weight, |c| {
+                Ok(c.execute("INSERT INTO t (k) VALUES ('kept')", [])?)
             })
-            .await;
-        assert!(failed.is_err());
-        w.run(Weight::Small, |c| {
-            Ok(c.execute("INSERT INTO t (k) VALUES ('kept')", [])?)
-        })
-        .await
-        .unwrap();
-        assert_eq!(rows(&w), ["kept"]);
-    }
-
-    #[tokio::test]
-    async fn a_bulk_write_that_panics_leaves_the_writer_usable() {
-        let (_dir, w) = writer();
-        let failed = w
-            .run(Weight::Bulk, |c| -> anyhow::Result<()> {
-                c.execute("INSERT INTO t (k) VALUES ('lost')", [])?;
-                panic!("a bug in a bulk write");
-            })
-            .await;
-        assert!(failed.is_err());
-        w.run(Weight::Bulk, |c| {
-            Ok(c.execute("INSERT INTO t (k) VALUES ('kept')", [])?)
-        })
-        .await
-        .unwrap();
-        assert_eq!(rows(&w), ["kept"]);
+            .await
+            .unwrap();
+            assert_eq!(rows(&w), ["kept"], "{weight:?}");
+        }
     }
 
     /// The WAL file's length after 20 writes of `weight`, one after the other, on a
