@@ -206,7 +206,8 @@ async fn entra_sequence(target: Target, dir: &std::path::Path) {
     })
     .await;
 
-    // Restart with the target unreachable: the cache serves at once.
+    // Restart with the target unreachable: the cache still serves (once the app has
+    // bound to the schema the last run saved; before that, a read is a retryable 503).
     ferry.stop();
     let unreachable = match &target {
         Target::Sqlite(_) => Target::Sqlite(dir.join("moved-away.db")),
@@ -216,7 +217,7 @@ async fn entra_sequence(target: Target, dir: &std::path::Path) {
         )),
     };
     let mut ferry = Ferry::start(dir, &config(&plugins, &unreachable, ""));
-    let scim = ferry.client("hr").await;
+    let scim = ferry.ready("hr").await;
     let (status, list) = scim
         .get(&format!(
             "/Users?filter={}",

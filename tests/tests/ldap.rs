@@ -353,7 +353,8 @@ async fn scim_to_ldap_over_starttls_with_deltas_renames_and_hostile_values() {
         done.then_some(())
     })
     .await;
-    // Restart with the directory unreachable: the cache serves at once.
+    // Restart with the directory unreachable: the cache still serves (once the app has
+    // bound to the schema the last run saved; before that, a read is a retryable 503).
     ferry.stop();
     let unused = ferry_test_support::free_port();
     let unreachable = config
@@ -363,7 +364,7 @@ async fn scim_to_ldap_over_starttls_with_deltas_renames_and_hostile_values() {
         )
         .replace("allow = [", &format!("allow = [\"127.0.0.1:{unused}\", "));
     let mut ferry = Ferry::start(dir.path(), &unreachable);
-    let scim = ferry.client("dir").await;
+    let scim = ferry.ready("dir").await;
     let (status, list) = scim
         .get(&format!(
             "/Users?filter={}",
