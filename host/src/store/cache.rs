@@ -384,7 +384,28 @@ impl Cache {
     /// their lookups after them, sorted: a batch then walks each B-tree once from left to
     /// right instead of hopping between pages, which matters once the cache outgrows the
     /// page cache (see [`write_lookups`]).
-    pub async fn upsert(&self, mut objects: Vec<Object>) -> anyhow::Result<()> {
+    pub async fn upsert(&self, objects: Vec<Object>) -> anyhow::Result<()> {
+        self.write_objects(objects, |_, _| Ok(())).await
+    }
+
+    /// Stores one object an export confirmed, as [`Cache::upsert`] does, and gives it
+    /// back as the cache now holds it (its memberships kept apart, its timestamps), so
+    /// the SCIM answer needs no second read of what was just written.
+    pub async fn store(&self, object: Object) -> anyhow::Result<CachedObject> {
+        self.write_objects(vec![object], |c, mut kept| {
+            stamped(c, kept.pop().context("the stored object")?)
+        })
+        .await
+    }
+
+    /// Writes `objects` as [`Cache::upsert`] describes, then hands them, as the objects
+    /// table now holds them (member lists apart), in key order, to `finish`, within the
+    /// same transaction.
+    async fn write_objects<T: Send + 'static>(
+        &self,
+        mut objects: Vec<Object>,
+        finish: impl FnOnce(&Connection, Vec<Object>) -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
         // Stable: of two versions of one object in a batch, the later stays last.
         objects.sort_by(|a, b| (&a.object_type, &a.anchor).cmp(&(&b.object_type, &b.anchor)));
         let (indexed, memberships) = (self.indexed.clone(), self.memberships.clone());
@@ -393,42 +414,24 @@ impl Cache {
         let weight = self.weight(&objects, &[]);
         self.write(weight, move |c| {
             let now = now_nanos();
-            let mut relooked = Vec::new();
+            let mut kept = Vec::with_capacity(objects.len());
             for object in objects {
-                let (kept, relook) =
-                    upsert_with_members(c, object, &memberships, &indexed, generation, now, fresh)?;
-                if relook {
-                    relooked.push(kept);
-                }
+                kept.push(upsert_with_members(
+                    c,
+                    object,
+                    &memberships,
+                    &indexed,
+                    generation,
+                    now,
+                    fresh,
+                )?);
             }
-            write_lookups(c, &relooked, &indexed)?;
-            Ok(())
-        })
-        .await
-    }
-
-    /// Stores one object an export confirmed, as [`Cache::upsert`] does, and gives it
-    /// back as the cache now holds it (its memberships kept apart, its timestamps), so
-    /// the SCIM answer needs no second read of what was just written.
-    pub async fn store(&self, object: Object) -> anyhow::Result<CachedObject> {
-        let (indexed, memberships) = (self.indexed.clone(), self.memberships.clone());
-        let generation = self.write_generation.load(Ordering::SeqCst);
-        let fresh = !self.is_complete();
-        let weight = self.weight(std::slice::from_ref(&object), &[]);
-        self.write(weight, move |c| {
-            let (kept, relook) = upsert_with_members(
+            write_lookups(
                 c,
-                object,
-                &memberships,
+                kept.iter().filter(|(_, relook)| *relook).map(|(o, _)| o),
                 &indexed,
-                generation,
-                now_nanos(),
-                fresh,
             )?;
-            if relook {
-                write_lookups(c, std::slice::from_ref(&kept), &indexed)?;
-            }
-            stamped(c, kept)
+            finish(c, kept.into_iter().map(|(o, _)| o).collect())
         })
         .await
     }
@@ -889,13 +892,13 @@ fn lookup_rows<'o>(
 /// Writes the lookups of `objects`, in the lookup table's key order: inserting a batch's
 /// keys sorted touches each page of the B-tree once, where their natural order (random:
 /// user names) jumps across all of it.
-fn write_lookups(
+fn write_lookups<'a>(
     tx: &Connection,
-    objects: &[Object],
+    objects: impl IntoIterator<Item = &'a Object>,
     indexed: &BTreeSet<(String, String)>,
 ) -> anyhow::Result<()> {
     let mut rows: Vec<(&str, &str, String, &str)> = objects
-        .iter()
+        .into_iter()
         .flat_map(|o| {
             lookup_rows(o, indexed)
                 .map(|(attribute, key)| (o.object_type.as_str(), attribute, key, o.anchor.as_str()))
