@@ -1,8 +1,8 @@
 //! The cache of what an app's target holds (ECMA's "connector space"), persisted in an
 //! embedded SQLite file in the data folder so that a restart serves reads at once.
 //!
-//! Objects are stored as the connector returned them (secret attributes left out), keyed
-//! by object type and anchor. Values of the attributes an IdP matches on are kept in a
+//! Objects are stored as the connector returned them (secret attributes left out, encoded
+//! as [`attributes`] describes), keyed by object type and anchor. Values of the attributes an IdP matches on are kept in a
 //! lookup table (lower-cased), so `userName eq "x"` is an index probe, not a scan.
 //!
 //! Full imports mark every object they see with a new generation and, when complete,
@@ -19,6 +19,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use time::OffsetDateTime;
 
 use super::anchors::{self, Anchors};
+use super::attributes;
 use super::members::{self, Belonging, Member, Membership};
 use super::writer::{Weight, Writer};
 use crate::runtime::bindings::types::{Attribute, AttributeChange, Object, ObjectRef, Value};
@@ -135,7 +136,7 @@ PRAGMA synchronous = NORMAL;
 CREATE TABLE IF NOT EXISTS objects (
     object_type TEXT NOT NULL,
     anchor TEXT NOT NULL,
-    attributes TEXT NOT NULL,
+    attributes BLOB NOT NULL,
     created INTEGER NOT NULL,
     modified INTEGER NOT NULL,
     generation INTEGER NOT NULL,
@@ -202,14 +203,12 @@ impl Cache {
         // groups as it is, so upgrading does not throw it away.
         let stored = read_state(&writer, "memberships")?;
         if stored.as_deref().unwrap_or("[]") != memberships_text {
-            writer.execute_batch(
-                "DELETE FROM objects; DELETE FROM lookup; DELETE FROM members; \
-                 DELETE FROM state WHERE key IN ('full-import-completed', 'indexed');",
-            )?;
+            forget_objects(&writer)?;
         }
         if stored.as_deref() != Some(memberships_text.as_str()) {
             write_state(&writer, "memberships", &memberships_text)?;
         }
+        settle_format(&writer, path)?;
         let indexed_text = serde_json::to_string(&indexed)?;
         if read_state(&writer, "indexed")?.as_deref() != Some(indexed_text.as_str()) {
             rebuild_lookup(&writer, &indexed)?;
@@ -225,7 +224,7 @@ impl Cache {
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Self {
-            writer: Writer::new(writer, CHECKPOINT_FRAMES),
+            writer: Writer::new(writer, open()?, CHECKPOINT_FRAMES),
             readers: Arc::new(readers),
             next_reader: AtomicUsize::new(0),
             indexed: Arc::new(indexed),
@@ -706,6 +705,47 @@ fn drop_stale(
     Ok(removed as u64)
 }
 
+/// Empties the cache of objects, their lookups and members, so that a full import fills
+/// it again (the anchors that moved are the target's, and stay).
+fn forget_objects(c: &Connection) -> anyhow::Result<()> {
+    c.execute_batch(
+        "DELETE FROM objects; DELETE FROM lookup; DELETE FROM members; \
+         DELETE FROM state WHERE key IN ('full-import-completed', 'indexed');",
+    )?;
+    Ok(())
+}
+
+/// Brings the stored attributes to [`attributes::FORMAT`]: converts the JSON rows of a
+/// cache from before it, and forgets the objects of one written in a format this Ferry
+/// does not know (a newer one), to be imported again.
+fn settle_format(c: &Connection, path: &Path) -> anyhow::Result<()> {
+    match read_state(c, attributes::FORMAT_KEY)?.as_deref() {
+        Some(attributes::FORMAT) => return Ok(()),
+        None => {
+            let converted = attributes::convert_json_rows(c)
+                .with_context(|| format!("converting the cache {}", path.display()))?;
+            if converted.rows + converted.unreadable > 0 {
+                tracing::info!(
+                    cache = %path.display(),
+                    rows = converted.rows,
+                    unreadable = converted.unreadable,
+                    "converted the cache's objects to the compact format"
+                );
+            }
+        }
+        Some(other) => {
+            tracing::warn!(
+                cache = %path.display(),
+                format = other,
+                "the cache holds objects in a format this Ferry does not know; they are \
+                 dropped and the next full import fills the cache again"
+            );
+            forget_objects(c)?;
+        }
+    }
+    write_state(c, attributes::FORMAT_KEY, attributes::FORMAT)
+}
+
 fn read_state(c: &Connection, key: &str) -> anyhow::Result<Option<String>> {
     Ok(
         c.query_row("SELECT value FROM state WHERE key = ?1", [key], |r| {
@@ -741,9 +781,8 @@ fn row_to_object(
     row: &rusqlite::Row<'_>,
 ) -> rusqlite::Result<anyhow::Result<CachedObject>> {
     let anchor: String = row.get(0)?;
-    let attributes: String = row.get(1)?;
     let (created, modified): (i64, i64) = (row.get(2)?, row.get(3)?);
-    Ok(serde_json::from_str::<Vec<Attribute>>(&attributes)
+    Ok(attributes::decode(row.get_ref(1)?)
         .with_context(|| format!("cached object {object_type}/{anchor} is unreadable"))
         .map(|attributes| CachedObject {
             object: Object {
@@ -810,7 +849,7 @@ fn upsert_one(
     now: i64,
     fresh: bool,
 ) -> anyhow::Result<bool> {
-    let attributes = serde_json::to_string(&object.attributes)?;
+    let attributes = attributes::encode(&object.attributes)?;
     let insert = || -> rusqlite::Result<usize> {
         tx.prepare_cached(
             "INSERT OR IGNORE INTO objects \
@@ -924,14 +963,16 @@ fn delete_lookups(
     anchor: &str,
     indexed: &BTreeSet<(String, String)>,
 ) -> anyhow::Result<()> {
-    let stored: Option<String> = tx
+    let stored: Option<anyhow::Result<Vec<Attribute>>> = tx
         .prepare_cached("SELECT attributes FROM objects WHERE object_type = ?1 AND anchor = ?2")?
-        .query_row(params![object_type, anchor], |r| r.get(0))
+        .query_row(params![object_type, anchor], |r| {
+            Ok(attributes::decode(r.get_ref(0)?))
+        })
         .optional()?;
     let Some(stored) = stored else {
         return Ok(());
     };
-    let Ok(attributes) = serde_json::from_str::<Vec<Attribute>>(&stored) else {
+    let Ok(attributes) = stored else {
         tx.prepare_cached("DELETE FROM lookup WHERE object_type = ?1 AND anchor = ?2")?
             .execute(params![object_type, anchor])?;
         return Ok(());
@@ -958,12 +999,15 @@ fn rebuild_lookup(c: &Connection, indexed: &BTreeSet<(String, String)>) -> anyho
     let mut rows = stmt.query([])?;
     let mut batch = Vec::with_capacity(BATCH);
     while let Some(row) = rows.next()? {
-        let (object_type, anchor, attributes): (String, String, String) =
-            (row.get(0)?, row.get(1)?, row.get(2)?);
+        let (object_type, anchor): (String, String) = (row.get(0)?, row.get(1)?);
+        let Ok(attributes) = attributes::decode(row.get_ref(2)?) else {
+            // Unreadable: it has no lookups to give (reading it is an error already).
+            continue;
+        };
         batch.push(Object {
             object_type,
             anchor,
-            attributes: serde_json::from_str(&attributes)?,
+            attributes,
         });
         if batch.len() == BATCH {
             write_lookups(c, &batch, indexed)?;
@@ -1466,6 +1510,90 @@ mod tests {
             cache.count("user").await.unwrap(),
             0,
             "groups need a fresh import"
+        );
+    }
+
+    /// Turns the cache at `path` into one as an older Ferry left it: its objects' attributes
+    /// as JSON text and no format recorded; or, with `format`, one recorded as that.
+    async fn as_written_by(cache: Cache, format: Option<&'static str>) {
+        cache
+            .write(Weight::Bulk, move |c| {
+                let rows: Vec<(String, String, Vec<u8>)> = c
+                    .prepare("SELECT object_type, anchor, attributes FROM objects")?
+                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                    .collect::<rusqlite::Result<_>>()?;
+                for (object_type, anchor, stored) in rows {
+                    let attributes = attributes::decode(rusqlite::types::ValueRef::Blob(&stored))?;
+                    c.execute(
+                        "UPDATE objects SET attributes = ?3 WHERE object_type = ?1 AND anchor = ?2",
+                        params![object_type, anchor, serde_json::to_string(&attributes)?],
+                    )?;
+                }
+                match format {
+                    Some(f) => write_state(c, attributes::FORMAT_KEY, f),
+                    None => Ok(c
+                        .execute("DELETE FROM state WHERE key = ?1", [attributes::FORMAT_KEY])
+                        .map(drop)?),
+                }
+            })
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_cache_of_json_objects_is_converted_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
+        let generation = cache.begin_full_import().await.unwrap();
+        cache
+            .upsert(vec![user("1", "Alice"), user("2", "bob")])
+            .await
+            .unwrap();
+        cache.finish_full_import(generation).await.unwrap();
+        let before = cache.get("user", "1").await.unwrap().unwrap();
+        as_written_by(cache, None).await;
+        let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
+        assert_eq!(cache.get("user", "1").await.unwrap().unwrap(), before);
+        assert_eq!(
+            cache.find("user", "user_name", "bob").await.unwrap().len(),
+            1
+        );
+        assert!(
+            cache.is_complete(),
+            "converting keeps the import's completion"
+        );
+        let (blobs, format) = cache
+            .read(|c| {
+                let blobs: u64 = c.query_row(
+                    "SELECT count(*) FROM objects WHERE typeof(attributes) = 'blob'",
+                    [],
+                    |r| r.get(0),
+                )?;
+                Ok((blobs, read_state(c, attributes::FORMAT_KEY)?))
+            })
+            .unwrap();
+        assert_eq!((blobs, format.as_deref()), (2, Some(attributes::FORMAT)));
+    }
+
+    #[tokio::test]
+    async fn a_cache_in_an_unknown_format_is_emptied_for_a_new_import() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
+        let generation = cache.begin_full_import().await.unwrap();
+        cache.upsert(vec![user("1", "Alice")]).await.unwrap();
+        cache.finish_full_import(generation).await.unwrap();
+        as_written_by(cache, Some("from-the-future")).await;
+        let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
+        assert_eq!(cache.count("user").await.unwrap(), 0);
+        assert!(!cache.is_complete());
+        assert!(
+            cache
+                .find("user", "user_name", "alice")
+                .await
+                .unwrap()
+                .is_empty()
         );
     }
 

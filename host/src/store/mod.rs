@@ -2,6 +2,7 @@
 //! history.
 
 pub mod anchors;
+pub mod attributes;
 pub mod cache;
 pub mod members;
 pub mod writer;
