@@ -114,6 +114,10 @@ pub fn lookup_key(value: &Value) -> Option<String> {
         Value::Boolean(b) => b.to_string(),
         Value::Datetime(_) | Value::Binary(_) => return None,
     };
+    // Cut only when it may be too long: most keys are short, and cutting copies them.
+    if text.len() <= LOOKUP_PREFIX_CHARS {
+        return Some(text);
+    }
     Some(lookup_prefix(&text))
 }
 
