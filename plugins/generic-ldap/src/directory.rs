@@ -237,12 +237,14 @@ impl Directory {
         }
         let link = slot.as_mut().expect("connected above");
         let outcome = operation(&mut link.client, link.tag);
-        if !outcome.as_ref().is_err_and(LdapError::is_broken) {
+        // Any answer, an LDAP error included, shows the connection alive.
+        let broken = outcome.as_ref().is_err_and(LdapError::is_broken);
+        if !broken {
             link.answered = Instant::now();
         }
         match outcome {
             Ok(value) => Ok(value),
-            Err(failure) if failure.is_broken() => {
+            Err(failure) if broken => {
                 *slot = None;
                 let error = from_ldap(context, &failure);
                 self.log.warn(&error.message);
