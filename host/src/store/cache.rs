@@ -1078,6 +1078,18 @@ mod tests {
         }
     }
 
+    /// How many users `cache` finds by the user name `name`.
+    async fn named(cache: &Cache, name: &str) -> usize {
+        cache.find("user", "user_name", name).await.unwrap().len()
+    }
+
+    /// Runs a complete full import of `objects` into `cache`.
+    async fn full_import(cache: &Cache, objects: Vec<Object>) {
+        let generation = cache.begin_full_import().await.unwrap();
+        cache.upsert(objects).await.unwrap();
+        cache.finish_full_import(generation).await.unwrap();
+    }
+
     fn indexed() -> BTreeSet<(String, String)> {
         [("user".to_string(), "user_name".to_string())].into()
     }
@@ -1118,33 +1130,14 @@ mod tests {
         assert_eq!(second[0].object, user("2", "bob"));
         // A changed value moves its lookup; a deleted object takes its lookups along.
         cache.upsert(vec![user("1", "Alicia")]).await.unwrap();
-        assert!(
-            cache
-                .find("user", "user_name", "alice")
-                .await
-                .unwrap()
-                .is_empty()
-        );
-        assert_eq!(
-            cache
-                .find("user", "user_name", "alicia")
-                .await
-                .unwrap()
-                .len(),
-            1
-        );
+        assert_eq!(named(&cache, "alice").await, 0);
+        assert_eq!(named(&cache, "alicia").await, 1);
         let gone = ObjectRef {
             object_type: "user".into(),
             anchor: "1".into(),
         };
         cache.delete(vec![gone]).await.unwrap();
-        assert!(
-            cache
-                .find("user", "user_name", "alicia")
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert_eq!(named(&cache, "alicia").await, 0);
         cache.upsert(vec![user("1", "Alice")]).await.unwrap();
         drop(cache);
         let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
@@ -1173,13 +1166,7 @@ mod tests {
         );
         assert_eq!(cache.finish_full_import(generation).await.unwrap(), 1);
         assert!(cache.get("user", "2").await.unwrap().is_none());
-        assert!(
-            cache
-                .find("user", "user_name", "b")
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert_eq!(named(&cache, "b").await, 0);
         assert!(cache.is_complete());
     }
 
@@ -1206,19 +1193,10 @@ mod tests {
         let path = dir.path().join("c.db");
         let cache = Cache::open(&path, BTreeSet::new(), BTreeSet::new()).unwrap();
         cache.upsert(vec![user("1", "Zed")]).await.unwrap();
-        assert!(
-            cache
-                .find("user", "user_name", "zed")
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert_eq!(named(&cache, "zed").await, 0);
         drop(cache);
         let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
-        assert_eq!(
-            cache.find("user", "user_name", "zed").await.unwrap().len(),
-            1
-        );
+        assert_eq!(named(&cache, "zed").await, 1);
     }
 
     #[tokio::test]
@@ -1364,15 +1342,7 @@ mod tests {
             (stored.created, stored.modified),
             (got.created, got.modified)
         );
-        assert_eq!(
-            cache
-                .find("user", "user_name", "alice")
-                .await
-                .unwrap()
-                .len(),
-            1,
-            "its lookups are written"
-        );
+        assert_eq!(named(&cache, "alice").await, 1, "its lookups are written");
 
         // Stored again unchanged, it keeps its timestamps; changed, only `modified` moves.
         let again = cache.store(user("1", "Alice")).await.unwrap();
@@ -1531,9 +1501,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.db");
         let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
-        let generation = cache.begin_full_import().await.unwrap();
-        cache.upsert(vec![user("1", "a")]).await.unwrap();
-        cache.finish_full_import(generation).await.unwrap();
+        full_import(&cache, vec![user("1", "a")]).await;
         cache
             .write(Weight::Small, |c| {
                 Ok(c.execute("DELETE FROM state WHERE key = 'memberships'", [])?)
@@ -1567,21 +1535,8 @@ mod tests {
             .unwrap();
         let kept = cache.get("user", "1").await.unwrap().unwrap();
         assert_eq!(kept.object, user("1", "second"));
-        assert!(
-            cache
-                .find("user", "user_name", "first")
-                .await
-                .unwrap()
-                .is_empty()
-        );
-        assert_eq!(
-            cache
-                .find("user", "user_name", "second")
-                .await
-                .unwrap()
-                .len(),
-            1
-        );
+        assert_eq!(named(&cache, "first").await, 0);
+        assert_eq!(named(&cache, "second").await, 1);
         assert_eq!(cache.count("user").await.unwrap(), 2);
     }
 
@@ -1645,20 +1600,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.db");
         let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
-        let generation = cache.begin_full_import().await.unwrap();
-        cache
-            .upsert(vec![user("1", "Alice"), user("2", "bob")])
-            .await
-            .unwrap();
-        cache.finish_full_import(generation).await.unwrap();
+        full_import(&cache, vec![user("1", "Alice"), user("2", "bob")]).await;
         let before = cache.get("user", "1").await.unwrap().unwrap();
         as_written_by(cache, None).await;
         let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
         assert_eq!(cache.get("user", "1").await.unwrap().unwrap(), before);
-        assert_eq!(
-            cache.find("user", "user_name", "bob").await.unwrap().len(),
-            1
-        );
+        assert_eq!(named(&cache, "bob").await, 1);
         assert!(
             cache.is_complete(),
             "converting keeps the import's completion"
@@ -1681,20 +1628,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.db");
         let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
-        let generation = cache.begin_full_import().await.unwrap();
-        cache.upsert(vec![user("1", "Alice")]).await.unwrap();
-        cache.finish_full_import(generation).await.unwrap();
+        full_import(&cache, vec![user("1", "Alice")]).await;
         as_written_by(cache, Some("from-the-future")).await;
         let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
         assert_eq!(cache.count("user").await.unwrap(), 0);
         assert!(!cache.is_complete());
-        assert!(
-            cache
-                .find("user", "user_name", "alice")
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert_eq!(named(&cache, "alice").await, 0);
     }
 
     #[tokio::test]
@@ -1711,25 +1650,9 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(cache.finish_full_import(generation).await.unwrap(), 0);
-        assert_eq!(
-            cache.find("user", "user_name", "kept").await.unwrap().len(),
-            1
-        );
-        assert_eq!(
-            cache
-                .find("user", "user_name", "renamed")
-                .await
-                .unwrap()
-                .len(),
-            1
-        );
-        assert!(
-            cache
-                .find("user", "user_name", "changed")
-                .await
-                .unwrap()
-                .is_empty()
-        );
+        assert_eq!(named(&cache, "kept").await, 1);
+        assert_eq!(named(&cache, "renamed").await, 1);
+        assert_eq!(named(&cache, "changed").await, 0);
         assert_eq!(cache.count("user").await.unwrap(), 2);
     }
 }
