@@ -36,7 +36,7 @@ pub fn encode(attributes: &[Attribute]) -> anyhow::Result<Vec<u8>> {
 pub fn decode(stored: ValueRef<'_>) -> anyhow::Result<Vec<Attribute>> {
     match stored {
         ValueRef::Blob(bytes) => Ok(postcard::from_bytes(bytes)?),
-        ValueRef::Text(_) => anyhow::bail!("it is unreadable JSON of an older cache"),
+        ValueRef::Text(_) => anyhow::bail!("it is JSON of an older cache that does not parse"),
         other => anyhow::bail!("it holds a {} value", other.data_type()),
     }
 }
