@@ -109,22 +109,29 @@ pub const SCAN_WARNING_OBJECTS: usize = 10_000;
 /// The normalised form of a value in the lookup table; `None` for values never matched
 /// by text (binary).
 pub fn lookup_key(value: &Value) -> Option<String> {
-    let text = match value {
+    let mut text = match value {
         Value::String(s) | Value::Reference(s) => s.to_lowercase(),
         Value::Integer(i) => i.to_string(),
         Value::Boolean(b) => b.to_string(),
         Value::Datetime(_) | Value::Binary(_) => return None,
     };
-    // Cut only when it may be too long: most keys are short, and cutting copies them.
-    if text.len() <= LOOKUP_PREFIX_CHARS {
-        return Some(text);
-    }
-    Some(lookup_prefix(&text))
+    let kept = lookup_prefix(&text).len();
+    text.truncate(kept);
+    Some(text)
 }
 
-/// Cuts a lower-cased probe the way stored keys are cut.
-pub fn lookup_prefix(text: &str) -> String {
-    text.chars().take(LOOKUP_PREFIX_CHARS).collect()
+/// The part of a lower-cased key or probe the lookup table keeps: its first
+/// [`LOOKUP_PREFIX_CHARS`] characters. Borrowed, so neither a stored key nor a probe is
+/// copied to cut it.
+pub fn lookup_prefix(text: &str) -> &str {
+    // No character is shorter than a byte: most keys need no counting.
+    if text.len() <= LOOKUP_PREFIX_CHARS {
+        return text;
+    }
+    match text.char_indices().nth(LOOKUP_PREFIX_CHARS) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
 }
 
 /// The schema. A new cache file gets 8 KiB pages (SQLite's default is 4 KiB; a file keeps
@@ -1212,6 +1219,23 @@ mod tests {
             cache.find("user", "user_name", &long).await.unwrap().len(),
             1
         );
+    }
+
+    #[test]
+    fn keys_are_cut_after_256_characters_not_bytes() {
+        let short = "é".repeat(200);
+        assert_eq!(
+            lookup_prefix(&short),
+            short,
+            "400 bytes, 200 characters: kept"
+        );
+        let long = format!("{}{}", "é".repeat(256), "tail");
+        assert_eq!(lookup_prefix(&long), "é".repeat(256));
+        assert_eq!(
+            lookup_key(&Value::String(format!("{}TAIL", "É".repeat(256)))),
+            Some("é".repeat(256))
+        );
+        assert_eq!(lookup_key(&Value::Integer(-7)), Some("-7".into()));
     }
 
     fn group(anchor: &str, members: &[&str]) -> Object {
