@@ -30,12 +30,16 @@ use crate::runtime::bindings::types::{Attribute, AttributeChange, Object, Object
 const LOOKUP_PREFIX_CHARS: usize = 256;
 
 /// The objects with a lookup value. CROSS JOIN fixes the join order: the index probe on
-/// `lookup` first, then each object by its key. With a plain JOIN, SQLite (which keeps no
+/// `lookups` first, then each object by its key. With a plain JOIN, SQLite (which keeps no
 /// statistics here) may walk every object in anchor order instead: measured 22 ms against
 /// 0.06 ms for one probe among 20,000 users.
-const FIND: &str = "SELECT o.anchor, o.attributes, o.created, o.modified FROM lookup l \
-     CROSS JOIN objects o ON o.object_type = l.object_type AND o.anchor = l.anchor \
-     WHERE l.object_type = ?1 AND l.attribute = ?2 AND l.value = ?3 ORDER BY l.anchor";
+const FIND: &str = "SELECT o.anchor, o.attributes, o.created, o.modified FROM lookups l \
+     CROSS JOIN objects o ON o.object_type = ?1 AND o.anchor = l.anchor \
+     WHERE l.kind = ?2 AND l.value = ?3 ORDER BY l.anchor";
+
+/// The state key holding the indexed (object type, attribute) pairs the lookups were
+/// written for, in order: a pair's position is its lookups' `kind`.
+const KINDS_KEY: &str = "lookup-kinds";
 
 /// The state key recording when a full import last completed.
 const COMPLETED: &str = "full-import-completed";
@@ -155,18 +159,25 @@ CREATE TABLE IF NOT EXISTS objects (
     generation INTEGER NOT NULL,
     PRIMARY KEY (object_type, anchor)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS lookup (
-    object_type TEXT NOT NULL,
-    attribute TEXT NOT NULL,
+-- `kind` is the position of the (object type, attribute) pair in the cache's indexed
+-- pairs (see `KINDS_KEY`): one integer instead of two strings in every row and every
+-- key compare. Inserting 300,000 sorted rows took 1.97 µs a row with the two strings,
+-- 1.6 µs with an integer.
+CREATE TABLE IF NOT EXISTS lookups (
+    kind INTEGER NOT NULL,
     value TEXT NOT NULL,
     anchor TEXT NOT NULL,
-    PRIMARY KEY (object_type, attribute, value, anchor)
+    PRIMARY KEY (kind, value, anchor)
 ) WITHOUT ROWID;
+-- The lookups of earlier versions, which spelt the pair out: rebuilt as `lookups` from
+-- the objects when the cache opens (their state key, 'indexed', goes with them).
+DROP TABLE IF EXISTS lookup;
 -- Indexes of earlier versions: each cost every import and every write a B-tree update
 -- (see `delete_lookups` and `Cache::finish_full_import` for what replaced them).
 DROP INDEX IF EXISTS objects_generation;
 DROP INDEX IF EXISTS lookup_anchor;
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+DELETE FROM state WHERE key = 'indexed';
 ";
 
 fn now_nanos() -> i64 {
@@ -223,9 +234,9 @@ impl Cache {
         }
         settle_format(&writer, path)?;
         let indexed_text = serde_json::to_string(&indexed)?;
-        if read_state(&writer, "indexed")?.as_deref() != Some(indexed_text.as_str()) {
+        if read_state(&writer, KINDS_KEY)?.as_deref() != Some(indexed_text.as_str()) {
             rebuild_lookup(&writer, &indexed)?;
-            write_state(&writer, "indexed", &indexed_text)?;
+            write_state(&writer, KINDS_KEY, &indexed_text)?;
         }
         let anchors = Anchors::load(&writer).context("reading the moved anchors")?;
         let complete = read_state(&writer, COMPLETED)?.is_some();
@@ -348,7 +359,7 @@ impl Cache {
 
     /// Whether lookups are kept for this attribute.
     pub fn is_indexed(&self, object_type: &str, attribute: &str) -> bool {
-        indexes(&self.indexed, object_type, attribute)
+        kind(&self.indexed, object_type, attribute).is_some()
     }
 
     /// The objects whose `attribute` has a value whose lookup key is `key` (see
@@ -359,8 +370,11 @@ impl Cache {
         attribute: &str,
         key: &str,
     ) -> anyhow::Result<Vec<CachedObject>> {
+        let Some(kind) = kind(&self.indexed, object_type, attribute) else {
+            return Ok(Vec::new());
+        };
         let key = lookup_prefix(key);
-        self.read(|c| query_objects(c, FIND, params![object_type, attribute, key], object_type))
+        self.read(|c| query_objects(c, FIND, params![object_type, kind, key], object_type))
     }
 
     /// Up to `limit` objects of a type in anchor order, after `after` (for scans in
@@ -644,6 +658,7 @@ impl Cache {
     /// for every object every import moves to the new generation.
     pub async fn finish_full_import(&self, generation: i64) -> anyhow::Result<u64> {
         let (anchors, memberships) = (self.anchors.clone(), self.memberships.clone());
+        let indexed = self.indexed.clone();
         let removed = self
             .write(Weight::Bulk, move |c| {
                 // One pass to learn whether anything is gone (nothing is, after a first
@@ -654,7 +669,7 @@ impl Cache {
                     |r| r.get(0),
                 )?;
                 let removed = if stale {
-                    drop_stale(c, &memberships, generation)?
+                    drop_stale(c, &indexed, &memberships, generation)?
                 } else {
                     0
                 };
@@ -724,14 +739,17 @@ impl Cache {
 /// memberships (as groups and as members). Returns how many objects.
 fn drop_stale(
     tx: &Connection,
+    indexed: &BTreeSet<(String, String)>,
     memberships: &BTreeSet<Membership>,
     generation: i64,
 ) -> anyhow::Result<u64> {
-    tx.execute(
-        "DELETE FROM lookup WHERE (object_type, anchor) IN \
-         (SELECT object_type, anchor FROM objects WHERE generation < ?1)",
-        [generation],
+    let mut lookups = tx.prepare(
+        "DELETE FROM lookups WHERE kind = ?1 AND anchor IN \
+         (SELECT anchor FROM objects WHERE object_type = ?2 AND generation < ?3)",
     )?;
+    for (kind, (object_type, _)) in indexed.iter().enumerate() {
+        lookups.execute(params![kind as i64, object_type, generation])?;
+    }
     tx.execute(
         "DELETE FROM members WHERE (object_type, anchor) IN \
          (SELECT object_type, anchor FROM objects WHERE generation < ?1) \
@@ -748,8 +766,8 @@ fn drop_stale(
 /// it again (the anchors that moved are the target's, and stay).
 fn forget_objects(c: &Connection) -> anyhow::Result<()> {
     c.execute_batch(
-        "DELETE FROM objects; DELETE FROM lookup; DELETE FROM members; \
-         DELETE FROM state WHERE key IN ('full-import-completed', 'indexed');",
+        "DELETE FROM objects; DELETE FROM lookups; DELETE FROM members; \
+         DELETE FROM state WHERE key IN ('full-import-completed', 'lookup-kinds');",
     )?;
     Ok(())
 }
@@ -941,30 +959,31 @@ fn upsert_one(
     Ok(true)
 }
 
-/// Whether `indexed` lists (`object_type`, `attribute`). Compared in place: a set of
-/// owned pairs can only be probed with owned strings, two allocations per attribute of
-/// every object an import stores, and the set holds a handful of pairs.
-fn indexes(indexed: &BTreeSet<(String, String)>, object_type: &str, attribute: &str) -> bool {
+/// The `kind` of the lookups of (`object_type`, `attribute`): its position in
+/// `indexed`; none when it is not indexed. Compared in place: a set of owned pairs can
+/// only be probed with owned strings, two allocations per attribute of every object an
+/// import stores, and the set holds a handful of pairs.
+fn kind(indexed: &BTreeSet<(String, String)>, object_type: &str, attribute: &str) -> Option<i64> {
     indexed
         .iter()
-        .any(|(t, a)| t == object_type && a == attribute)
+        .position(|(t, a)| t == object_type && a == attribute)
+        .map(|position| position as i64)
 }
 
-/// The (attribute, lookup key) rows `object` has in the lookup table.
+/// The (kind, lookup key) rows `object` has in the lookup table.
 fn lookup_rows<'o>(
     object: &'o Object,
     indexed: &'o BTreeSet<(String, String)>,
-) -> impl Iterator<Item = (&'o str, String)> + 'o {
-    object
-        .attributes
-        .iter()
-        .filter(|a| indexes(indexed, &object.object_type, &a.name))
-        .flat_map(|a| {
+) -> impl Iterator<Item = (i64, String)> + 'o {
+    object.attributes.iter().flat_map(move |a| {
+        let kind = kind(indexed, &object.object_type, &a.name);
+        kind.into_iter().flat_map(move |kind| {
             a.values
                 .iter()
                 .filter_map(lookup_key)
-                .map(move |key| (a.name.as_str(), key))
+                .map(move |key| (kind, key))
         })
+    })
 }
 
 /// Writes the lookups of `objects`, in the lookup table's key order: inserting a batch's
@@ -975,12 +994,9 @@ fn write_lookups<'a>(
     objects: impl IntoIterator<Item = &'a Object>,
     indexed: &BTreeSet<(String, String)>,
 ) -> anyhow::Result<()> {
-    let mut rows: Vec<(&str, &str, String, &str)> = objects
+    let mut rows: Vec<(i64, String, &str)> = objects
         .into_iter()
-        .flat_map(|o| {
-            lookup_rows(o, indexed)
-                .map(|(attribute, key)| (o.object_type.as_str(), attribute, key, o.anchor.as_str()))
-        })
+        .flat_map(|o| lookup_rows(o, indexed).map(|(kind, key)| (kind, key, o.anchor.as_str())))
         .collect();
     rows.sort_unstable();
     let mut chunks = rows.chunks_exact(LOOKUPS_PER_INSERT);
@@ -1008,20 +1024,19 @@ static INSERT_LOOKUPS: std::sync::LazyLock<String> =
 
 /// An insert of `rows` lookup rows, an existing one left as it is.
 fn insert_lookups_sql(rows: usize) -> String {
-    let values = vec!["(?, ?, ?, ?)"; rows].join(", ");
-    format!("INSERT OR IGNORE INTO lookup (object_type, attribute, value, anchor) VALUES {values}")
+    let values = vec!["(?, ?, ?)"; rows].join(", ");
+    format!("INSERT OR IGNORE INTO lookups (kind, value, anchor) VALUES {values}")
 }
 
 /// Runs `insert` (made by [`insert_lookups_sql`] for as many rows) on `rows`.
 fn insert_lookups(
     insert: &mut rusqlite::CachedStatement<'_>,
-    rows: &[(&str, &str, String, &str)],
+    rows: &[(i64, String, &str)],
 ) -> rusqlite::Result<()> {
-    for (i, (object_type, attribute, key, anchor)) in rows.iter().enumerate() {
-        insert.raw_bind_parameter(4 * i + 1, object_type)?;
-        insert.raw_bind_parameter(4 * i + 2, attribute)?;
-        insert.raw_bind_parameter(4 * i + 3, key)?;
-        insert.raw_bind_parameter(4 * i + 4, anchor)?;
+    for (i, (kind, key, anchor)) in rows.iter().enumerate() {
+        insert.raw_bind_parameter(3 * i + 1, kind)?;
+        insert.raw_bind_parameter(3 * i + 2, key)?;
+        insert.raw_bind_parameter(3 * i + 3, anchor)?;
     }
     insert.raw_execute().map(drop)
 }
@@ -1046,8 +1061,13 @@ fn delete_lookups(
         return Ok(());
     };
     let Ok(attributes) = stored else {
-        tx.prepare_cached("DELETE FROM lookup WHERE object_type = ?1 AND anchor = ?2")?
-            .execute(params![object_type, anchor])?;
+        let mut delete =
+            tx.prepare_cached("DELETE FROM lookups WHERE kind = ?1 AND anchor = ?2")?;
+        for (kind, (t, _)) in indexed.iter().enumerate() {
+            if t == object_type {
+                delete.execute(params![kind as i64, anchor])?;
+            }
+        }
         return Ok(());
     };
     let old = Object {
@@ -1055,11 +1075,10 @@ fn delete_lookups(
         anchor: anchor.to_string(),
         attributes,
     };
-    let mut delete = tx.prepare_cached(
-        "DELETE FROM lookup WHERE object_type = ?1 AND attribute = ?2 AND value = ?3 AND anchor = ?4",
-    )?;
-    for (attribute, key) in lookup_rows(&old, indexed) {
-        delete.execute(params![object_type, attribute, key, anchor])?;
+    let mut delete =
+        tx.prepare_cached("DELETE FROM lookups WHERE kind = ?1 AND value = ?2 AND anchor = ?3")?;
+    for (kind, key) in lookup_rows(&old, indexed) {
+        delete.execute(params![kind, key, anchor])?;
     }
     Ok(())
 }
@@ -1067,7 +1086,7 @@ fn delete_lookups(
 fn rebuild_lookup(c: &Connection, indexed: &BTreeSet<(String, String)>) -> anyhow::Result<()> {
     /// Objects whose lookups are sorted and written together.
     const BATCH: usize = 10_000;
-    c.execute("DELETE FROM lookup", [])?;
+    c.execute("DELETE FROM lookups", [])?;
     let mut stmt = c.prepare("SELECT object_type, anchor, attributes FROM objects")?;
     let mut rows = stmt.query([])?;
     let mut batch = Vec::with_capacity(BATCH);
@@ -1551,7 +1570,7 @@ mod tests {
         let plan: Vec<String> = reader
             .prepare(&format!("EXPLAIN QUERY PLAN {FIND}"))
             .unwrap()
-            .query_map(params!["user", "user_name", "x"], |r| r.get(3))
+            .query_map(params!["user", 0, "x"], |r| r.get(3))
             .unwrap()
             .map(Result::unwrap)
             .collect();
@@ -1563,6 +1582,45 @@ mod tests {
             plan.iter().all(|step| !step.starts_with("SCAN")),
             "{plan:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn lookups_of_an_earlier_cache_are_rebuilt_with_kinds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
+        full_import(&cache, vec![user("1", "Ann"), user("2", "Bob")]).await;
+        drop(cache);
+        // As an earlier Ferry left it: the lookups in `lookup`, the pair spelt out in each
+        // row, recorded under the state key 'indexed'.
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "DROP TABLE lookups;
+                 CREATE TABLE lookup (object_type TEXT NOT NULL, attribute TEXT NOT NULL,
+                     value TEXT NOT NULL, anchor TEXT NOT NULL,
+                     PRIMARY KEY (object_type, attribute, value, anchor)) WITHOUT ROWID;
+                 INSERT INTO lookup VALUES ('user', 'user_name', 'ann', '1'),
+                     ('user', 'user_name', 'bob', '2');
+                 UPDATE state SET key = 'indexed' WHERE key = 'lookup-kinds';",
+            )
+            .unwrap();
+        let cache = Cache::open(&path, indexed(), BTreeSet::new()).unwrap();
+        assert!(cache.is_complete());
+        assert_eq!(named(&cache, "ann").await, 1);
+        assert_eq!(named(&cache, "bob").await, 1);
+        let count = |sql: &str| -> i64 {
+            cache
+                .read(|c| Ok(c.query_row(sql, [], |r| r.get(0))?))
+                .unwrap()
+        };
+        assert_eq!(count("SELECT count(*) FROM lookups"), 2);
+        assert_eq!(
+            count("SELECT count(*) FROM sqlite_master WHERE name = 'lookup'"),
+            0,
+            "the old table is dropped"
+        );
+        assert_eq!(count("SELECT count(*) FROM state WHERE key = 'indexed'"), 0);
     }
 
     #[tokio::test]
@@ -1632,7 +1690,7 @@ mod tests {
             assert_eq!(found[0].object.anchor, i.to_string());
         }
         let rows: usize = cache
-            .read(|c| Ok(c.query_row("SELECT count(*) FROM lookup", [], |r| r.get(0))?))
+            .read(|c| Ok(c.query_row("SELECT count(*) FROM lookups", [], |r| r.get(0))?))
             .unwrap();
         assert_eq!(rows, count);
     }
