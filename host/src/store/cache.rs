@@ -170,14 +170,13 @@ CREATE TABLE IF NOT EXISTS lookups (
     PRIMARY KEY (kind, value, anchor)
 ) WITHOUT ROWID;
 -- The lookups of earlier versions, which spelt the pair out: rebuilt as `lookups` from
--- the objects when the cache opens (their state key, 'indexed', goes with them).
+-- the objects when the cache opens (see `Cache::open`).
 DROP TABLE IF EXISTS lookup;
 -- Indexes of earlier versions: each cost every import and every write a B-tree update
 -- (see `delete_lookups` and `Cache::finish_full_import` for what replaced them).
 DROP INDEX IF EXISTS objects_generation;
 DROP INDEX IF EXISTS lookup_anchor;
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-DELETE FROM state WHERE key = 'indexed';
 ";
 
 fn now_nanos() -> i64 {
@@ -237,6 +236,9 @@ impl Cache {
         if read_state(&writer, KINDS_KEY)?.as_deref() != Some(indexed_text.as_str()) {
             rebuild_lookup(&writer, &indexed)?;
             write_state(&writer, KINDS_KEY, &indexed_text)?;
+            // What earlier versions recorded their lookups under (a cache from before
+            // kinds has no `KINDS_KEY`, so it comes here).
+            writer.execute("DELETE FROM state WHERE key = 'indexed'", [])?;
         }
         let anchors = Anchors::load(&writer).context("reading the moved anchors")?;
         let complete = read_state(&writer, COMPLETED)?.is_some();
@@ -747,8 +749,8 @@ fn drop_stale(
         "DELETE FROM lookups WHERE kind = ?1 AND anchor IN \
          (SELECT anchor FROM objects WHERE object_type = ?2 AND generation < ?3)",
     )?;
-    for (kind, (object_type, _)) in indexed.iter().enumerate() {
-        lookups.execute(params![kind as i64, object_type, generation])?;
+    for (kind, object_type, _) in kinds(indexed) {
+        lookups.execute(params![kind, object_type, generation])?;
     }
     tx.execute(
         "DELETE FROM members WHERE (object_type, anchor) IN \
@@ -959,15 +961,23 @@ fn upsert_one(
     Ok(true)
 }
 
-/// The `kind` of the lookups of (`object_type`, `attribute`): its position in
-/// `indexed`; none when it is not indexed. Compared in place: a set of owned pairs can
-/// only be probed with owned strings, two allocations per attribute of every object an
-/// import stores, and the set holds a handful of pairs.
-fn kind(indexed: &BTreeSet<(String, String)>, object_type: &str, attribute: &str) -> Option<i64> {
+/// Each indexed (object type, attribute) pair with the `kind` its lookups carry: its
+/// position in `indexed`. The one place that numbering is made.
+fn kinds(indexed: &BTreeSet<(String, String)>) -> impl Iterator<Item = (i64, &str, &str)> {
     indexed
         .iter()
-        .position(|(t, a)| t == object_type && a == attribute)
-        .map(|position| position as i64)
+        .enumerate()
+        .map(|(kind, (t, a))| (kind as i64, t.as_str(), a.as_str()))
+}
+
+/// The `kind` of the lookups of (`object_type`, `attribute`); none when it is not
+/// indexed. Compared in place: a set of owned pairs can only be probed with owned
+/// strings, two allocations per attribute of every object an import stores, and the set
+/// holds a handful of pairs.
+fn kind(indexed: &BTreeSet<(String, String)>, object_type: &str, attribute: &str) -> Option<i64> {
+    kinds(indexed)
+        .find(|&(_, t, a)| t == object_type && a == attribute)
+        .map(|(kind, _, _)| kind)
 }
 
 /// The (kind, lookup key) rows `object` has in the lookup table.
@@ -1063,10 +1073,8 @@ fn delete_lookups(
     let Ok(attributes) = stored else {
         let mut delete =
             tx.prepare_cached("DELETE FROM lookups WHERE kind = ?1 AND anchor = ?2")?;
-        for (kind, (t, _)) in indexed.iter().enumerate() {
-            if t == object_type {
-                delete.execute(params![kind as i64, anchor])?;
-            }
+        for (kind, _, _) in kinds(indexed).filter(|&(_, t, _)| t == object_type) {
+            delete.execute(params![kind, anchor])?;
         }
         return Ok(());
     };
