@@ -3,7 +3,7 @@
 //! been decoded. The client knows nothing of reconnecting or of the contract; it reports
 //! a broken stream and a refused operation apart, so the caller can tell what to retry.
 
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 use ldap3_lber::common::TagClass;
 use ldap3_lber::structure::{PL, StructureTag};
 use ldap3_lber::universal::Types;
@@ -18,6 +18,8 @@ use tokio_util::codec::{Decoder, Encoder};
 
 use ferry_connector::net::NetError;
 use ferry_connector::net::Transport;
+
+use crate::entry_ber;
 
 /// The largest message accepted from the server. An entry with a large photo or many
 /// group members is still far below it; the cap only keeps a garbled length from making
@@ -156,6 +158,13 @@ impl Client {
         let id = self.send(LdapOp::SearchRequest(request), controls)?;
         let mut outcome = SearchOutcome::default();
         loop {
+            // Most of a search's messages are plain entries, decoded here in one pass;
+            // the codec takes the rest (see `entry_ber`).
+            if let Some((entry, used)) = entry_ber::decode(&self.received, id, MAX_MESSAGE) {
+                self.received.advance(used);
+                outcome.entries.push(entry);
+                continue;
+            }
             let message = self.receive(id)?;
             match message.op {
                 LdapOp::SearchResultEntry(entry) => outcome.entries.push(entry),

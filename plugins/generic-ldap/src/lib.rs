@@ -13,6 +13,7 @@ mod directory;
 mod disable;
 mod dn;
 mod entries;
+mod entry_ber;
 mod errors;
 mod escape;
 mod export;
