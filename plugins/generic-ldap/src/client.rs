@@ -82,6 +82,23 @@ pub struct Client {
     codec: LdapCodec,
     received: BytesMut,
     last_id: i32,
+    ahead: Option<Ahead>,
+}
+
+/// A search sent before it was asked for (see [`Client::search_ahead`]), and its
+/// answer once read.
+struct Ahead {
+    request: LdapSearchRequest,
+    controls: Vec<LdapControl>,
+    answer: Answer,
+}
+
+/// Where the answer to a search sent ahead is.
+enum Answer {
+    /// Still with the server (or on its way): this message id's.
+    Pending(i32),
+    /// Read, because another request had to be sent first.
+    Read(SearchOutcome, LdapResult),
 }
 
 impl Client {
@@ -92,6 +109,7 @@ impl Client {
             codec: LdapCodec::new(Some(MAX_MESSAGE), None),
             received: BytesMut::new(),
             last_id: 0,
+            ahead: None,
         }
     }
 
@@ -155,7 +173,44 @@ impl Client {
         request: LdapSearchRequest,
         controls: Vec<LdapControl>,
     ) -> Result<(SearchOutcome, LdapResult), LdapError> {
-        let id = self.send(LdapOp::SearchRequest(request), controls)?;
+        let id = match self.ahead.take() {
+            Some(ahead) if ahead.request == request && ahead.controls == controls => {
+                match ahead.answer {
+                    Answer::Pending(id) => id,
+                    Answer::Read(outcome, result) => return Ok((outcome, result)),
+                }
+            }
+            other => {
+                self.ahead = other;
+                self.send(LdapOp::SearchRequest(request), controls)?
+            }
+        };
+        self.search_results(id)
+    }
+
+    /// Sends a search the caller will ask for next (by [`Self::search`] or
+    /// [`Self::search_to_end`] with the same request and controls) without waiting for
+    /// it: the next page of a paged search, sent before the page in hand is handed back,
+    /// so that the server prepares it while the caller is busy with the one before. When
+    /// another request is sent first, the answer is read then and kept for when the
+    /// search is asked for (this client reads one request's responses at a time); it is
+    /// dropped when another search is sent ahead.
+    pub fn search_ahead(
+        &mut self,
+        request: LdapSearchRequest,
+        controls: Vec<LdapControl>,
+    ) -> Result<(), LdapError> {
+        let id = self.send(LdapOp::SearchRequest(request.clone()), controls.clone())?;
+        self.ahead = Some(Ahead {
+            request,
+            controls,
+            answer: Answer::Pending(id),
+        });
+        Ok(())
+    }
+
+    /// Reads the responses of search `id` to its end.
+    fn search_results(&mut self, id: i32) -> Result<(SearchOutcome, LdapResult), LdapError> {
         let mut outcome = SearchOutcome::default();
         loop {
             // Most of a search's messages are plain entries, decoded here in one pass;
@@ -241,8 +296,19 @@ impl Client {
         self.receive(id)
     }
 
-    /// Encodes and writes one request under a new message id.
+    /// Encodes and writes one request under a new message id, once the answer to a
+    /// search sent ahead has been read (see [`Self::search_ahead`]).
     fn send(&mut self, op: LdapOp, controls: Vec<LdapControl>) -> Result<i32, LdapError> {
+        if let Some(Ahead {
+            answer: Answer::Pending(id),
+            ..
+        }) = self.ahead
+        {
+            let (outcome, result) = self.search_results(id)?;
+            if let Some(ahead) = &mut self.ahead {
+                ahead.answer = Answer::Read(outcome, result);
+            }
+        }
         self.last_id = if self.last_id == i32::MAX {
             1
         } else {

@@ -287,7 +287,9 @@ const SEARCH_PAGE: i64 = 500;
 
 /// One page of a paged search (RFC 2696): the entries, and the cookie for the next page
 /// (empty after the last). A server that ignores the control returns everything at once,
-/// which is then the last page.
+/// which is then the last page. The next page is asked for before this one is returned
+/// ([`Client::search_ahead`]): the server reads it while the connector converts this one
+/// and the host stores it.
 pub fn search_page(
     client: &mut Client,
     request: &LdapSearchRequest,
@@ -296,6 +298,9 @@ pub fn search_page(
 ) -> Result<(Vec<Entry>, Vec<u8>), LdapError> {
     let outcome = client.search(request.clone(), vec![paged(size, cookie)])?;
     let next = next_cookie(outcome.controls);
+    if !next.is_empty() {
+        client.search_ahead(request.clone(), vec![paged(size, next.clone())])?;
+    }
     Ok((outcome.entries.into_iter().map(Entry::from).collect(), next))
 }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use super::{Fixture, texts};
 use crate::cursor::{ImportCursor, Watermark};
-use ferry_connector::types::{ErrorKind, SettingValue};
+use ferry_connector::types::{ErrorKind, ObjectRef, SettingValue};
 
 #[test]
 fn imports_every_user_across_pages_and_hands_over_a_watermark() {
@@ -127,4 +127,44 @@ fn the_user_filter_selects_and_garbage_cursors_are_refused() {
     let none = fixture.open(&[("delta", SettingValue::String("none".into()))]);
     let page = none.full_import(None, 100).unwrap();
     assert!(page.watermark.is_none() && page.next_cursor.is_none());
+}
+
+#[test]
+fn a_page_asked_for_ahead_waits_while_the_session_does_other_things() {
+    let fixture = Fixture::new();
+    for index in 0..8 {
+        fixture.ldapadd_user(&format!("ahead{index}"));
+    }
+    let connector = fixture.connector();
+    let mut seen = BTreeSet::new();
+    let mut cursor = None;
+    let mut pages = 0;
+    loop {
+        let page = connector.full_import(cursor.as_deref(), 3).unwrap();
+        pages += 1;
+        for user in &page.objects {
+            assert!(seen.insert(user.anchor.clone()), "{} twice", user.anchor);
+        }
+        // Between pages, while the next page is on its way, other requests on the same
+        // connection: a check and a read of the user just imported.
+        connector.test_connection().unwrap();
+        let last = page.objects.last().unwrap();
+        let reference = ObjectRef {
+            object_type: "user".into(),
+            anchor: last.anchor.clone(),
+        };
+        assert_eq!(
+            connector.read(&reference).unwrap().unwrap().anchor,
+            last.anchor
+        );
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!((seen.len(), pages), (8, 3));
+    assert!(
+        !fixture.log.contains("started over"),
+        "every page continued the search on its connection"
+    );
 }
