@@ -1,6 +1,8 @@
 //! LDAPv3 operations over one `Transport`, one at a time: each request is BER-encoded by
 //! `ldap3_proto`'s codec, written whole, and answered by reading until its response has
-//! been decoded. The client knows nothing of reconnecting or of the contract; it reports
+//! been decoded (search entries by `entry_ber`). The one exception is a search sent ahead
+//! of being asked for, the next page of a paged search, whose answer waits on the wire
+//! until it is asked for or another request is sent. The client knows nothing of reconnecting or of the contract; it reports
 //! a broken stream and a refused operation apart, so the caller can tell what to retry.
 
 use bytes::{Buf, BytesMut};
