@@ -2,8 +2,9 @@
 //! `ldap3_proto`'s codec, written whole, and answered by reading until its response has
 //! been decoded (search entries by `entry_ber`). The one exception is a search sent ahead
 //! of being asked for, the next page of a paged search, whose answer waits on the wire
-//! until it is asked for or another request is sent. The client knows nothing of reconnecting or of the contract; it reports
-//! a broken stream and a refused operation apart, so the caller can tell what to retry.
+//! until it is asked for or another request is sent. The client knows nothing of
+//! reconnecting or of the contract; it reports a broken stream and a refused operation
+//! apart, so the caller can tell what to retry.
 
 use bytes::{Buf, BytesMut};
 use ldap3_lber::common::TagClass;
@@ -262,7 +263,7 @@ impl Client {
                 } if oid == POST_READ_OID => Some(value),
                 _ => None,
             })
-            .and_then(|value| read_entry(&value)))
+            .and_then(|value| entry_ber::search_result_entry(&value)))
     }
 
     /// Modifies an entry's attributes.
@@ -390,16 +391,6 @@ fn post_read(read: &[&str]) -> LdapControl {
     }
 }
 
-/// The entry in a Post-Read response control (its value is a SearchResultEntry); none
-/// when it does not decode as one.
-fn read_entry(value: &[u8]) -> Option<LdapSearchResultEntry> {
-    let (_, tag) = ldap3_lber::parse::Parser::default().parse(value).ok()?;
-    match LdapOp::try_from(tag) {
-        Ok(LdapOp::SearchResultEntry(entry)) => Some(entry),
-        _ => None,
-    }
-}
-
 /// Turns a non-success result into `Refused`.
 fn succeeded(result: LdapResult) -> Result<(), LdapError> {
     if result.code == LdapResultCode::Success {
@@ -463,8 +454,9 @@ mod tests {
         let mut value = BytesMut::new();
         let tag: Tag = LdapOp::SearchResultEntry(entry.clone()).into();
         ldap3_lber::write::encode_into(&mut value, tag.into_structure()).unwrap();
-        assert_eq!(read_entry(&value), Some(entry));
-        assert_eq!(read_entry(&value[..value.len() - 1]), None, "cut short");
-        assert_eq!(read_entry(&[0x30, 0]), None, "not an entry");
+        let read = entry_ber::search_result_entry;
+        assert_eq!(read(&value), Some(entry));
+        assert_eq!(read(&value[..value.len() - 1]), None, "cut short");
+        assert_eq!(read(&[0x30, 0]), None, "not an entry");
     }
 }

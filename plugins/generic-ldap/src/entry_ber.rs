@@ -9,7 +9,9 @@
 //! holding a SearchResultEntry and nothing after it (no controls), every length in the
 //! definite form LDAP requires (RFC 4511 section 5.1). Anything else — another message,
 //! an incomplete one, controls, an encoding this reader does not expect — is left to the
-//! codec, which decodes it or reports what is wrong with it.
+//! codec, which decodes it or reports what is wrong with it. The entry of a Post-Read
+//! response control (an add's answer) is the same operation standing alone, and is read
+//! by the same code ([`search_result_entry`]).
 
 use ldap3_proto::proto::{LdapPartialAttribute, LdapSearchResultEntry};
 
@@ -36,27 +38,14 @@ pub fn decode(
     if used > max_message || message.integer()? != id {
         return None;
     }
-    let mut op = Reader(message.element(SEARCH_RESULT_ENTRY)?);
-    let dn = op.text()?;
-    let mut list = Reader(op.element(SEQUENCE)?);
-    if !message.0.is_empty() || !op.0.is_empty() {
-        return None;
-    }
-    let mut attributes = Vec::new();
-    while !list.0.is_empty() {
-        let mut attribute = Reader(list.element(SEQUENCE)?);
-        let atype = attribute.text()?;
-        let mut set = Reader(attribute.element(SET)?);
-        if !attribute.0.is_empty() {
-            return None;
-        }
-        let mut vals = Vec::new();
-        while !set.0.is_empty() {
-            vals.push(set.element(OCTET_STRING)?.to_vec());
-        }
-        attributes.push(LdapPartialAttribute { atype, vals });
-    }
-    Some((LdapSearchResultEntry { dn, attributes }, used))
+    let entry = message.search_result_entry()?;
+    message.0.is_empty().then_some((entry, used))
+}
+
+/// The SearchResultEntry operation at the start of `element`, standing alone as the
+/// value of a Post-Read response control does (RFC 4527); `None` when it is not one.
+pub fn search_result_entry(element: &[u8]) -> Option<LdapSearchResultEntry> {
+    Reader(element).search_result_entry()
 }
 
 /// The unread part of a run of BER elements.
@@ -88,6 +77,32 @@ impl<'a> Reader<'a> {
         let (contents, after) = rest.split_at_checked(length)?;
         self.0 = after;
         Some(contents)
+    }
+
+    /// The next element as a SearchResultEntry operation: its DN and its attributes
+    /// with their values, nothing else inside it.
+    fn search_result_entry(&mut self) -> Option<LdapSearchResultEntry> {
+        let mut op = Reader(self.element(SEARCH_RESULT_ENTRY)?);
+        let dn = op.text()?;
+        let mut list = Reader(op.element(SEQUENCE)?);
+        if !op.0.is_empty() {
+            return None;
+        }
+        let mut attributes = Vec::new();
+        while !list.0.is_empty() {
+            let mut attribute = Reader(list.element(SEQUENCE)?);
+            let atype = attribute.text()?;
+            let mut set = Reader(attribute.element(SET)?);
+            if !attribute.0.is_empty() {
+                return None;
+            }
+            let mut vals = Vec::new();
+            while !set.0.is_empty() {
+                vals.push(set.element(OCTET_STRING)?.to_vec());
+            }
+            attributes.push(LdapPartialAttribute { atype, vals });
+        }
+        Some(LdapSearchResultEntry { dn, attributes })
     }
 
     /// The next element as an OCTET STRING holding UTF-8 text (an LDAPString).
