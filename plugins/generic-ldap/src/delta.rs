@@ -563,7 +563,7 @@ impl Reader<'_> {
                 _ => find_at(context, kind, &key, &kind.schema.requested())?,
             };
             if let Some(entry) = entry {
-                object = Some(entry.to_object(context, kind)?);
+                object = Some(entry.into_object(context, kind)?);
                 break;
             }
         }
@@ -605,7 +605,7 @@ fn timestamp_page(
             let Some(at) = Datetime::parse_generalized_time(&stamp) else {
                 continue;
             };
-            let object = entry.to_object(context, kind)?;
+            let object = entry.into_object(context, kind)?;
             if since.as_deref() == Some(stamp.as_str()) && seen.contains(&object.anchor) {
                 continue;
             }

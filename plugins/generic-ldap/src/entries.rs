@@ -44,12 +44,7 @@ impl Entry {
     pub fn values(&self, name: &str) -> &[Vec<u8>] {
         self.attributes
             .iter()
-            .find(|(given, _)| {
-                given
-                    .split(';')
-                    .next()
-                    .is_some_and(|base| base.eq_ignore_ascii_case(name))
-            })
+            .find(|(given, _)| base_name(given).eq_ignore_ascii_case(name))
             .map(|(_, values)| values.as_slice())
             .unwrap_or_default()
     }
@@ -78,88 +73,110 @@ impl Entry {
     /// The entry as an object of `kind`: the anchor, `dn`, `active` when users can be
     /// disabled, and every attribute the type's schema knows, typed by it; reference
     /// values are the anchors of the objects whose DNs the entry holds (DNs of no object
-    /// of the attribute's reference types are left out). A value that does not fit its type is left out and logged, so that one
-    /// odd value does not stop an import.
-    pub fn to_object(&self, context: &Context, kind: Kind) -> Result<Object, Error> {
+    /// of the attribute's reference types are left out). A value that does not fit its
+    /// type is left out and logged, so that one odd value does not stop an import. Text
+    /// values are moved, not copied: an import converts every value it reads.
+    pub fn into_object(self, context: &Context, kind: Kind) -> Result<Object, Error> {
         let schema = kind.schema;
-        let mut attributes = vec![Attribute {
+        let anchor = self.anchor(context.config.anchor)?;
+        let mut attributes = Vec::with_capacity(self.attributes.len() + 2);
+        attributes.push(Attribute {
             name: DN.to_owned(),
-            values: vec![Value::String(self.dn.clone())],
-        }];
+            values: Vec::new(),
+        });
         attributes.extend(schema.disabling().map(|disabling| Attribute {
             name: ACTIVE.to_owned(),
-            values: vec![Value::Boolean(disabling.is_active(self))],
+            values: vec![Value::Boolean(disabling.is_active(&self))],
         }));
-        for (name, raw) in &self.attributes {
-            let Some(info) = schema.attribute(name.split(';').next().unwrap_or_default()) else {
+        let Entry {
+            dn,
+            attributes: raw,
+        } = self;
+        for (given, raw) in raw {
+            let Some(info) = schema.attribute(base_name(&given)) else {
                 continue;
             };
             if info.secret || attributes.iter().any(|known| known.name == info.name) {
                 continue;
             }
             let values = if info.value_type == ValueType::Reference {
-                self.references(context, info, raw)?
+                references(context, &dn, info, raw)?
             } else {
-                self.typed(context, info, raw)
+                typed(context, &dn, info, raw)
             };
             attributes.push(Attribute {
-                name: info.name.clone(),
+                // Servers mostly spell a name as their schema does: no copy then.
+                name: if given == info.name {
+                    given
+                } else {
+                    info.name.clone()
+                },
                 values,
             });
         }
+        attributes[0].values.push(Value::String(dn));
         Ok(Object {
             object_type: schema.name().to_owned(),
-            anchor: self.anchor(context.config.anchor)?,
+            anchor,
             attributes,
         })
     }
+}
 
-    /// The values of `info` typed by the schema.
-    fn typed(&self, context: &Context, info: &AttributeInfo, raw: &[Vec<u8>]) -> Vec<Value> {
-        let mut values = Vec::with_capacity(raw.len());
-        for bytes in raw {
-            match from_ldap(bytes, info.value_type) {
-                Ok(value) => values.push(value),
-                Err(why) => context.directory.log().warn(&format!(
-                    "'{}': a value of '{}' was left out: {why}",
-                    self.dn, info.name
-                )),
-            }
-        }
-        values
+/// An attribute description without its options (`userCertificate;binary` →
+/// `userCertificate`). A plain scan: names are a few bytes, and this runs several times
+/// per attribute of every imported entry.
+fn base_name(description: &str) -> &str {
+    match description.bytes().position(|byte| byte == b';') {
+        Some(end) => &description[..end],
+        None => description,
     }
+}
 
-    /// The anchors of the objects whose DNs `info` holds; at most one when it is
-    /// single-valued.
-    fn references(
-        &self,
-        context: &Context,
-        info: &AttributeInfo,
-        raw: &[Vec<u8>],
-    ) -> Result<Vec<Value>, Error> {
-        let mut values = Vec::with_capacity(raw.len());
-        for bytes in raw {
-            let Ok(dn) = std::str::from_utf8(bytes) else {
-                continue;
-            };
-            match context
-                .references
-                .anchor_of(context, dn, &info.reference_types)?
-            {
-                Some(anchor) => values.push(Value::Reference(anchor)),
-                None => context.directory.log().debug(&format!(
-                    "'{}': '{}' holds '{dn}', which is no {}; left out",
-                    self.dn,
-                    info.name,
-                    info.reference_types.join(" or ")
-                )),
-            }
-            if !info.multi_valued && !values.is_empty() {
-                break;
-            }
+/// The values of `info` in the entry `dn`, typed by the schema.
+fn typed(context: &Context, dn: &str, info: &AttributeInfo, raw: Vec<Vec<u8>>) -> Vec<Value> {
+    let mut values = Vec::with_capacity(raw.len());
+    for bytes in raw {
+        match from_ldap(bytes, info.value_type) {
+            Ok(value) => values.push(value),
+            Err(why) => context.directory.log().warn(&format!(
+                "'{dn}': a value of '{}' was left out: {why}",
+                info.name
+            )),
         }
-        Ok(values)
     }
+    values
+}
+
+/// The anchors of the objects whose DNs `info` holds in the entry `entry_dn`; at most one
+/// when it is single-valued.
+fn references(
+    context: &Context,
+    entry_dn: &str,
+    info: &AttributeInfo,
+    raw: Vec<Vec<u8>>,
+) -> Result<Vec<Value>, Error> {
+    let mut values = Vec::with_capacity(raw.len());
+    for bytes in &raw {
+        let Ok(dn) = std::str::from_utf8(bytes) else {
+            continue;
+        };
+        match context
+            .references
+            .anchor_of(context, dn, &info.reference_types)?
+        {
+            Some(anchor) => values.push(Value::Reference(anchor)),
+            None => context.directory.log().debug(&format!(
+                "'{entry_dn}': '{}' holds '{dn}', which is no {}; left out",
+                info.name,
+                info.reference_types.join(" or ")
+            )),
+        }
+        if !info.multi_valued && !values.is_empty() {
+            break;
+        }
+    }
+    Ok(values)
 }
 
 /// A DN in one spelling (spaces dropped, values escaped alike), so that DN anchors from

@@ -118,7 +118,7 @@ pub fn delete(context: &Context, target_ref: &ObjectRef) -> Result<(), Error> {
 pub fn read(context: &Context, target: &ObjectRef) -> Result<Option<Object>, Error> {
     let kind = context.kind(&target.object_type)?;
     find(context, kind, &target.anchor, &kind.schema.requested())?
-        .map(|entry| entry.to_object(context, kind))
+        .map(|entry| entry.into_object(context, kind))
         .transpose()
 }
 
@@ -283,7 +283,7 @@ fn add_entry(context: &Context, kind: Kind, attributes: &[Attribute]) -> Result<
         })?;
     match added {
         // The entry as the add left it, with the attributes a read-back asks for.
-        Some(entry) => remembered(context, kind, &Entry::from(entry)),
+        Some(entry) => remembered(context, kind, Entry::from(entry)),
         None => read_back_at(context, kind, &dn),
     }
 }
@@ -302,7 +302,7 @@ fn read_back_at(context: &Context, kind: Kind, dn: &str) -> Result<Object, Error
         .search(&format!("reading back '{dn}'"), &request)?
         .pop()
         .ok_or_else(|| Error::internal(format!("'{dn}' was added but cannot be read back")))?;
-    remembered(context, kind, &entry)
+    remembered(context, kind, entry)
 }
 
 /// A changed object, read back by its anchor.
@@ -313,15 +313,14 @@ fn read_back(context: &Context, kind: Kind, anchor: &str) -> Result<Object, Erro
             kind.scope.object_type
         ))
     })?;
-    remembered(context, kind, &entry)
+    remembered(context, kind, entry)
 }
 
 /// `entry` as an object; its DN is noted in the session's index of references.
-fn remembered(context: &Context, kind: Kind, entry: &Entry) -> Result<Object, Error> {
-    let object = entry.to_object(context, kind)?;
-    context
-        .references
-        .note(context, kind, &entry.dn, &object.anchor);
+fn remembered(context: &Context, kind: Kind, entry: Entry) -> Result<Object, Error> {
+    let dn = entry.dn.clone();
+    let object = entry.into_object(context, kind)?;
+    context.references.note(context, kind, &dn, &object.anchor);
     Ok(object)
 }
 

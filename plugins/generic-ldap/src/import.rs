@@ -92,8 +92,8 @@ pub fn full_import(
         ));
     }
     let objects = entries
-        .iter()
-        .map(|entry| entry.to_object(context, kind))
+        .into_iter()
+        .map(|entry| entry.into_object(context, kind))
         .collect::<Result<Vec<_>, _>>()?;
     let returned = cursor.returned + objects.len() as u64;
     Ok(

@@ -8,8 +8,6 @@
 //! types every value read and written, so imports and exports agree with what `schema`
 //! tells the host.
 
-use std::collections::HashMap;
-
 use crate::config::Anchor;
 use crate::disable::{ACTIVE, Disabling};
 use crate::subschema::Subschema;
@@ -89,7 +87,7 @@ pub struct Members {
 pub struct TypeSchema {
     name: &'static str,
     attributes: Vec<AttributeInfo>,
-    index: HashMap<String, usize>,
+    index: rustc_hash::FxHashMap<String, usize>,
     disabling: Option<Disabling>,
     members: Option<Members>,
 }
@@ -139,8 +137,8 @@ impl TypeSchema {
 
     /// Adds the attribute type `name` (once; a MUST anywhere makes it required).
     fn add(&mut self, subschema: &Subschema, name: &str, required: bool) {
-        if let Some(known) = self.index.get(&name.to_lowercase()) {
-            self.attributes[*known].required |= required;
+        if let Some(known) = self.position(name) {
+            self.attributes[known].required |= required;
             return;
         }
         let Some(definition) = subschema.attribute(name) else {
@@ -204,7 +202,7 @@ impl TypeSchema {
         multi_valued: bool,
         types: &[&'static str],
     ) -> Option<AttributeInfo> {
-        let index = *self.index.get(&name.to_lowercase())?;
+        let index = self.position(name)?;
         let info = &mut self.attributes[index];
         let before = info.clone();
         info.value_type = ValueType::Reference;
@@ -220,8 +218,9 @@ impl TypeSchema {
         let before = self
             .make_reference(name, true, types)
             .ok_or_else(|| format!("'{name}' is not an attribute of the group object class"))?;
-        let index = self.index[&name.to_lowercase()];
-        self.attributes[index].required = false;
+        if let Some(index) = self.position(name) {
+            self.attributes[index].required = false;
+        }
         self.members = Some(Members {
             name: before.name,
             required: before.required,
@@ -310,8 +309,21 @@ impl TypeSchema {
 
     /// The attribute with this name, alias or OID, compared without regard to case.
     pub fn attribute(&self, name: &str) -> Option<&AttributeInfo> {
-        let index = self.index.get(&name.to_lowercase())?;
-        Some(&self.attributes[*index])
+        Some(&self.attributes[self.position(name)?])
+    }
+
+    /// Where the attribute with this name, alias or OID is kept. Called for every
+    /// attribute of every imported entry: names are ASCII (RFC 4512 §1.4), so they are
+    /// lowered on the stack, not in a new `String` each.
+    fn position(&self, name: &str) -> Option<usize> {
+        let mut lowered = [0u8; 64];
+        let Some(lowered) = lowered.get_mut(..name.len()).filter(|_| name.is_ascii()) else {
+            return self.index.get(&name.to_lowercase()).copied();
+        };
+        lowered.copy_from_slice(name.as_bytes());
+        lowered.make_ascii_lowercase();
+        let lowered = std::str::from_utf8(lowered).ok()?;
+        self.index.get(lowered).copied()
     }
 
     /// The object type as the contract describes it.
@@ -396,6 +408,18 @@ mod tests {
         }
         assert_eq!(value_type_of(Some("1.3.6.1.1.16.1")), ValueType::String);
         assert_eq!(value_type_of(None), ValueType::String);
+    }
+
+    #[test]
+    fn finds_an_attribute_by_any_spelling_of_any_name() {
+        let schema = build(&["inetOrgPerson"]);
+        for spelling in ["cn", "CN", "commonName", "COMMONNAME", "2.5.4.3"] {
+            assert_eq!(schema.attribute(spelling).unwrap().name, "cn", "{spelling}");
+        }
+        // Past the stack buffer, and not ASCII: looked up all the same (and not found).
+        assert!(schema.attribute(&"x".repeat(65)).is_none());
+        assert!(schema.attribute("cń").is_none());
+        assert!(schema.attribute("").is_none());
     }
 
     #[test]

@@ -5,15 +5,15 @@
 
 use ferry_connector::types::{Datetime, Value, ValueType};
 
-/// The server's bytes as a value of `value_type`; the reason when they are not one.
-pub fn from_ldap(bytes: &[u8], value_type: ValueType) -> Result<Value, String> {
-    let text = || std::str::from_utf8(bytes).map_err(|_| "not UTF-8".to_owned());
+/// The server's bytes as a value of `value_type`; the reason when they are not one. Text
+/// and binary values keep the bytes they were given.
+pub fn from_ldap(bytes: Vec<u8>, value_type: ValueType) -> Result<Value, String> {
+    let text = || std::str::from_utf8(&bytes).map_err(|_| "not UTF-8".to_owned());
     Ok(match value_type {
-        ValueType::Binary => Value::Binary(bytes.to_vec()),
         ValueType::Integer => Value::Integer(
             text()?
                 .parse()
-                .map_err(|_| format!("{:?} is not an integer", String::from_utf8_lossy(bytes)))?,
+                .map_err(|_| format!("{:?} is not an integer", String::from_utf8_lossy(&bytes)))?,
         ),
         ValueType::Boolean => match text()? {
             "TRUE" => Value::Boolean(true),
@@ -24,7 +24,10 @@ pub fn from_ldap(bytes: &[u8], value_type: ValueType) -> Result<Value, String> {
             Datetime::parse_generalized_time(text()?)
                 .ok_or_else(|| format!("{:?} is not a GeneralizedTime", text().unwrap_or("")))?,
         ),
-        ValueType::String | ValueType::Reference => Value::String(text()?.to_owned()),
+        ValueType::Binary => Value::Binary(bytes),
+        ValueType::String | ValueType::Reference => {
+            Value::String(String::from_utf8(bytes).map_err(|_| "not UTF-8".to_owned())?)
+        }
     })
 }
 
@@ -56,44 +59,44 @@ mod tests {
     #[test]
     fn reads_each_type_from_its_ldap_form() {
         assert_eq!(
-            from_ldap("Zoë 😀".as_bytes(), ValueType::String),
+            from_ldap("Zoë 😀".into(), ValueType::String),
             Ok(Value::String("Zoë 😀".into()))
         );
         assert_eq!(
-            from_ldap(b"-42", ValueType::Integer),
+            from_ldap(b"-42".to_vec(), ValueType::Integer),
             Ok(Value::Integer(-42))
         );
         assert_eq!(
-            from_ldap(b"TRUE", ValueType::Boolean),
+            from_ldap(b"TRUE".to_vec(), ValueType::Boolean),
             Ok(Value::Boolean(true))
         );
         assert_eq!(
-            from_ldap(b"FALSE", ValueType::Boolean),
+            from_ldap(b"FALSE".to_vec(), ValueType::Boolean),
             Ok(Value::Boolean(false))
         );
         assert_eq!(
-            from_ldap(b"20240501120000Z", ValueType::Datetime),
+            from_ldap(b"20240501120000Z".to_vec(), ValueType::Datetime),
             Ok(Value::Datetime(Datetime {
                 seconds: 1_714_564_800,
                 nanoseconds: 0
             }))
         );
         assert_eq!(
-            from_ldap(&[0, 255, 1], ValueType::Binary),
+            from_ldap(vec![0, 255, 1], ValueType::Binary),
             Ok(Value::Binary(vec![0, 255, 1]))
         );
         assert_eq!(
-            from_ldap(b"with\0nul", ValueType::String),
+            from_ldap(b"with\0nul".to_vec(), ValueType::String),
             Ok(Value::String("with\0nul".into()))
         );
     }
 
     #[test]
     fn refuses_bytes_that_are_not_of_the_type() {
-        assert!(from_ldap(b"4x", ValueType::Integer).is_err());
-        assert!(from_ldap(b"true", ValueType::Boolean).is_err());
-        assert!(from_ldap(b"yesterday", ValueType::Datetime).is_err());
-        assert!(from_ldap(&[0xff], ValueType::String).is_err());
+        assert!(from_ldap(b"4x".to_vec(), ValueType::Integer).is_err());
+        assert!(from_ldap(b"true".to_vec(), ValueType::Boolean).is_err());
+        assert!(from_ldap(b"yesterday".to_vec(), ValueType::Datetime).is_err());
+        assert!(from_ldap(vec![0xff], ValueType::String).is_err());
     }
 
     #[test]
@@ -113,7 +116,7 @@ mod tests {
             ),
         ];
         for (value, value_type) in values {
-            assert_eq!(from_ldap(&to_ldap(&value), value_type), Ok(value));
+            assert_eq!(from_ldap(to_ldap(&value), value_type), Ok(value));
         }
         assert_eq!(to_ldap(&Value::Boolean(true)), b"TRUE");
         assert_eq!(to_ldap(&Value::Reference("x".into())), b"x");
