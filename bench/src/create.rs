@@ -95,7 +95,13 @@ pub async fn scim_create_sql(
         reference,
         async || {
             let database = target::empty_database(postgres).await?;
-            let ferry = Ferry::start(options, &dir, &postgres.url(&database), Scheme::Https)?;
+            let ferry = Ferry::start(
+                options,
+                &dir,
+                &postgres.url(&database),
+                Scheme::Https,
+                false,
+            )?;
             let reference = postgres.url(&target::empty_database(postgres).await?);
             Ok((ferry, reference))
         },
@@ -127,7 +133,14 @@ pub async fn scim_create_ldap(
         "scim-create-ldap",
         reference,
         async || {
-            let ferry = Ferry::start_ldap(options, &dir, slapd, &slapd.unique_ou(), Scheme::Https)?;
+            let ferry = Ferry::start_ldap(
+                options,
+                &dir,
+                slapd,
+                &slapd.unique_ou(),
+                Scheme::Https,
+                false,
+            )?;
             Ok((ferry, slapd.unique_ou()))
         },
         async |ou: &String, users: &[User], concurrency| {

@@ -12,6 +12,10 @@ use ferry_test_support::TempSlapd;
 
 use crate::Options;
 
+/// What makes Ferry count its connectors' WebAssembly operators (the host's
+/// `runtime::ops::ENV`; the bench drives the binary, so it does not link the host).
+const COUNT_OPS_ENV: &str = "FERRY_COUNT_OPS";
+
 /// The app's bearer token (the bench's own throwaway secret).
 pub const TOKEN: &str = "bench-token-5e1d9a7c3b20f4e8";
 
@@ -83,6 +87,8 @@ change-table = {{ table = "user_changes", sequence = "seq", anchor = "user_id" }
 pub struct Ferry {
     child: Child,
     dir: PathBuf,
+    /// Whether Ferry counts its connector's WebAssembly operators (`FERRY_COUNT_OPS`).
+    count_ops: bool,
     /// When the process was spawned.
     pub spawned: Instant,
     /// The SCIM base URL of app `hr`.
@@ -92,26 +98,32 @@ pub struct Ferry {
 }
 
 impl Ferry {
-    /// Starts Ferry in `dir` (emptied first, so the cache is cold) against `database_url`.
+    /// Starts Ferry in `dir` (emptied first, so the cache is cold) against `database_url`;
+    /// counting the connector's WebAssembly operators when `count_ops` (see
+    /// [`Ferry::logged_ops`]).
     pub fn start(
         options: &Options,
         dir: &Path,
         database_url: &str,
         scheme: Scheme,
+        count_ops: bool,
     ) -> anyhow::Result<Ferry> {
-        Ferry::launch(options, dir, Connector::Sql { database_url }, scheme)
+        let connector = Connector::Sql { database_url };
+        Ferry::launch(options, dir, connector, scheme, count_ops)
     }
 
     /// Starts Ferry in `dir` (emptied first, so the cache is cold) on the users below
-    /// `base_dn` in `slapd`.
+    /// `base_dn` in `slapd`; counting operators when `count_ops`, as [`Ferry::start`].
     pub fn start_ldap(
         options: &Options,
         dir: &Path,
         slapd: &TempSlapd,
         base_dn: &str,
         scheme: Scheme,
+        count_ops: bool,
     ) -> anyhow::Result<Ferry> {
-        Ferry::launch(options, dir, Connector::Ldap { slapd, base_dn }, scheme)
+        let connector = Connector::Ldap { slapd, base_dn };
+        Ferry::launch(options, dir, connector, scheme, count_ops)
     }
 
     /// Writes the plugins folder, the token and the configuration into `dir`, then spawns
@@ -121,6 +133,7 @@ impl Ferry {
         dir: &Path,
         connector: Connector,
         scheme: Scheme,
+        count_ops: bool,
     ) -> anyhow::Result<Ferry> {
         let _ = std::fs::remove_dir_all(dir);
         std::fs::create_dir_all(dir.join("plugins"))?;
@@ -179,10 +192,11 @@ delta-interval-seconds = 0
             Scheme::Http => "http",
         };
         let http = builder.build()?;
-        let (child, spawned) = spawn(&options.ferry, dir)?;
+        let (child, spawned) = spawn(&options.ferry, dir, count_ops)?;
         Ok(Ferry {
             child,
             dir: dir.to_path_buf(),
+            count_ops,
             spawned,
             base: format!("{url_scheme}://127.0.0.1:{port}/apps/hr/scim/v2"),
             http,
@@ -216,7 +230,7 @@ delta-interval-seconds = 0
     /// as an operator's restart does; `spawned` is the new process's.
     pub fn restart(&mut self, options: &Options) -> anyhow::Result<()> {
         ferry_test_support::stop_child(&mut self.child);
-        (self.child, self.spawned) = spawn(&options.ferry, &self.dir)?;
+        (self.child, self.spawned) = spawn(&options.ferry, &self.dir, self.count_ops)?;
         Ok(())
     }
 
@@ -258,6 +272,16 @@ delta-interval-seconds = 0
         }
     }
 
+    /// The WebAssembly operators the connector executed per imported object in the first
+    /// full import, as a Ferry started with `count_ops` logged it (`full import counted
+    /// … per_object=N`); `None` from a Ferry that did not count.
+    pub fn logged_ops(&self) -> Option<u64> {
+        self.log()
+            .lines()
+            .find(|line| line.contains("full import counted"))
+            .and_then(|line| field(line, "per_object"))
+    }
+
     /// The duration of the first full import as Ferry logged it (`full import done …
     /// millis=N`): from opening the cache generation to the last page stored.
     pub fn logged_import(&self) -> anyhow::Result<Duration> {
@@ -271,11 +295,18 @@ delta-interval-seconds = 0
 }
 
 /// Spawns `ferry serve` on the configuration in `dir`, logging to `dir/ferry.log`
-/// (emptied first); returns the child and when it was spawned.
-fn spawn(ferry: &Path, dir: &Path) -> anyhow::Result<(Child, Instant)> {
+/// (emptied first), with `FERRY_COUNT_OPS` set when `count_ops`; returns the child and
+/// when it was spawned.
+fn spawn(ferry: &Path, dir: &Path, count_ops: bool) -> anyhow::Result<(Child, Instant)> {
     let log = std::fs::File::create(dir.join("ferry.log"))?;
     let spawned = Instant::now();
-    let child = Command::new(ferry)
+    let mut command = Command::new(ferry);
+    if count_ops {
+        command.env(COUNT_OPS_ENV, "1");
+    } else {
+        command.env_remove(COUNT_OPS_ENV);
+    }
+    let child = command
         .args(["serve", "--config"])
         .arg(dir.join("ferry.toml"))
         .env("FERRY_LOG", "info")
@@ -313,5 +344,7 @@ mod tests {
         assert_eq!(field(line, "millis"), Some(1234));
         assert_eq!(field(line, "objects"), Some(100));
         assert_eq!(field(line, "pages"), None);
+        let counted = "2026-01-01T00:00:00Z  INFO ferry::app::import: full import counted (FERRY_COUNT_OPS) app=hr wasm_ops=930420000 per_object=46521";
+        assert_eq!(field(counted, "per_object"), Some(46_521));
     }
 }

@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use anyhow::Context;
 use ferry_test_support::{TempPostgres, TempSlapd};
 use serde_json::json;
 
@@ -42,7 +43,7 @@ pub async fn sql_import(
         format!("{} rows, PostgreSQL", options.rows()),
         reference,
         || target::copy_to_dev_null(postgres, database),
-        || Ferry::start(options, &dir, &url, Scheme::Https),
+        |count_ops| Ferry::start(options, &dir, &url, Scheme::Https, count_ops),
     )
     .await
 }
@@ -69,7 +70,7 @@ pub async fn ldap_import(
         format!("{} entries, OpenLDAP", options.rows()),
         reference,
         || ldap::search_to_dev_null(slapd, ou),
-        || Ferry::start_ldap(options, &dir, slapd, ou, Scheme::Https),
+        |count_ops| Ferry::start_ldap(options, &dir, slapd, ou, Scheme::Https, count_ops),
     )
     .await
 }
@@ -77,20 +78,36 @@ pub async fn ldap_import(
 /// Runs an import scenario `options.runs` times: one untimed round of each side first
 /// (the target's data in memory on both paths), then the sides alternate which goes
 /// first so that a warm cache favours neither. `start` starts Ferry with an empty data
-/// folder, so every import fills an empty cache.
+/// folder, so every import fills an empty cache, counting the connector's WebAssembly
+/// operators when given `true`: the untimed round counts them (counting slows the
+/// connector), for a figure of the connector's work that the machine's load does not
+/// move.
 async fn compare(
     options: &Options,
     scenario: &str,
     case: String,
     reference: Reference,
     read_natively: impl Fn() -> anyhow::Result<Duration>,
-    start: impl Fn() -> anyhow::Result<Ferry>,
+    start: impl Fn(bool) -> anyhow::Result<Ferry>,
 ) -> anyhow::Result<Comparison> {
     let mut imports = Vec::new();
     let mut serving = Vec::new();
     let mut natives = Vec::new();
     read_natively()?;
-    ferry_import(&start).await?;
+    let ops_per_object = {
+        let mut ferry = start(true)?;
+        ferry.ready().await?;
+        ferry.logged_ops().with_context(|| {
+            format!(
+                "no `full import counted … per_object=` in the log:\n{}",
+                ferry.log()
+            )
+        })?
+    };
+    eprintln!(
+        "ferry-bench: {scenario}: the connector executed {ops_per_object} WebAssembly \
+         operators per object (counted in the untimed first import)"
+    );
     for run in 1..=options.runs {
         let native_first = run % 2 == 1;
         if native_first {
@@ -125,15 +142,16 @@ async fn compare(
             "rows": options.rows(),
             "ferry_start_to_serving_ms": serving,
             "ferry_start_to_serving_median_ms": serving_median,
+            "connector_wasm_ops_per_object": ops_per_object,
         }),
     })
 }
 
 /// One cold start of Ferry: (the import as Ferry logged it, spawn to serving reads).
 async fn ferry_import(
-    start: &impl Fn() -> anyhow::Result<Ferry>,
+    start: &impl Fn(bool) -> anyhow::Result<Ferry>,
 ) -> anyhow::Result<(Duration, Duration)> {
-    let mut ferry = start()?;
+    let mut ferry = start(false)?;
     let ready = ferry.ready().await?;
     Ok((ferry.logged_import()?, ready))
 }

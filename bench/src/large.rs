@@ -24,6 +24,7 @@ pub async fn cached_scenarios(
         &work.join("large"),
         &postgres.url(database),
         Scheme::Https,
+        false,
     )?;
     let serving = ferry.ready().await?;
     eprintln!("ferry-bench: {users} users cached, serving {serving:?} after start");

@@ -203,6 +203,7 @@ async fn pool(
         &work.join("pool"),
         &postgres.url(&database),
         Scheme::Https,
+        false,
     )?;
     ferry.ready().await?;
     ferry.set_instances(size)?;

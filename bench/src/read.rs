@@ -65,6 +65,7 @@ async fn over(
         &work.join(format!("read-{url_scheme}")),
         &postgres.url(database),
         scheme,
+        false,
     )?;
     ferry.ready().await?;
     let base = ferry.base.clone();

@@ -10,6 +10,7 @@ use super::App;
 use super::apply::without_secrets;
 use super::translate;
 use crate::runtime::bindings::types::{DeltaEntry, ErrorKind};
+use crate::runtime::ops;
 use crate::runtime::pool::CallError;
 
 /// The state key of the watermark where the next delta import starts.
@@ -107,6 +108,7 @@ impl App {
             .map_err(|e| ImportError::NotBound(format!("{e:#}")))?;
         let _running = self.import_lock.lock().await;
         let mut run = Run::start("full");
+        let ops_before = ops::executed();
         let generation = bound.cache.begin_full_import().await?;
         let mut cursor = None;
         // Every page on one session: connectors may keep per-connection paging state.
@@ -157,6 +159,11 @@ impl App {
             )
             .await?;
         tracing::info!(app = %self.name, objects = report.upserted, removed = report.removed, millis = report.millis, "full import done");
+        if let (Some(before), Some(after)) = (ops_before, ops::executed()) {
+            let wasm_ops = after - before;
+            let per_object = wasm_ops / report.upserted.max(1);
+            tracing::info!(app = %self.name, wasm_ops, per_object, "full import counted ({})", ops::ENV);
+        }
         Ok(report)
     }
 

@@ -65,6 +65,7 @@ pub fn build_engine(sizing: EngineSizing) -> anyhow::Result<Engine> {
         // Guest stack per call; a recursion past it traps instead of growing host memory.
         .max_wasm_stack(1 << 20)
         .async_stack_size(2 << 20);
+    super::ops::configure(&mut config);
     if std::env::var_os(PERF_MAP_ENV).is_some() {
         config.profiler(ProfilingStrategy::PerfMap);
     }

@@ -10,6 +10,7 @@ use wasmtime::{Store, UpdateDeadline};
 use super::bindings::types;
 use super::exports::{Bindings, Guest, Pre};
 use super::limits::Limits;
+use super::ops;
 use super::state::{Grants, MemoryLimitExceeded, StoreState, TableLimitExceeded};
 
 /// The error a call ends with when it used up its CPU budget.
@@ -123,6 +124,7 @@ impl Instance {
         // Caps what wasmtime copies out of the guest per lift (its default is 128 MiB,
         // whatever the guest's own memory limit).
         store.set_hostcall_fuel(grants.limits.copy_bytes());
+        ops::fill(&mut store);
         let limit_ms = grants.limits.cpu_ms_per_call;
         store.epoch_deadline_callback(move |mut ctx| {
             let state = ctx.data_mut();
@@ -150,7 +152,9 @@ impl Instance {
     ) -> Result<T, InstanceFailure> {
         arm(&mut self.store);
         let guest = self.bindings.guest();
+        let fuel = ops::fuel(&self.store);
         let result = call(&guest, &mut self.store).await;
+        ops::note_since(&self.store, fuel);
         result.map_err(|e| InstanceFailure::from_error(e, &self.store))
     }
 

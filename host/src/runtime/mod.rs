@@ -11,6 +11,7 @@ pub mod guest_output;
 pub mod instance;
 pub mod limits;
 pub mod net;
+pub mod ops;
 pub mod plugin;
 pub mod pool;
 pub mod sql;
