@@ -84,5 +84,19 @@ fn every_scenario_runs_at_tiny_sizes() {
             "{scenario} is missing from {scenarios:?}"
         );
     }
+    // The imports' untimed rounds ran with FERRY_COUNT_OPS, and Ferry counted.
+    for scenario in ["sql-import", "ldap-import"] {
+        let ops = results["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|case| case["scenario"] == scenario)
+            .map(|case| &case["details"]["connector_wasm_ops_per_object"]);
+        assert!(
+            ops.and_then(serde_json::Value::as_u64)
+                .is_some_and(|n| n > 0),
+            "{scenario}: no connector operators counted ({ops:?})"
+        );
+    }
     std::fs::remove_dir_all(&scratch).unwrap();
 }
