@@ -2,11 +2,10 @@
 //! with its filter, one page of the paged-results control (RFC 2696) per call, the
 //! server's cookie and the object type being read carried in the cursor; the next page
 //! is asked for before a page is returned, so the server reads it while the host stores
-//! this one (see `directory::search_page`). The delta
-//! watermark is taken before the first entry is read, so changes made while the import
-//! runs are seen by the next delta import. The session's index of DNs is dropped as the
-//! import begins, so the import translates references (members, managers) against the
-//! directory as it is.
+//! this one (see `directory::search_page`). The delta watermark is taken before the
+//! first entry is read, so changes made while the import runs are seen by the next delta
+//! import. The session's index of DNs is dropped as the import begins, so the import
+//! translates references (members, managers) against the directory as it is.
 //!
 //! A cookie is only valid on the connection that received it. When the next page lands
 //! on another connection (the old one broke, or the host handed the call to another
